@@ -1,0 +1,6 @@
+"""Whitelisted methods of perf_engine, reachable as `perf_engine.api.<name>` over REST
+(`/api/method/perf_engine.api.<name>`) and from `bench execute`.
+
+Each capability keeps its methods in its own module below; this package re-exports them
+so the public path stays short.
+"""

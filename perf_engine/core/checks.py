@@ -1,0 +1,30 @@
+"""Run independent checks so one failing part never takes down the whole report."""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class CheckResult:
+	"""One check's outcome: its data when it ran, its error when it did not."""
+
+	name: str
+	ok: bool
+	data: dict[str, Any] = field(default_factory=dict)
+	error: str | None = None
+
+	def as_dict(self) -> dict[str, Any]:
+		return {"name": self.name, "ok": self.ok, "data": self.data, "error": self.error}
+
+
+def run_check(name: str, check: Callable[[], dict[str, Any]]) -> CheckResult:
+	"""Run one check, turning any exception into a failed result that says why."""
+	try:
+		return CheckResult(name=name, ok=True, data=check())
+	except Exception as exc:
+		logger.warning("check %s failed: %s", name, exc)
+		return CheckResult(name=name, ok=False, error=f"{type(exc).__name__}: {exc}")

@@ -1,0 +1,13 @@
+app_name = "perf_engine"
+app_title = "Perf Engine"
+app_publisher = "perf_engine developers"
+app_description = "Performance engineering for Frappe benches: capacity, thresholds, indexes, queues and Redis"
+app_email = "developers@perf-engine.invalid"
+app_license = "mit"
+required_apps = ["frappe"]
+
+# Installation
+# ------------
+
+after_install = "perf_engine.install.after_install"
+after_migrate = "perf_engine.install.after_migrate"

@@ -1,0 +1,15 @@
+"""Install and migrate hooks: seed what the app needs, never overwrite a user's edits."""
+
+
+def after_install() -> None:
+	"""Seed defaults on a fresh install."""
+	seed_defaults()
+
+
+def after_migrate() -> None:
+	"""Add defaults introduced by newer versions; existing records are left as users set them."""
+	seed_defaults()
+
+
+def seed_defaults() -> None:
+	"""Each capability's seeding is idempotent; run them all."""

@@ -1,0 +1,148 @@
+"""Real MariaDB, Redis and RQ worker processes for tests and benchmarks, each owned and cleaned up.
+
+Addresses default to the local services and can be moved with PERF_ENGINE_TEST_DB_HOST,
+PERF_ENGINE_TEST_DB_PORT, PERF_ENGINE_TEST_DB_USER, PERF_ENGINE_TEST_DB_PASSWORD and
+PERF_ENGINE_TEST_REDIS_URL (a URL without a database number).
+"""
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pymysql
+import redis
+from rq import Worker
+
+from perf_engine.core.config import ConnectionSettings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+# Databases 0-2 belong to whatever else runs here (a bench uses 1 and 2); tests take from the rest.
+TEST_REDIS_DBS = range(3, 16)
+CLAIM_KEY = "perf_engine:test:claimed_by"
+CLAIM_TTL_S = 6 * 3600
+WORKER_START_TIMEOUT_S = 20
+
+
+def mariadb_settings(database: str | None = None) -> ConnectionSettings:
+	"""Connection settings for the MariaDB the tests run against."""
+	return ConnectionSettings(
+		db_host=os.environ.get("PERF_ENGINE_TEST_DB_HOST", "127.0.0.1"),
+		db_port=int(os.environ.get("PERF_ENGINE_TEST_DB_PORT", "3306")),
+		db_user=os.environ.get("PERF_ENGINE_TEST_DB_USER", "root"),
+		db_password=os.environ.get("PERF_ENGINE_TEST_DB_PASSWORD", ""),
+		db_name=database,
+	)
+
+
+def redis_base_url() -> str:
+	return os.environ.get("PERF_ENGINE_TEST_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
+
+
+@contextlib.contextmanager
+def temporary_database(prefix: str = "perf_engine_t") -> Iterator[str]:
+	"""Create an empty database with a unique name and drop it afterwards."""
+	name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+	admin = pymysql.connect(**_admin_kwargs(), autocommit=True)
+	try:
+		with admin.cursor() as cur:
+			cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+		yield name
+	finally:
+		with admin.cursor() as cur:
+			cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+		admin.close()
+
+
+def _admin_kwargs() -> dict:
+	settings = mariadb_settings()
+	return {
+		"host": settings.db_host,
+		"port": settings.db_port,
+		"user": settings.db_user,
+		"password": settings.db_password,
+		"charset": "utf8mb4",
+	}
+
+
+def connect_database(name: str) -> pymysql.Connection:
+	"""An autocommit connection to a test database."""
+	return pymysql.connect(**_admin_kwargs(), database=name, autocommit=True)
+
+
+class ClaimedRedisDb:
+	"""A Redis database number marked as owned by one test session."""
+
+	def __init__(self, number: int, owner: str):
+		self.number = number
+		self.owner = owner
+		self.url = f"{redis_base_url()}/{number}"
+		self.client = redis.Redis.from_url(self.url)
+
+	def reset(self) -> None:
+		"""Empty the database but keep the claim, so no other session takes it meanwhile."""
+		self.client.flushdb()
+		self.client.set(CLAIM_KEY, self.owner, ex=CLAIM_TTL_S)
+
+
+@contextlib.contextmanager
+def claimed_redis_db() -> Iterator[ClaimedRedisDb]:
+	"""Find an empty Redis database, mark it ours, and flush only it when done."""
+	owner = f"{os.getpid()}-{uuid.uuid4().hex[:6]}"
+	for number in TEST_REDIS_DBS:
+		client = redis.Redis.from_url(f"{redis_base_url()}/{number}")
+		if client.dbsize() == 0 and client.set(CLAIM_KEY, owner, nx=True, ex=CLAIM_TTL_S):
+			if client.dbsize() == 1:
+				try:
+					yield ClaimedRedisDb(number, owner)
+				finally:
+					client.flushdb()
+				return
+			client.delete(CLAIM_KEY)
+	raise RuntimeError(f"No empty Redis database among {list(TEST_REDIS_DBS)} at {redis_base_url()}")
+
+
+class WorkerProcess:
+	"""A real `rq worker` process listening on the given queues of a test Redis database."""
+
+	def __init__(
+		self, url: str, queues: list[str], name: str | None = None, extra_args: list[str] | None = None
+	):
+		self.url = url
+		self.queues = queues
+		self.name = name or f"test-worker-{uuid.uuid4().hex[:8]}"
+		self.extra_args = extra_args or []
+		self.process: subprocess.Popen | None = None
+
+	def start(self) -> "WorkerProcess":
+		"""Spawn the worker and wait until it has registered itself in Redis."""
+		env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+		cmd = [sys.executable, "-c", "from rq.cli import main; main()", "worker", "--url", self.url]
+		cmd += ["--name", self.name, *self.extra_args, *self.queues]
+		self.process = subprocess.Popen(
+			cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+		)
+		connection = redis.Redis.from_url(self.url)
+		deadline = time.monotonic() + WORKER_START_TIMEOUT_S
+		while time.monotonic() < deadline:
+			if Worker.find_by_key(Worker.redis_worker_namespace_prefix + self.name, connection=connection):
+				return self
+			if self.process.poll() is not None:
+				raise RuntimeError(f"rq worker exited early: {self.process.stderr.read().decode()}")
+			time.sleep(0.05)
+		self.stop()
+		raise RuntimeError(f"rq worker {self.name} did not register within {WORKER_START_TIMEOUT_S}s")
+
+	def stop(self) -> None:
+		"""Stop the worker and any work horse it forked."""
+		if self.process and self.process.poll() is None:
+			self.process.terminate()
+			try:
+				self.process.wait(timeout=10)
+			except subprocess.TimeoutExpired:
+				self.process.kill()
+				self.process.wait()
