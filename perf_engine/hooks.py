@@ -1,7 +1,9 @@
 app_name = "perf_engine"
 app_title = "Perf Engine"
 app_publisher = "perf_engine developers"
-app_description = "Performance engineering for Frappe benches: capacity, thresholds, indexes, queues and Redis"
+app_description = (
+	"Performance engineering for Frappe benches: capacity, thresholds, indexes, queues and Redis"
+)
 app_email = "developers@perf-engine.invalid"
 app_license = "mit"
 required_apps = ["frappe"]

@@ -10,10 +10,13 @@ import sys
 from collections.abc import Sequence
 
 from perf_engine import __version__
-from perf_engine.cli import doctor
+from perf_engine.cli import (
+	doctor,
+)
 from perf_engine.core.config import load_settings
 from perf_engine.core.errors import PerfEngineError
 
+# One line per command module, so capabilities add themselves without touching each other.
 COMMANDS = (doctor,)
 
 
