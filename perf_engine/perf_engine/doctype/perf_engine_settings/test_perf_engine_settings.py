@@ -1,0 +1,45 @@
+# Copyright (c) 2026, perf_engine developers and contributors
+# For license information, please see license.txt
+
+import frappe
+from frappe.tests.utils import FrappeTestCase
+
+from perf_engine.bridge import connection_settings
+from perf_engine.tests import rest
+
+
+class TestPerfEngineSettings(FrappeTestCase):
+	def test_module_is_registered_for_the_app(self):
+		"""Installing the app registers the "Perf Engine" module under perf_engine."""
+		self.assertEqual(frappe.db.get_value("Module Def", "Perf Engine", "app_name"), "perf_engine")
+
+	def test_settings_open_with_defaults(self):
+		"""The Single loads with the documented defaults, as Desk shows it on first open."""
+		settings = frappe.get_single("Perf Engine Settings")
+		self.assertEqual(settings.stall_check_minutes, 5)
+		self.assertEqual(settings.stall_after_minutes, 30)
+		self.assertEqual(settings.redis_pressure_threshold, 90)
+		self.assertFalse(settings.auto_remediate_stalls)
+
+	def test_desk_form_loads_for_a_system_manager_only(self):
+		"""Desk's form loader returns the Settings to a System Manager and refuses a plain user."""
+		manager = rest.ensure_user(rest.MANAGER_USER, ("System Manager",))
+		plain = rest.ensure_user(rest.PLAIN_USER)
+		args = {"doctype": "Perf Engine Settings", "name": "Perf Engine Settings"}
+		response = rest.call("frappe.desk.form.load.getdoc", manager, http_method="GET", **args)
+		self.assertEqual(response.status_code, 200, response.text)
+		self.assertEqual(response.json["docs"][0]["name"], "Perf Engine Settings")
+		self.assertEqual(
+			rest.call("frappe.desk.form.load.getdoc", plain, http_method="GET", **args).status_code, 403
+		)
+		self.assertEqual(
+			rest.call("frappe.desk.form.load.getdoc", http_method="GET", **args).status_code, 403
+		)
+
+	def test_core_reads_this_sites_connections(self):
+		"""The bridge hands the core this site's database name and the bench's queues."""
+		settings = connection_settings()
+		self.assertEqual(settings.db_name, frappe.conf.db_name)
+		self.assertEqual(settings.site, frappe.local.site)
+		self.assertIn("long", settings.queues)
+		self.assertEqual(settings.cache_prefix, f"{frappe.conf.db_name}|")

@@ -1,0 +1,73 @@
+"""Call perf_engine's REST API through Frappe's whole WSGI stack, as Guest or as a chosen user.
+
+Requests run in a thread of their own (as Frappe's own API tests do), so the request gets a
+fresh `frappe.local` and its own database connection: what a test wants the request to see
+must be committed first. Users made here are committed and reused across runs.
+"""
+
+import json
+from threading import Thread
+from typing import Any
+
+import frappe
+from frappe.utils import get_test_client
+
+PLAIN_USER = "perf-engine-plain@example.com"
+MANAGER_USER = "perf-engine-manager@example.com"
+
+
+def ensure_user(email: str, roles: tuple[str, ...] = ()) -> str:
+	"""A committed, enabled user with exactly these roles and fresh API credentials."""
+	if frappe.db.exists("User", email):
+		user = frappe.get_doc("User", email)
+	else:
+		user = frappe.get_doc({"doctype": "User", "email": email, "first_name": email.split("@")[0]})
+		user.flags.no_welcome_mail = True
+		user.insert(ignore_permissions=True)
+	user.enabled = 1
+	user.set("roles", [])
+	user.append_roles(*roles)
+	user.api_key = user.api_key or frappe.generate_hash(length=15)
+	secret = frappe.generate_hash(length=15)
+	user.api_secret = secret
+	user.save(ignore_permissions=True)
+	frappe.db.commit()
+	return f"token {user.api_key}:{secret}"
+
+
+class Response:
+	"""Status code and decoded JSON body of one API call."""
+
+	def __init__(self, status_code: int, body: bytes):
+		self.status_code = status_code
+		self.text = body.decode()
+		try:
+			self.json: dict[str, Any] = json.loads(self.text)
+		except json.JSONDecodeError:
+			self.json = {}
+
+	@property
+	def message(self) -> Any:
+		return self.json.get("message")
+
+
+def call(method: str, authorization: str | None = None, http_method: str = "POST", **params: Any) -> Response:
+	"""POST (or GET) `/api/method/<method>` with an optional `Authorization: token key:secret`."""
+	headers = {"X-Frappe-Site-Name": frappe.local.site, "Accept": "application/json"}
+	if authorization:
+		headers["Authorization"] = authorization
+	client = get_test_client()
+	path = f"/api/method/{method}"
+	result: list[Response] = []
+
+	def request() -> None:
+		if http_method == "GET":
+			response = client.get(path, query_string=params, headers=headers)
+		else:
+			response = client.post(path, json=params, headers=headers)
+		result.append(Response(response.status_code, response.get_data()))
+
+	thread = Thread(target=request)
+	thread.start()
+	thread.join()
+	return result[0]
