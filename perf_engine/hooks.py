@@ -6,7 +6,6 @@ app_description = (
 )
 app_email = "developers@perf-engine.invalid"
 app_license = "mit"
-required_apps = ["frappe"]
 
 # Installation
 # ------------
