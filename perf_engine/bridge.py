@@ -40,8 +40,9 @@ def db_connection() -> pymysql.Connection:
 
 
 def cache_redis() -> redis.Redis:
-	"""Frappe's cache client; keys the core writes must carry `cache_prefix()`."""
-	return frappe.cache
+	"""A plain client on Frappe's cache pool: the core adds `cache_prefix()` itself, where
+	frappe.cache's own methods would prefix keys a second time."""
+	return redis.Redis(connection_pool=frappe.cache.connection_pool)
 
 
 def cache_prefix() -> str:

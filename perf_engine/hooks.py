@@ -12,3 +12,13 @@ app_license = "mit"
 
 after_install = "perf_engine.install.after_install"
 after_migrate = "perf_engine.install.after_migrate"
+
+# Scheduled Tasks
+# ---------------
+
+scheduler_events = {
+	"cron": {
+		# Threshold check over the last 15 minutes of measurements.
+		"*/15 * * * *": ["perf_engine.tasks.thresholds.check_thresholds"],
+	},
+}

@@ -4,3 +4,5 @@
 Each capability keeps its methods in its own module below; this package re-exports them
 so the public path stays short.
 """
+
+from perf_engine.api.capacity import calculate_capacity, check_threshold, get_host_resources

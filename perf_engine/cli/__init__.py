@@ -11,13 +11,17 @@ from collections.abc import Sequence
 
 from perf_engine import __version__
 from perf_engine.cli import (
+	capacity,
 	doctor,
 )
 from perf_engine.core.config import load_settings
 from perf_engine.core.errors import PerfEngineError
 
 # One line per command module, so capabilities add themselves without touching each other.
-COMMANDS = (doctor,)
+COMMANDS = (
+	doctor,
+	capacity,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

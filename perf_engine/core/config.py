@@ -55,12 +55,17 @@ def read_json(path: Path) -> dict:
 		raise InvalidInput(f"{path} is not valid JSON: {exc}") from exc
 
 
+def bench_config(bench_path: str) -> dict:
+	"""The bench-wide common_site_config.json (workers, gunicorn_workers, Redis URLs...)."""
+	return read_json(Path(bench_path) / "sites" / "common_site_config.json")
+
+
 def from_site_config(bench_path: str, site: str | None) -> dict:
 	"""Translate a bench's common and site config into ConnectionSettings fields."""
 	sites = Path(bench_path) / "sites"
 	if not sites.is_dir():
 		raise InvalidInput(f"{bench_path} is not a bench: it has no sites/ folder")
-	common = read_json(sites / "common_site_config.json")
+	common = bench_config(bench_path)
 	site_conf = {}
 	if site:
 		if not (sites / site).is_dir():

@@ -1,0 +1,105 @@
+"""Compare the reference model with what the bench runs now.
+
+Measures: `gunicorn_workers` and `background_workers` from common_site_config, live RQ
+workers listening on each queue (a worker key that has not expired), and MariaDB's
+`max_connections`; gives each resource a verdict.
+"""
+
+import pymysql
+import redis
+from rq import Worker
+
+UNDER = "under-provisioned"
+FINE = "fine"
+OVER = "over-provisioned"
+# More than this many times the recommendation is capacity paid for and never used.
+OVER_PROVISION_FACTOR = 1.5
+
+
+def verdict(actual: int | None, minimum: int, recommended: int) -> str | None:
+	"""Under below the minimum, over beyond 1.5 x the recommendation, fine between."""
+	if actual is None:
+		return None
+	if actual < minimum:
+		return UNDER
+	if actual > recommended * OVER_PROVISION_FACTOR:
+		return OVER
+	return FINE
+
+
+def live_workers_per_queue(connection: redis.Redis, queue_names: dict[str, str]) -> dict[str, int]:
+	"""Workers alive now per short queue name; `queue_names` maps short name -> RQ name."""
+	counts = dict.fromkeys(queue_names, 0)
+	by_rq_name = {rq_name: short for short, rq_name in queue_names.items()}
+	for worker in Worker.all(connection=connection):
+		for rq_name in worker.queue_names():
+			if rq_name in by_rq_name:
+				counts[by_rq_name[rq_name]] += 1
+	return counts
+
+
+def max_connections(conn: pymysql.Connection) -> int:
+	with conn.cursor() as cur:
+		cur.execute("SELECT @@max_connections")
+		return int(cur.fetchone()[0])
+
+
+def compare(
+	model: dict, bench_config: dict, live_workers: dict[str, int], db_max_connections: int
+) -> list[dict]:
+	"""One row per resource: configured or live value, recommendation, verdict."""
+	web = model["web"]
+	background = model["background"]
+	rows = [
+		{
+			"resource": "gunicorn_workers",
+			"actual": bench_config.get("gunicorn_workers"),
+			"minimum": web["minimum_gunicorn_workers"],
+			"recommended": web["recommended_gunicorn_workers"],
+			"source": "common_site_config.json",
+		}
+	]
+	queues = ("default", "short", "long")
+	rows.append(
+		{
+			# A bench's background worker listens on all three queues: the busiest queue sets the
+			# floor, running every queue's share in parallel sets the recommendation.
+			"resource": "background_workers",
+			"actual": bench_config.get("background_workers"),
+			"minimum": max(background[queue] for queue in queues),
+			"recommended": sum(background[queue] for queue in queues),
+			"source": "common_site_config.json",
+		}
+	)
+	for queue in queues:
+		rows.append(
+			{
+				"resource": f"rq_workers_{queue}",
+				"actual": live_workers.get(queue, 0),
+				"minimum": background[queue],
+				"recommended": background[queue],
+				"source": "live RQ workers",
+			}
+		)
+	for queue, config in (bench_config.get("workers") or {}).items():
+		rows.append(
+			{
+				"resource": f"rq_workers_{queue}",
+				"actual": live_workers.get(queue, 0),
+				"minimum": 1,
+				"recommended": max(1, int(config.get("background_workers", 1))),
+				"source": "custom `workers` in common_site_config.json, live RQ workers",
+			}
+		)
+	rows.append(
+		{
+			"resource": "mariadb_max_connections",
+			"actual": db_max_connections,
+			"minimum": model["db_connections"]["minimum"],
+			"recommended": model["db_connections"]["recommended_pool"],
+			"source": "MariaDB @@max_connections",
+		}
+	)
+	for row in rows:
+		row["verdict"] = verdict(row["actual"], row["minimum"], row["recommended"])
+	return rows
