@@ -7,7 +7,6 @@ from datetime import datetime, timezone
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
-from perf_engine import bridge
 from perf_engine.core.monitor import MONITOR_KEY
 from perf_engine.tasks.thresholds import check_thresholds
 
@@ -49,7 +48,7 @@ class TestThresholdCheck(FrappeTestCase):
 		)
 		self.assertIn({"actual": 1200.0, "severity": "CRITICAL"}, [dict(s) for s in stored])
 		self.assertEqual(
-			frappe.cache.llen(bridge.cache_prefix() + MONITOR_KEY),
+			len(frappe.cache.lrange(MONITOR_KEY, 0, -1)),
 			20,
 			"monitor entries must stay for Frappe's flush",
 		)
