@@ -7,6 +7,7 @@ PERF_ENGINE_TEST_REDIS_URL (a URL without a database number).
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -14,6 +15,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pymysql
 import redis
 from rq import Worker
@@ -136,6 +138,13 @@ class WorkerProcess:
 			time.sleep(0.05)
 		self.stop()
 		raise RuntimeError(f"rq worker {self.name} did not register within {WORKER_START_TIMEOUT_S}s")
+
+	def kill(self) -> None:
+		"""SIGKILL the worker and its work horse at once, as an OOM killer or a crash would."""
+		worker = psutil.Process(self.process.pid)
+		for process in [*worker.children(recursive=True), worker]:
+			process.send_signal(signal.SIGKILL)
+		self.process.wait()
 
 	def stop(self) -> None:
 		"""Stop the worker and any work horse it forked."""

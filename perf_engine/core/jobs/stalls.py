@@ -1,0 +1,142 @@
+"""Stalled-job detection: long runners, orphans, waiting queues, zombie scheduled jobs.
+
+Measures:
+- started jobs running longer than the stall limit or past their own timeout;
+- started jobs whose worker is dead (worker key gone, or a busy worker whose heartbeat
+  lapsed) or whose started-registry entry has expired: orphans, found before RQ's own
+  ten-minute maintenance moves them;
+- queues whose oldest queued job has waited longer than the wait limit;
+- Frappe scheduled jobs (`<site>::scheduled_job::<method>`) stuck in the started or
+  queued state, which make Frappe's scheduler skip that job type on every tick;
+- jobs RQ has already moved to the failed registry as abandoned.
+"""
+
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+
+import redis
+from rq.job import Job
+
+from perf_engine.core.jobs.job_details import method_of
+from perf_engine.core.jobs.keys import REGISTRIES, site_of, text
+from perf_engine.core.jobs.queue_status import queue_status
+from perf_engine.core.jobs.workers import HEARTBEAT_GRACE_S, worker_states
+
+STALL_AFTER_S = 1800
+QUEUE_WAIT_LIMIT_S = 600
+ABANDONED_LOOKBACK = 200
+SCHEDULED_MARKER = "::scheduled_job::"
+WARN, STOP, REQUEUE = "warn", "stop", "requeue"
+
+
+@dataclass(frozen=True)
+class StallLimits:
+	stall_after_s: float = STALL_AFTER_S
+	queue_wait_limit_s: float = QUEUE_WAIT_LIMIT_S
+	heartbeat_grace_s: float = HEARTBEAT_GRACE_S
+
+
+@dataclass(frozen=True)
+class Finding:
+	"""One stall, with what to do about it."""
+
+	kind: str
+	queue: str
+	job_id: str | None
+	method: str | None
+	site: str | None
+	worker: str | None
+	age_s: float
+	action: str
+	detail: str
+
+	def as_dict(self) -> dict:
+		return asdict(self)
+
+
+def detect(
+	connection: redis.Redis, queues: dict[str, str], limits: StallLimits, now: datetime | None = None
+) -> list[Finding]:
+	"""Every stall across the given queues (name people use -> RQ queue name)."""
+	now = now or datetime.now(timezone.utc)
+	findings = []
+	for name, rq_name in queues.items():
+		findings += started_findings(connection, name, rq_name, limits, now)
+		findings += abandoned_findings(connection, name, rq_name, now)
+	for row in queue_status(connection, queues, now):
+		age = row["oldest_queued_age_s"]
+		if age and age > limits.queue_wait_limit_s:
+			findings.append(waiting_finding(connection, row, age, limits))
+	return findings
+
+
+def action_for(age_s: float, limit_s: float, over: str) -> str:
+	"""Warn first; act once a job is more than twice past its limit."""
+	return over if age_s > 2 * limit_s else WARN
+
+
+def started_findings(connection: redis.Redis, name: str, rq_name: str, limits: StallLimits, now: datetime) -> list[Finding]:
+	"""Long-running and orphaned jobs among those the started registry holds."""
+	entries = connection.zrange(REGISTRIES["started"].format(rq_name), 0, -1, withscores=True)
+	if not entries:
+		return []
+	expiry = {text(job_id): score for job_id, score in entries}
+	jobs = [j for j in Job.fetch_many(list(expiry), connection=connection) if j]
+	workers = worker_states(connection, [j.worker_name for j in jobs if j.worker_name], now, limits.heartbeat_grace_s)
+	findings = []
+	for job in jobs:
+		started = job.started_at.replace(tzinfo=timezone.utc) if job.started_at else now
+		age = (now - started).total_seconds()
+		worker = workers.get(job.worker_name)
+		orphaned = worker is None or not worker.alive or expiry[job.id] < now.timestamp()
+		zombie = SCHEDULED_MARKER in job.id
+		if orphaned:
+			kind, action = ("zombie_scheduled" if zombie else "orphaned"), REQUEUE
+			detail = f"worker {job.worker_name or 'unknown'} is dead; the job will never finish"
+		elif age > limits.stall_after_s or (job.timeout and job.timeout > 0 and age > job.timeout):
+			limit = min(limits.stall_after_s, job.timeout) if job.timeout and job.timeout > 0 else limits.stall_after_s
+			kind, action = ("zombie_scheduled" if zombie else "long_running"), action_for(age, limit, STOP)
+			detail = f"running {age:.0f} s, limit {limit:.0f} s"
+		else:
+			continue
+		if zombie:
+			detail += "; Frappe's scheduler skips this job type while it sits here"
+		findings.append(finding(kind, name, job, age, action, detail))
+	return findings
+
+
+def abandoned_findings(connection: redis.Redis, name: str, rq_name: str, now: datetime) -> list[Finding]:
+	"""Jobs RQ's maintenance moved to failed as abandoned, among the newest failures."""
+	ids = [text(i) for i in connection.zrevrange(REGISTRIES["failed"].format(rq_name), 0, ABANDONED_LOOKBACK - 1)]
+	findings = []
+	for job in Job.fetch_many(ids, connection=connection) if ids else []:
+		if job and "AbandonedJobError" in (job.exc_info or ""):
+			started = job.started_at.replace(tzinfo=timezone.utc) if job.started_at else now
+			age = (now - started).total_seconds()
+			findings.append(finding("abandoned", name, job, age, REQUEUE, "RQ moved it to failed after its worker died"))
+	return findings
+
+
+def waiting_finding(connection: redis.Redis, row: dict, age: float, limits: StallLimits) -> Finding:
+	"""The queue's oldest job has waited too long: the workers are behind or gone."""
+	job = Job.fetch(row["oldest_job_id"], connection=connection) if row["oldest_job_id"] else None
+	detail = f"oldest job waiting {age:.0f} s, limit {limits.queue_wait_limit_s:.0f} s; {row['workers']['total']} worker(s) listening"
+	zombie = bool(job) and SCHEDULED_MARKER in job.id
+	if zombie:
+		detail += "; Frappe's scheduler skips this job type while it sits here"
+	kind = "zombie_scheduled" if zombie else "queue_waiting"
+	return finding(kind, row["queue"], job, age, action_for(age, limits.queue_wait_limit_s, WARN), detail)
+
+
+def finding(kind: str, queue: str, job: Job | None, age: float, action: str, detail: str) -> Finding:
+	return Finding(
+		kind=kind,
+		queue=queue,
+		job_id=job.id if job else None,
+		method=method_of(job) if job else None,
+		site=((job.kwargs or {}).get("site") or site_of(job.id)) if job else None,
+		worker=job.worker_name if job else None,
+		age_s=round(age, 1),
+		action=action,
+		detail=detail,
+	)
