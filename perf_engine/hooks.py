@@ -20,5 +20,7 @@ scheduler_events = {
 	"cron": {
 		# Threshold check over the last 15 minutes of measurements.
 		"*/15 * * * *": ["perf_engine.tasks.thresholds.check_thresholds"],
+		# Stalled-job check; runs every `stall_check_minutes` (Perf Engine Settings), default 5.
+		"* * * * *": ["perf_engine.tasks.jobs.check_stalls_when_due"],
 	},
 }

@@ -39,7 +39,9 @@ def names_in_chunk(database: str, table: str, after: str | None, upto: str) -> l
 		if after is None:
 			cur.execute(f"SELECT name FROM `{table}` WHERE name <= %s ORDER BY name", (upto,))
 		else:
-			cur.execute(f"SELECT name FROM `{table}` WHERE name > %s AND name <= %s ORDER BY name", (after, upto))
+			cur.execute(
+				f"SELECT name FROM `{table}` WHERE name > %s AND name <= %s ORDER BY name", (after, upto)
+			)
 		names = [row[0] for row in cur.fetchall()]
 	conn.close()
 	return names

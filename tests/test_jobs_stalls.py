@@ -33,24 +33,38 @@ def started(job: Job) -> bool:
 def test_job_running_past_the_limit_is_detected_then_stopped(redis_client, start_worker):
 	"""A job sleeping past a 1 s limit is reported (warn, then stop past 2x), and stop really stops it."""
 	start_worker([QUEUES["long"]])
-	job = Queue(QUEUES["long"], connection=redis_client).enqueue("tests.jobfuncs.sleep_for", 60, job_id="a.local::slow")
+	job = Queue(QUEUES["long"], connection=redis_client).enqueue(
+		"tests.jobfuncs.sleep_for", 60, job_id="a.local::slow"
+	)
 	wait_for(lambda: started(job))
 	limits = StallLimits(stall_after_s=1, queue_wait_limit_s=600)
 	first = wait_for(lambda: [f for f in detect(redis_client, QUEUES, limits) if f.job_id == job.id])
-	assert first[0].kind == "long_running" and first[0].site == "a.local" and first[0].method == "tests.jobfuncs.sleep_for"
+	assert (
+		first[0].kind == "long_running"
+		and first[0].site == "a.local"
+		and first[0].method == "tests.jobfuncs.sleep_for"
+	)
 	assert first[0].action in (WARN, STOP)
-	later = wait_for(lambda: [f for f in detect(redis_client, QUEUES, limits) if f.job_id == job.id and f.action == STOP])
+	later = wait_for(
+		lambda: [f for f in detect(redis_client, QUEUES, limits) if f.job_id == job.id and f.action == STOP]
+	)
 	assert later[0].age_s >= 2
 	assert stop_job(redis_client, job.id)["action"] == "stop sent"
 	wait_for(lambda: job.get_status(refresh=True) in (JobStatus.STOPPED, JobStatus.FAILED))
-	assert not [f for f in detect(redis_client, QUEUES, limits) if f.job_id == job.id and f.kind == "long_running"]
+	assert not [
+		f for f in detect(redis_client, QUEUES, limits) if f.job_id == job.id and f.kind == "long_running"
+	]
 
 
-def test_sigkilled_worker_leaves_an_orphan_found_once_its_heartbeat_lapses(redis_client, start_worker, tmp_path):
+def test_sigkilled_worker_leaves_an_orphan_found_once_its_heartbeat_lapses(
+	redis_client, start_worker, tmp_path
+):
 	"""Killing worker and horse mid-job leaves an orphan detected after the heartbeat grace; requeue reruns it."""
 	worker = start_worker([QUEUES["default"]])
 	queue = Queue(QUEUES["default"], connection=redis_client)
-	job = queue.enqueue("tests.jobfuncs.sleep_first_time", str(tmp_path / "marker"), 60, job_id="a.local::orphan")
+	job = queue.enqueue(
+		"tests.jobfuncs.sleep_first_time", str(tmp_path / "marker"), 60, job_id="a.local::orphan"
+	)
 	wait_for(lambda: started(job))
 	worker.kill()
 	killed_at = time.monotonic()
@@ -58,7 +72,9 @@ def test_sigkilled_worker_leaves_an_orphan_found_once_its_heartbeat_lapses(redis
 	orphans = wait_for(lambda: [f for f in detect(redis_client, QUEUES, limits) if f.kind == "orphaned"])
 	assert time.monotonic() - killed_at < 30, "found long before RQ's own maintenance would"
 	assert (orphans[0].job_id, orphans[0].worker, orphans[0].action) == (job.id, worker.name, REQUEUE)
-	assert redis_client.zscore(StartedJobRegistry(queue=queue).key, job.id), "still in started: RQ has not noticed"
+	assert redis_client.zscore(StartedJobRegistry(queue=queue).key, job.id), (
+		"still in started: RQ has not noticed"
+	)
 	with pytest.raises(InvalidInput, match="no live worker"):
 		stop_job(redis_client, job.id, heartbeat_grace_s=2)
 	assert requeue_job(redis_client, job.id, heartbeat_grace_s=2)["action"] == "requeued orphan"
@@ -70,8 +86,14 @@ def test_sigkilled_worker_leaves_an_orphan_found_once_its_heartbeat_lapses(redis
 
 def test_queue_with_jobs_and_no_worker_is_flagged(redis_client):
 	"""A queue whose oldest job has waited past the limit is reported with its workers count."""
-	job = Queue(QUEUES["default"], connection=redis_client).enqueue("tests.jobfuncs.add", 1, 2, job_id="a.local::waiting")
-	redis_client.hset(job.key, "enqueued_at", (datetime.now(timezone.utc) - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+	job = Queue(QUEUES["default"], connection=redis_client).enqueue(
+		"tests.jobfuncs.add", 1, 2, job_id="a.local::waiting"
+	)
+	redis_client.hset(
+		job.key,
+		"enqueued_at",
+		(datetime.now(timezone.utc) - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+	)
 	findings = detect(redis_client, QUEUES, StallLimits(queue_wait_limit_s=600))
 	waiting = [f for f in findings if f.kind == "queue_waiting"]
 	assert waiting and waiting[0].queue == "default" and "0 worker(s) listening" in waiting[0].detail
@@ -82,7 +104,11 @@ def test_stuck_scheduled_job_is_reported_as_zombie(redis_client):
 	"""Frappe's scheduled job id stuck in the queue is named as what makes the scheduler skip that job."""
 	job_id = "a.local::scheduled_job::erpnext.tasks.hourly_reminders"
 	job = Queue(QUEUES["long"], connection=redis_client).enqueue("tests.jobfuncs.add", 1, 2, job_id=job_id)
-	redis_client.hset(job.key, "enqueued_at", (datetime.now(timezone.utc) - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+	redis_client.hset(
+		job.key,
+		"enqueued_at",
+		(datetime.now(timezone.utc) - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+	)
 	zombies = [f for f in detect(redis_client, QUEUES, StallLimits()) if f.kind == "zombie_scheduled"]
 	assert zombies[0].job_id == job_id and zombies[0].site == "a.local"
 	assert "skips this job type" in zombies[0].detail

@@ -16,9 +16,13 @@ from perf_engine.core.jobs.queue_status import queue_status
 QUEUES = {"default": "bench:default", "short": "bench:short", "long": "bench:long"}
 
 
-def enqueue_many(queue: Queue, count: int, site: str = "a.local", func: str = "tests.jobfuncs.add") -> list[str]:
+def enqueue_many(
+	queue: Queue, count: int, site: str = "a.local", func: str = "tests.jobfuncs.add"
+) -> list[str]:
 	"""Enqueue `count` jobs in one pipeline with Frappe-style '<site>::<id>' ids."""
-	jobs = [Queue.prepare_data(func, args=(i, 1), job_id=f"{site}::{i}-{time.time_ns()}") for i in range(count)]
+	jobs = [
+		Queue.prepare_data(func, args=(i, 1), job_id=f"{site}::{i}-{time.time_ns()}") for i in range(count)
+	]
 	return [job.id for job in queue.enqueue_many(jobs)]
 
 
@@ -38,9 +42,13 @@ def test_counts_match_with_thousands_of_jobs(redis_client):
 	enqueue_many(Queue(QUEUES["long"], connection=redis_client), 40)
 	failed, finished = FailedJobRegistry(queue=default), FinishedJobRegistry(queue=default)
 	for i in range(7):
-		failed.add(Job.create("tests.jobfuncs.add", args=(i, 1), connection=redis_client, id=f"f{i}"), ttl=3600)
+		failed.add(
+			Job.create("tests.jobfuncs.add", args=(i, 1), connection=redis_client, id=f"f{i}"), ttl=3600
+		)
 	for i in range(5):
-		finished.add(Job.create("tests.jobfuncs.add", args=(i, 1), connection=redis_client, id=f"d{i}"), ttl=3600)
+		finished.add(
+			Job.create("tests.jobfuncs.add", args=(i, 1), connection=redis_client, id=f"d{i}"), ttl=3600
+		)
 	rows = {r["queue"]: r for r in queue_status(redis_client, QUEUES)}
 	assert (rows["default"]["queued"], rows["default"]["failed"], rows["default"]["finished"]) == (3000, 7, 5)
 	assert (rows["long"]["queued"], rows["short"]["queued"]) == (40, 0)
@@ -73,7 +81,12 @@ def test_workers_listening_busy_and_idle(redis_client, start_worker):
 		time.sleep(0.1)
 	assert rows["default"]["workers"]["total"] == 2 and rows["default"]["workers"]["busy"] == 1
 	assert rows["default"]["utilisation"] == 0.5
-	assert rows["short"]["workers"] == {"total": 1, "busy": 0, "idle": 1, "names": rows["short"]["workers"]["names"]}
+	assert rows["short"]["workers"] == {
+		"total": 1,
+		"busy": 0,
+		"idle": 1,
+		"names": rows["short"]["workers"]["names"],
+	}
 	assert rows["long"]["workers"]["total"] == 0
 
 
@@ -89,7 +102,12 @@ def test_advice_flags_queues_without_workers_and_backlogs(redis_client, start_wo
 	assert "bench worker --queue long" in advise(rows["long"], limits)["reason"]
 	assert advise(rows["default"], limits)["advice"] == REMOVE
 	assert advise({**rows["short"], "workers": {"total": 1, "busy": 1, "idle": 0}}, limits)["advice"] == ADD
-	quiet = {**rows["short"], "queued": 0, "oldest_queued_age_s": None, "workers": {"total": 1, "busy": 0, "idle": 1}}
+	quiet = {
+		**rows["short"],
+		"queued": 0,
+		"oldest_queued_age_s": None,
+		"workers": {"total": 1, "busy": 0, "idle": 1},
+	}
 	assert advise(quiet, limits)["advice"] == OK
 
 
@@ -103,7 +121,9 @@ def test_listing_loads_one_page_and_filters(redis_client):
 	assert page["total"] == 210 and page["has_more"]
 	by_site = list_jobs(redis_client, QUEUES["default"], "queued", page=3, page_size=25, site="b.local")
 	assert [j["job_id"] for j in by_site["jobs"]] == b_ids[50:60] and not by_site["has_more"]
-	by_method = list_jobs(redis_client, QUEUES["default"], "queued", page=1, page_size=50, method="tests.jobfuncs.sleep_for")
+	by_method = list_jobs(
+		redis_client, QUEUES["default"], "queued", page=1, page_size=50, method="tests.jobfuncs.sleep_for"
+	)
 	assert len(by_method["jobs"]) == 50 and by_method["has_more"]
 	assert {j["site"] for j in by_method["jobs"]} == {"b.local"}
 
@@ -114,3 +134,14 @@ def test_listing_refuses_unknown_registry_and_bad_pages(redis_client):
 		list_jobs(redis_client, QUEUES["default"], "running")
 	with pytest.raises(InvalidInput, match="Page must be 1 or more"):
 		list_jobs(redis_client, QUEUES["default"], "queued", page=0)
+
+
+def test_method_is_read_from_the_description_when_the_payload_needs_frappe():
+	"""Outside a bench a Frappe job's method comes from RQ's plain-text description."""
+	from perf_engine.core.jobs.job_details import from_description
+
+	description = "frappe.utils.background_jobs.execute_job(site='s.local', user='Administrator', method='erpnext.post', job_name='erpnext.post')"
+	assert from_description(description) == "erpnext.post"
+	scheduled = "frappe.utils.background_jobs.execute_job(site='s', job_type='app.hourly', method='frappe.core.run_scheduled_job')"
+	assert from_description(scheduled) == "app.hourly"
+	assert from_description("tests.jobfuncs.add(1, 2)") == "tests.jobfuncs.add"

@@ -6,3 +6,11 @@ so the public path stays short.
 """
 
 from perf_engine.api.capacity import calculate_capacity, check_threshold, get_host_resources
+from perf_engine.api.jobs import (
+	detect_stalled_jobs,
+	get_fanout_progress,
+	get_jobs,
+	get_queue_status,
+	requeue_job,
+	stop_job,
+)

@@ -13,6 +13,7 @@ from perf_engine import __version__
 from perf_engine.cli import (
 	capacity,
 	doctor,
+	queues,
 )
 from perf_engine.core.config import load_settings
 from perf_engine.core.errors import PerfEngineError
@@ -21,6 +22,7 @@ from perf_engine.core.errors import PerfEngineError
 COMMANDS = (
 	doctor,
 	capacity,
+	queues,
 )
 
 

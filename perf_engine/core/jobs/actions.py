@@ -50,7 +50,9 @@ def requeue_job(connection: redis.Redis, job_id: str, heartbeat_grace_s: float =
 		return {"job_id": job_id, "action": "requeued", "queue": job.origin}
 	if status == JobStatus.STARTED:
 		if has_live_worker(connection, job, heartbeat_grace_s):
-			raise InvalidInput(f"Job {job_id} is still running on {job.worker_name}: stop it before requeueing")
+			raise InvalidInput(
+				f"Job {job_id} is still running on {job.worker_name}: stop it before requeueing"
+			)
 		StartedJobRegistry(job.origin, connection=connection).remove(job)
 		Queue(job.origin, connection=connection).enqueue_job(job)
 		return {"job_id": job_id, "action": "requeued orphan", "queue": job.origin}

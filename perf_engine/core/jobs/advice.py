@@ -19,10 +19,18 @@ def advise(row: dict, limits: AdviceLimits) -> dict:
 	workers = row["workers"]
 	age = row.get("oldest_queued_age_s") or 0
 	if row["queued"] and not workers["total"]:
-		return {"advice": NO_WORKER, "severity": "critical", "reason": f"{row['queued']} job(s) queued and no worker listening: start `bench worker --queue {row['queue']}`"}
+		return {
+			"advice": NO_WORKER,
+			"severity": "critical",
+			"reason": f"{row['queued']} job(s) queued and no worker listening: start `bench worker --queue {row['queue']}`",
+		}
 	if row["queued"] > limits.backlog_limit or age > limits.queue_wait_limit_s:
 		reason = f"{row['queued']} queued (limit {limits.backlog_limit}), oldest waiting {age:.0f} s (limit {limits.queue_wait_limit_s:.0f} s)"
 		return {"advice": ADD, "severity": "warning", "reason": reason}
 	if workers["total"] > 1 and not workers["busy"] and not row["queued"]:
-		return {"advice": REMOVE, "severity": "info", "reason": f"{workers['total']} workers idle with nothing queued"}
+		return {
+			"advice": REMOVE,
+			"severity": "info",
+			"reason": f"{workers['total']} workers idle with nothing queued",
+		}
 	return {"advice": OK, "severity": "ok", "reason": "keeping up"}

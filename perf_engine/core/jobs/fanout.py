@@ -43,7 +43,9 @@ def chunks(conn: pymysql.Connection, table: str, chunk_size: int) -> Iterator[tu
 			if after is None:
 				cur.execute(f"SELECT name FROM `{table}` ORDER BY name LIMIT %s", (chunk_size,))
 			else:
-				cur.execute(f"SELECT name FROM `{table}` WHERE name > %s ORDER BY name LIMIT %s", (after, chunk_size))
+				cur.execute(
+					f"SELECT name FROM `{table}` WHERE name > %s ORDER BY name LIMIT %s", (after, chunk_size)
+				)
 			names = cur.fetchall()
 		if not names:
 			return
@@ -79,7 +81,9 @@ def progress(queue_conn: redis.Redis, fanout_id: str) -> dict:
 	job_ids = [i.decode() for i in queue_conn.lrange(FANOUT_KEY.format(fanout_id), 0, -1)]
 	if not job_ids and not queue_conn.exists(FANOUT_KEY.format(fanout_id)):
 		raise InvalidInput(f"No fan-out with id {fanout_id!r}: it may have expired")
-	statuses = [j.get_status(refresh=False) if j else None for j in Job.fetch_many(job_ids, connection=queue_conn)]
+	statuses = [
+		j.get_status(refresh=False) if j else None for j in Job.fetch_many(job_ids, connection=queue_conn)
+	]
 	finished = statuses.count(JobStatus.FINISHED)
 	failed = statuses.count(JobStatus.FAILED)
 	expired = statuses.count(None)

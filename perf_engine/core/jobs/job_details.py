@@ -1,16 +1,37 @@
-"""Who and what a job is: method and site, from Frappe's job kwargs or RQ's function name."""
+"""Who and what a job is: method and site, from Frappe's job kwargs or RQ's description.
 
+Outside a bench Frappe's job payloads cannot be unpickled (they reference Frappe's code),
+so the method falls back to the job's plain-text description, which RQ stores beside it.
+"""
+
+from rq.exceptions import DeserializationError
 from rq.job import Job
 
 from perf_engine.core.jobs.keys import site_of
 
+# Frappe's execute_job kwargs that name the work, most specific first.
+METHOD_KWARGS = ("job_type", "job_name", "method")
+
+
+def from_description(description: str) -> str:
+	"""`execute_job(site='s', method='app.task', ...)` -> 'app.task'; else the function name."""
+	for name in METHOD_KWARGS:
+		marker = f"{name}='"
+		if marker in description:
+			return description.split(marker, 1)[1].split("'", 1)[0]
+	return description.split("(", 1)[0]
+
 
 def method_of(job: Job) -> str:
 	"""Frappe wraps every job in execute_job(method=..., job_type=... for scheduled ones)."""
-	kwargs = job.kwargs or {}
-	method = kwargs.get("job_type") or kwargs.get("job_name") or kwargs.get("method")
+	try:
+		kwargs = job.kwargs or {}
+		func_name = job.func_name
+	except DeserializationError:
+		return from_description(job.description or "")
+	method = next((kwargs[name] for name in METHOD_KWARGS if kwargs.get(name)), None)
 	if method is None:
-		return job.func_name
+		return func_name
 	return method if isinstance(method, str) else f"{method.__module__}.{method.__qualname__}"
 
 
@@ -19,7 +40,7 @@ def describe(job: Job) -> dict:
 	return {
 		"job_id": job.id,
 		"method": method_of(job),
-		"site": (job.kwargs or {}).get("site") or site_of(job.id),
+		"site": site_of(job.id),
 		"status": job.get_status(refresh=False),
 		"queue": job.origin,
 		"worker": job.worker_name,

@@ -11,6 +11,7 @@ Measures:
 - jobs RQ has already moved to the failed registry as abandoned.
 """
 
+import warnings
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 
@@ -75,14 +76,18 @@ def action_for(age_s: float, limit_s: float, over: str) -> str:
 	return over if age_s > 2 * limit_s else WARN
 
 
-def started_findings(connection: redis.Redis, name: str, rq_name: str, limits: StallLimits, now: datetime) -> list[Finding]:
+def started_findings(
+	connection: redis.Redis, name: str, rq_name: str, limits: StallLimits, now: datetime
+) -> list[Finding]:
 	"""Long-running and orphaned jobs among those the started registry holds."""
 	entries = connection.zrange(REGISTRIES["started"].format(rq_name), 0, -1, withscores=True)
 	if not entries:
 		return []
 	expiry = {text(job_id): score for job_id, score in entries}
 	jobs = [j for j in Job.fetch_many(list(expiry), connection=connection) if j]
-	workers = worker_states(connection, [j.worker_name for j in jobs if j.worker_name], now, limits.heartbeat_grace_s)
+	workers = worker_states(
+		connection, [j.worker_name for j in jobs if j.worker_name], now, limits.heartbeat_grace_s
+	)
 	findings = []
 	for job in jobs:
 		started = job.started_at.replace(tzinfo=timezone.utc) if job.started_at else now
@@ -94,7 +99,11 @@ def started_findings(connection: redis.Redis, name: str, rq_name: str, limits: S
 			kind, action = ("zombie_scheduled" if zombie else "orphaned"), REQUEUE
 			detail = f"worker {job.worker_name or 'unknown'} is dead; the job will never finish"
 		elif age > limits.stall_after_s or (job.timeout and job.timeout > 0 and age > job.timeout):
-			limit = min(limits.stall_after_s, job.timeout) if job.timeout and job.timeout > 0 else limits.stall_after_s
+			limit = (
+				min(limits.stall_after_s, job.timeout)
+				if job.timeout and job.timeout > 0
+				else limits.stall_after_s
+			)
 			kind, action = ("zombie_scheduled" if zombie else "long_running"), action_for(age, limit, STOP)
 			detail = f"running {age:.0f} s, limit {limit:.0f} s"
 		else:
@@ -107,14 +116,25 @@ def started_findings(connection: redis.Redis, name: str, rq_name: str, limits: S
 
 def abandoned_findings(connection: redis.Redis, name: str, rq_name: str, now: datetime) -> list[Finding]:
 	"""Jobs RQ's maintenance moved to failed as abandoned, among the newest failures."""
-	ids = [text(i) for i in connection.zrevrange(REGISTRIES["failed"].format(rq_name), 0, ABANDONED_LOOKBACK - 1)]
+	ids = [
+		text(i) for i in connection.zrevrange(REGISTRIES["failed"].format(rq_name), 0, ABANDONED_LOOKBACK - 1)
+	]
 	findings = []
 	for job in Job.fetch_many(ids, connection=connection) if ids else []:
-		if job and "AbandonedJobError" in (job.exc_info or ""):
+		if job and "AbandonedJobError" in exc_info(job):
 			started = job.started_at.replace(tzinfo=timezone.utc) if job.started_at else now
 			age = (now - started).total_seconds()
-			findings.append(finding("abandoned", name, job, age, REQUEUE, "RQ moved it to failed after its worker died"))
+			findings.append(
+				finding("abandoned", name, job, age, REQUEUE, "RQ moved it to failed after its worker died")
+			)
 	return findings
+
+
+def exc_info(job: Job) -> str:
+	"""RQ's cleanup writes the abandonment into exc_info, not into a Result; read it quietly."""
+	with warnings.catch_warnings():
+		warnings.simplefilter("ignore", DeprecationWarning)
+		return job.exc_info or ""
 
 
 def waiting_finding(connection: redis.Redis, row: dict, age: float, limits: StallLimits) -> Finding:
@@ -134,7 +154,7 @@ def finding(kind: str, queue: str, job: Job | None, age: float, action: str, det
 		queue=queue,
 		job_id=job.id if job else None,
 		method=method_of(job) if job else None,
-		site=((job.kwargs or {}).get("site") or site_of(job.id)) if job else None,
+		site=site_of(job.id) if job else None,
 		worker=job.worker_name if job else None,
 		age_s=round(age, 1),
 		action=action,

@@ -1,0 +1,76 @@
+"""Queue and job methods: status, listings, stalls, stop, requeue and fan-out progress."""
+
+import frappe
+
+from perf_engine import bridge, jobs
+from perf_engine.core.jobs import actions, fanout, listing
+from perf_engine.core.jobs.advice import advise
+from perf_engine.core.jobs.queue_status import queue_status
+
+
+@frappe.whitelist()
+def get_queue_status() -> list[dict]:
+	"""Counts, oldest job age, workers and rebalancing advice for every queue of the bench."""
+	bridge.require_manager()
+	limits = jobs.advice_limits()
+	rows = queue_status(bridge.queue_redis(), jobs.bench_queues())
+	return [{**row, **advise(row, limits)} for row in rows]
+
+
+@frappe.whitelist()
+def get_jobs(
+	queue: str,
+	registry: str = "queued",
+	page: int = 1,
+	page_size: int = listing.PAGE_SIZE,
+	method: str | None = None,
+) -> dict:
+	"""One page of this site's jobs in a queue's list or registry."""
+	bridge.require_manager()
+	queues = jobs.bench_queues()
+	if queue not in queues:
+		frappe.throw(
+			frappe._("Unknown queue {0}; this bench has {1}").format(queue, ", ".join(queues)),
+			frappe.ValidationError,
+		)
+	with bridge.core_errors():
+		return listing.list_jobs(
+			bridge.queue_redis(),
+			queues[queue],
+			registry,
+			page,
+			page_size,
+			site=frappe.local.site,
+			method=method,
+		)
+
+
+@frappe.whitelist()
+def detect_stalled_jobs() -> list[dict]:
+	"""Run the stalled-job check now, as the scheduler does."""
+	bridge.require_manager()
+	return jobs.check_stalls()
+
+
+@frappe.whitelist()
+def stop_job(job_id: str) -> dict:
+	"""Stop a running job of this site through RQ's stop command (or cancel a queued one)."""
+	bridge.require_manager()
+	with bridge.core_errors():
+		return actions.stop_job(bridge.queue_redis(), jobs.own_job_id(job_id))
+
+
+@frappe.whitelist()
+def requeue_job(job_id: str) -> dict:
+	"""Put a failed or orphaned job of this site back on its queue."""
+	bridge.require_manager()
+	with bridge.core_errors():
+		return actions.requeue_job(bridge.queue_redis(), jobs.own_job_id(job_id))
+
+
+@frappe.whitelist()
+def get_fanout_progress(fanout_id: str) -> dict:
+	"""Finished, failed and pending chunks of a fan-out started with perf_engine.jobs.fan_out."""
+	bridge.require_manager()
+	with bridge.core_errors():
+		return fanout.progress(bridge.queue_redis(), fanout_id)

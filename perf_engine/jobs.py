@@ -1,0 +1,129 @@
+"""Background jobs for this bench, through the core: status, stalls, routed enqueue, fan-out.
+
+Other apps call `perf_engine.jobs.enqueue(...)` and `perf_engine.jobs.fan_out(...)`; the
+whitelisted methods in `perf_engine.api.jobs` and the scheduled check use the rest.
+"""
+
+import frappe
+from frappe import _
+from frappe.utils import get_url_to_form
+from frappe.utils.background_jobs import create_job_id, execute_job, generate_qname, get_queues_timeout
+
+from perf_engine import bridge
+from perf_engine.core.jobs import actions, fanout, stalls
+from perf_engine.core.jobs.advice import AdviceLimits
+from perf_engine.core.jobs.routing import enqueue_routed
+from perf_engine.perf_engine.doctype.stalled_job import stalled_job
+
+SETTINGS = "Perf Engine Settings"
+MINUTE_S = 60
+
+
+def bench_queues() -> dict[str, str]:
+	"""Every queue the bench defines (default, short, long and custom workers) -> RQ name."""
+	return {queue: generate_qname(queue) for queue in get_queues_timeout()}
+
+
+def stall_limits() -> stalls.StallLimits:
+	settings = frappe.get_cached_doc(SETTINGS)
+	return stalls.StallLimits(
+		stall_after_s=(settings.stall_after_minutes or 30) * MINUTE_S,
+		queue_wait_limit_s=(settings.queue_wait_limit_minutes or 10) * MINUTE_S,
+	)
+
+
+def advice_limits() -> AdviceLimits:
+	settings = frappe.get_cached_doc(SETTINGS)
+	return AdviceLimits(
+		backlog_limit=settings.backlog_limit or 500,
+		queue_wait_limit_s=(settings.queue_wait_limit_minutes or 10) * MINUTE_S,
+	)
+
+
+def own_job_id(job_id: str) -> str:
+	"""Only this site's jobs may be touched from this site."""
+	if not job_id or not job_id.startswith(f"{frappe.local.site}::"):
+		frappe.throw(_("Job {0} does not belong to this site").format(job_id), frappe.PermissionError)
+	return job_id
+
+
+def check_stalls() -> list[dict]:
+	"""Detect, keep as history, notify about new stalls, and remediate when that is switched on."""
+	findings = stalls.detect(bridge.queue_redis(), bench_queues(), stall_limits())
+	fresh = stalled_job.record(findings)
+	if fresh:
+		notify(fresh)
+	if frappe.get_cached_doc(SETTINGS).auto_remediate_stalls:
+		remediate([f for f in findings if stalled_job.finding_name(f) in fresh])
+	return [f.as_dict() for f in findings]
+
+
+def notify(names: list[str]) -> None:
+	"""One Notification Log per System Manager per new stall."""
+	managers = frappe.get_all(
+		"Has Role", filters={"role": "System Manager", "parenttype": "User"}, pluck="parent"
+	)
+	for name in names:
+		stall = frappe.get_doc("Stalled Job", name)
+		for user in set(managers) - {"Administrator", "Guest"}:
+			frappe.get_doc(
+				{
+					"doctype": "Notification Log",
+					"for_user": user,
+					"type": "Alert",
+					"document_type": "Stalled Job",
+					"document_name": name,
+					"subject": _("Stalled job on {0}: {1} ({2})").format(
+						stall.queue, stall.method or stall.kind, stall.detail
+					),
+					"link": get_url_to_form("Stalled Job", name),
+				}
+			).insert(ignore_permissions=True)
+
+
+def remediate(findings: list[stalls.Finding]) -> None:
+	"""Stop jobs far past their limit and requeue orphans, recording what was done."""
+	connection = bridge.queue_redis()
+	for finding in findings:
+		if not finding.job_id or finding.action == stalls.WARN:
+			continue
+		act = actions.stop_job if finding.action == stalls.STOP else actions.requeue_job
+		try:
+			outcome = act(connection, finding.job_id)["action"]
+		except Exception as exc:
+			outcome = f"failed: {exc}"
+		frappe.db.set_value("Stalled Job", stalled_job.finding_name(finding), "remediation", outcome)
+
+
+def enqueue(
+	method: str, estimated_duration_s: float, retries: int = 0, retry_interval_s: int = 60, **kwargs
+) -> str:
+	"""Enqueue a Frappe method on the queue its expected duration calls for; returns the job id."""
+	return enqueue_routed(
+		bridge.queue_redis(),
+		generate_qname,
+		list(get_queues_timeout()),
+		execute_job,
+		estimated_s=estimated_duration_s,
+		retries=retries,
+		retry_intervals=(retry_interval_s,),
+		job_id=create_job_id(None),
+		site=frappe.local.site,
+		user=frappe.session.user,
+		method=method,
+		event=None,
+		job_name=method,
+		is_async=True,
+		kwargs=kwargs,
+	)
+
+
+def fan_out(doctype: str, method: str, chunk_size: int = 1000, estimated_chunk_s: float = 120) -> dict:
+	"""One job per chunk of a DocType's names; `method(after=..., upto=...)` processes a chunk."""
+	return fanout.fan_out(
+		bridge.db_connection(),
+		bridge.queue_redis(),
+		f"tab{doctype}",
+		chunk_size,
+		lambda after, upto: enqueue(method, estimated_chunk_s, after=after, upto=upto),
+	)

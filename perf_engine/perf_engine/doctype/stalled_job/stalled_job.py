@@ -1,0 +1,43 @@
+# Copyright (c) 2026, perf_engine developers and contributors
+# For license information, please see license.txt
+
+import hashlib
+
+import frappe
+from frappe.model.document import Document
+from frappe.utils import now_datetime
+
+from perf_engine.core.jobs.stalls import Finding
+
+
+class StalledJob(Document):
+	"""One stall, recorded once and refreshed while it lasts."""
+
+
+def finding_name(finding: Finding) -> str:
+	"""The same stall keeps the same record: keyed by kind and job (or queue)."""
+	key = f"{finding.kind}|{finding.job_id or finding.queue}"
+	return hashlib.sha1(key.encode()).hexdigest()[:12]
+
+
+def record(findings: list[Finding]) -> list[str]:
+	"""Store new stalls, refresh known ones, resolve those gone; returns names of new or reopened stalls."""
+	seen_now, fresh = set(), []
+	now = now_datetime()
+	for finding in findings:
+		name = finding_name(finding)
+		seen_now.add(name)
+		values = {**finding.as_dict(), "last_seen": now, "status": "Open"}
+		if frappe.db.exists("Stalled Job", name):
+			if frappe.db.get_value("Stalled Job", name, "status") == "Resolved":
+				fresh.append(name)
+			frappe.db.set_value("Stalled Job", name, values)
+		else:
+			doc = frappe.get_doc({"doctype": "Stalled Job", "name": name, "first_seen": now, **values})
+			doc.insert(ignore_permissions=True, set_name=name)
+			fresh.append(name)
+	for name in frappe.get_all(
+		"Stalled Job", filters={"status": "Open", "name": ("not in", list(seen_now) or [""])}, pluck="name"
+	):
+		frappe.db.set_value("Stalled Job", name, "status", "Resolved")
+	return fresh

@@ -1,0 +1,137 @@
+import math
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+
+import frappe
+from frappe.tests.utils import FrappeTestCase
+from frappe.utils import get_bench_path
+from frappe.utils.background_jobs import get_queue
+from rq.job import Job, JobStatus
+
+from perf_engine import bridge, jobs
+from perf_engine.perf_engine.doctype.stalled_job.stalled_job import finding_name
+from perf_engine.tasks.jobs import LAST_RUN_KEY
+from perf_engine.tests import rest
+
+HOOK = "perf_engine.tasks.jobs.check_stalls_when_due"
+
+
+def age_job(job_id: str, minutes: int) -> None:
+	"""Make a queued job look as if it had waited this long."""
+	at = datetime.now(timezone.utc) - timedelta(minutes=minutes)
+	bridge.queue_redis().hset(f"rq:job:{job_id}", "enqueued_at", at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+
+
+def run_burst_worker(queue: str) -> None:
+	"""A real Frappe RQ worker that drains the queue and exits."""
+	subprocess.run(
+		[
+			sys.executable,
+			"-m",
+			"frappe.utils.bench_helper",
+			"frappe",
+			"--site",
+			frappe.local.site,
+			"worker",
+			"--queue",
+			queue,
+			"--burst",
+		],
+		cwd=f"{get_bench_path()}/sites",
+		check=True,
+		capture_output=True,
+		timeout=120,
+	)
+
+
+class TestJobsAPI(FrappeTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		cls.manager = rest.ensure_user(rest.MANAGER_USER, ("System Manager",))
+		cls.plain = rest.ensure_user(rest.PLAIN_USER)
+
+	def setUp(self):
+		get_queue("short").empty()
+
+	def test_queue_status_over_rest(self):
+		"""A manager sees every bench queue with counts, workers and advice; queued jobs are counted."""
+		for _ in range(3):
+			frappe.enqueue("frappe.ping", queue="short")
+		response = rest.call("perf_engine.api.get_queue_status", self.manager)
+		self.assertEqual(response.status_code, 200, response.text)
+		rows = {row["queue"]: row for row in response.message}
+		self.assertLessEqual({"default", "short", "long"}, set(rows))
+		self.assertEqual(rows["short"]["queued"], 3)
+		self.assertIn("advice", rows["short"])
+
+	def test_guest_and_plain_users_are_refused(self):
+		"""Every jobs method answers 403 to Guest and to a user without a manager role."""
+		for method, args in (
+			("perf_engine.api.get_queue_status", {}),
+			("perf_engine.api.get_jobs", {"queue": "short"}),
+			("perf_engine.api.detect_stalled_jobs", {}),
+			("perf_engine.api.stop_job", {"job_id": "x"}),
+			("perf_engine.api.requeue_job", {"job_id": "x"}),
+		):
+			self.assertEqual(rest.call(method, None, **args).status_code, 403, method)
+			self.assertEqual(rest.call(method, self.plain, **args).status_code, 403, method)
+
+	def test_jobs_listing_and_foreign_job_ids(self):
+		"""Listing shows this site's queued jobs; another site's job id cannot be stopped from here."""
+		job = frappe.enqueue("frappe.ping", queue="short")
+		page = rest.call("perf_engine.api.get_jobs", self.manager, queue="short", registry="queued").message
+		self.assertIn(job.id, [j["job_id"] for j in page["jobs"]])
+		self.assertEqual(rest.call("perf_engine.api.get_jobs", self.manager, queue="nope").status_code, 417)
+		self.assertEqual(
+			rest.call("perf_engine.api.stop_job", self.manager, job_id="other.site::abc").status_code, 403
+		)
+
+	def test_stalls_are_recorded_once_notified_and_resolved(self):
+		"""A job waiting 30 min is recorded and notified once; when it is gone the record resolves."""
+		job = frappe.enqueue("frappe.ping", queue="short")
+		age_job(job.id, 30)
+		findings = jobs.check_stalls()
+		stall = next(f for f in findings if f["job_id"] == job.id)
+		self.assertEqual(stall["kind"], "queue_waiting")
+		name = frappe.get_all("Stalled Job", filters={"job_id": job.id}, pluck="name")[0]
+		jobs.check_stalls()
+		self.assertEqual(frappe.db.count("Stalled Job", {"job_id": job.id}), 1)
+		self.assertEqual(
+			frappe.db.count("Notification Log", {"document_name": name, "for_user": rest.MANAGER_USER}), 1
+		)
+		get_queue("short").empty()
+		jobs.check_stalls()
+		self.assertEqual(frappe.db.get_value("Stalled Job", name, "status"), "Resolved")
+
+	def test_check_is_scheduled_and_runs_through_the_scheduler(self):
+		"""The minute tick is a Scheduled Job Type; executing it runs the check when due."""
+		job_type = frappe.get_doc("Scheduled Job Type", {"method": HOOK})
+		self.assertEqual(job_type.cron_format, "* * * * *")
+		job = frappe.enqueue("frappe.ping", queue="short")
+		age_job(job.id, 30)
+		frappe.cache.delete_value(LAST_RUN_KEY)
+		job_type.execute()
+		self.assertTrue(frappe.db.exists("Stalled Job", {"job_id": job.id, "status": "Open"}))
+
+	def test_routed_enqueue_runs_on_a_real_worker(self):
+		"""A 10 s job goes to short with a 300 s timeout and a real Frappe worker runs it."""
+		job_id = jobs.enqueue("frappe.ping", estimated_duration_s=10)
+		job = Job.fetch(job_id, connection=bridge.queue_redis())
+		self.assertTrue(job_id.startswith(f"{frappe.local.site}::"))
+		self.assertEqual((job.origin, job.timeout), (get_queue("short").name, 300))
+		run_burst_worker("short")
+		self.assertEqual(job.get_status(refresh=True), JobStatus.FINISHED)
+
+	def test_fan_out_over_a_doctype(self):
+		"""Fan-out over ToDo makes one job per 10 names and reports them pending."""
+		for i in range(25):
+			frappe.get_doc({"doctype": "ToDo", "description": f"fan-out {i}"}).insert()
+		result = jobs.fan_out("ToDo", "frappe.ping", chunk_size=10, estimated_chunk_s=10)
+		self.assertEqual(result["chunks"], math.ceil(frappe.db.count("ToDo") / 10))
+		progress = rest.call(
+			"perf_engine.api.get_fanout_progress", self.manager, fanout_id=result["fanout_id"]
+		).message
+		self.assertEqual((progress["total"], progress["pending"]), (result["chunks"], result["chunks"]))
+		get_queue("short").empty()
