@@ -9,6 +9,7 @@ import redis
 
 from tests.services import (
 	ClaimedRedisDb,
+	RedisServer,
 	WorkerProcess,
 	claimed_redis_db,
 	connect_database,
@@ -58,3 +59,11 @@ def start_worker(redis_db: ClaimedRedisDb) -> Iterator:
 	yield start
 	for worker in started:
 		worker.stop()
+
+
+@pytest.fixture
+def private_redis(tmp_path) -> Iterator[redis.Redis]:
+	"""A redis-server of this test's own, whose settings (maxmemory) it may change or stop."""
+	server = RedisServer(tmp_path)
+	yield server.start()
+	server.stop()

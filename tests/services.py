@@ -8,6 +8,7 @@ PERF_ENGINE_TEST_REDIS_URL (a URL without a database number).
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -155,3 +156,50 @@ class WorkerProcess:
 			except subprocess.TimeoutExpired:
 				self.process.kill()
 				self.process.wait()
+
+
+class RedisServer:
+	"""A private redis-server on a free loopback port, for tests that change server settings."""
+
+	def __init__(self, directory: Path):
+		self.directory = directory
+		self.port = free_port()
+		self.process: subprocess.Popen | None = None
+
+	def start(self) -> redis.Redis:
+		self.process = subprocess.Popen(
+			[
+				"redis-server",
+				"--port",
+				str(self.port),
+				"--bind",
+				"127.0.0.1",
+				"--save",
+				"",
+				"--appendonly",
+				"no",
+				"--dir",
+				str(self.directory),
+			],
+			stdout=subprocess.DEVNULL,
+		)
+		client = redis.Redis(port=self.port)
+		deadline = time.monotonic() + WORKER_START_TIMEOUT_S
+		while time.monotonic() < deadline:
+			try:
+				client.ping()
+				return client
+			except redis.ConnectionError:
+				time.sleep(0.05)
+		raise RuntimeError(f"redis-server on port {self.port} did not start")
+
+	def stop(self) -> None:
+		if self.process and self.process.poll() is None:
+			self.process.terminate()
+			self.process.wait(timeout=10)
+
+
+def free_port() -> int:
+	with socket.socket() as probe:
+		probe.bind(("127.0.0.1", 0))
+		return probe.getsockname()[1]

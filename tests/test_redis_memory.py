@@ -1,0 +1,115 @@
+"""Redis memory status, prefix breakdown and pressure cleanup on real Redis servers."""
+
+import pytest
+
+from perf_engine.core.errors import InvalidInput
+from perf_engine.core.redis_cleanup import cleanup
+from perf_engine.core.redis_memory import breakdown, memory_status, prefix_of
+
+SITE = "_site_a|"
+OTHER = "_site_b|"
+PATTERNS = ("perf_engine:list:*", "document_cache::*")
+
+
+def fill_bench(client, per_kind: int = 300) -> None:
+	"""A bench's worth of keys: this site's caches, another site's, RQ's, sessions and locks."""
+	value = "x" * 512
+	with client.pipeline(transaction=False) as pipe:
+		for i in range(per_kind):
+			pipe.set(f"{SITE}perf_engine:list:Item:0:{i}", value)
+			pipe.set(f"{SITE}document_cache::User::u{i}", value)
+			pipe.set(f"{OTHER}perf_engine:list:Item:0:{i}", value)
+			pipe.set(f"rq:job:{i}", value)
+		pipe.hset(f"{SITE}session", "sid", value)
+		pipe.set(f"{SITE}lock:document_cache::User", "1")
+		pipe.set(f"{SITE}perf_engine:gen:Item", 7)
+		pipe.set(f"{SITE}doctype_meta::User", value)
+		pipe.execute()
+
+
+def test_status_reports_pressure_against_maxmemory_or_budget(private_redis):
+	"""Pressure is used/maxmemory, falls back to a budget, and is None with neither."""
+	assert memory_status(private_redis)["pressure"] is None
+	used = memory_status(private_redis)["used_memory"]
+	assert memory_status(private_redis, budget_bytes=used * 2)["pressure"] == pytest.approx(0.5, abs=0.05)
+	private_redis.config_set("maxmemory", used * 4)
+	status = memory_status(private_redis, budget_bytes=1)
+	assert status["limit_source"] == "maxmemory" and status["pressure"] == pytest.approx(0.25, abs=0.05)
+	assert status["allocator_frag_ratio"] is not None and "share this Redis" in status["note"]
+
+
+def test_breakdown_groups_sampled_keys_by_prefix(redis_client):
+	"""A bounded sample is measured with MEMORY USAGE and grouped by site and key family."""
+	fill_bench(redis_client, per_kind=50)
+	result = breakdown(redis_client, sample=10_000)
+	by_prefix = {row["prefix"]: row for row in result["prefixes"]}
+	assert by_prefix[f"{SITE}perf_engine"]["keys"] == 51 and by_prefix["rq"]["keys"] == 50
+	assert by_prefix[f"{SITE}document_cache"]["bytes"] > 50 * 512
+	assert result["complete"]
+	assert breakdown(redis_client, sample=20)["sampled_keys"] == 20
+	assert prefix_of("plain") == "plain"
+
+
+def test_cleanup_deletes_exactly_its_own_sites_matching_keys(redis_client):
+	"""Forced cleanup removes this site's matching keys; other sites, RQ, sessions, locks and generations survive."""
+	fill_bench(redis_client)
+	report = cleanup(redis_client, SITE, PATTERNS, dry_run=False, force=True)
+	assert report["keys"] == 600 and report["bytes"] > 600 * 512
+	remaining = {k.decode() for k in redis_client.scan_iter(count=1000)}
+	assert not [
+		k
+		for k in remaining
+		if k.startswith(f"{SITE}perf_engine:list:") or k.startswith(f"{SITE}document_cache::")
+	]
+	assert len([k for k in remaining if k.startswith(OTHER)]) == 300
+	assert len([k for k in remaining if k.startswith("rq:job:")]) == 300
+	for survivor in (
+		f"{SITE}session",
+		f"{SITE}lock:document_cache::User",
+		f"{SITE}perf_engine:gen:Item",
+		f"{SITE}doctype_meta::User",
+	):
+		assert survivor in remaining
+
+
+def test_dry_run_deletes_nothing(redis_client):
+	"""A dry run counts what would go and leaves every key in place."""
+	fill_bench(redis_client)
+	before = redis_client.dbsize()
+	report = cleanup(redis_client, SITE, PATTERNS, dry_run=True, force=True)
+	assert report["keys"] == 600 and redis_client.dbsize() == before
+
+
+def test_protected_keys_survive_even_a_greedy_pattern(redis_client):
+	"""A '*' pattern still spares sessions, locks and perf_engine's generation counters."""
+	fill_bench(redis_client, per_kind=10)
+	cleanup(redis_client, SITE, ["*"], dry_run=False, force=True)
+	remaining = {k.decode() for k in redis_client.scan_iter()}
+	assert {f"{SITE}session", f"{SITE}lock:document_cache::User", f"{SITE}perf_engine:gen:Item"} <= remaining
+	assert f"{SITE}doctype_meta::User" not in remaining
+
+
+def test_cleanup_at_maxmemory_stops_once_under_target(private_redis):
+	"""With Redis full at maxmemory, cleanup runs, frees memory and stops when back under target."""
+	fill_bench(private_redis, per_kind=3000)
+	used = memory_status(private_redis)["used_memory"]
+	private_redis.config_set("maxmemory-policy", "noeviction")
+	private_redis.config_set("maxmemory", used)
+	with pytest.raises(Exception, match="OOM"):
+		private_redis.set("one-more", "x" * 10_000)
+	report = cleanup(private_redis, SITE, PATTERNS, threshold=0.9, target=0.8, dry_run=False)
+	assert report["stopped"] == "pressure back under target"
+	assert report["pressure_after"] < 0.8 and 0 < report["keys"] < 6000
+	private_redis.set("one-more", "x" * 10_000)
+
+
+def test_cleanup_below_threshold_is_skipped_and_bad_limits_refused(private_redis):
+	"""Below the threshold nothing is scanned; nonsensical limits and an empty prefix are refused."""
+	fill_bench(private_redis, per_kind=10)
+	private_redis.config_set("maxmemory", memory_status(private_redis)["used_memory"] * 10)
+	report = cleanup(private_redis, SITE, PATTERNS, dry_run=False)
+	assert report["skipped"] == "pressure below threshold" and report["keys"] == 0
+	with pytest.raises(InvalidInput, match="target <= threshold"):
+		cleanup(private_redis, SITE, PATTERNS, threshold=0.5, target=0.9)
+	with pytest.raises(InvalidInput, match="site prefix"):
+		cleanup(private_redis, "", PATTERNS, dry_run=False, force=True)
