@@ -13,13 +13,39 @@ app_license = "mit"
 after_install = "perf_engine.install.after_install"
 after_migrate = "perf_engine.install.after_migrate"
 
+# Cache
+# -----
+# frappe.clear_cache() deletes every key of the site except these: generation counters must
+# only ever grow, so a restarted counter can never meet values cached under its old numbers.
+
+persistent_cache_keys = ["perf_engine:gen:"]
+
+# Document Events
+# ---------------
+# Every change to any document invalidates perf_engine's cache for it; a change to a
+# DocType or Custom Field makes the map of linking DocTypes be rebuilt once.
+
+CACHE_EVENTS = ("on_update", "on_submit", "on_cancel", "on_update_after_submit", "on_trash", "after_rename")
+doc_events = {
+	"*": {event: "perf_engine.cache.invalidate" for event in CACHE_EVENTS},
+	"DocType": {"on_update": "perf_engine.cache.forget_link_map"},
+	"Custom Field": {
+		"on_update": "perf_engine.cache.forget_link_map",
+		"on_trash": "perf_engine.cache.forget_link_map",
+	},
+}
+
 # Scheduled Tasks
 # ---------------
 
 scheduler_events = {
+	"hourly_long": ["perf_engine.tasks.cache.warm_caches"],
 	"cron": {
-		# Threshold check over the last 15 minutes of measurements.
-		"*/15 * * * *": ["perf_engine.tasks.thresholds.check_thresholds"],
+		# Threshold check over the last 15 minutes; Redis cleanup when memory pressure is high.
+		"*/15 * * * *": [
+			"perf_engine.tasks.thresholds.check_thresholds",
+			"perf_engine.tasks.cache.cleanup_when_pressured",
+		],
 		# Stalled-job check; runs every `stall_check_minutes` (Perf Engine Settings), default 5.
 		"* * * * *": ["perf_engine.tasks.jobs.check_stalls_when_due"],
 	},

@@ -1,5 +1,6 @@
 """Install and migrate hooks: seed what the app needs, never overwrite a user's edits."""
 
+from perf_engine import cache
 from perf_engine.perf_engine.doctype.performance_threshold import performance_threshold
 
 
@@ -9,8 +10,9 @@ def after_install() -> None:
 
 
 def after_migrate() -> None:
-	"""Add defaults introduced by newer versions; existing records are left as users set them."""
+	"""Add defaults introduced by newer versions; forget cached values the migrate may have outdated."""
 	seed_defaults()
+	cache.drop_cached_values()
 
 
 def seed_defaults() -> None:

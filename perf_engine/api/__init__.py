@@ -5,6 +5,7 @@ Each capability keeps its methods in its own module below; this package re-expor
 so the public path stays short.
 """
 
+from perf_engine.api.cache import cleanup_redis, get_redis_memory, warm_caches
 from perf_engine.api.capacity import calculate_capacity, check_threshold, get_host_resources
 from perf_engine.api.jobs import (
 	detect_stalled_jobs,

@@ -14,6 +14,7 @@ from perf_engine.cli import (
 	capacity,
 	doctor,
 	queues,
+	redis,
 )
 from perf_engine.core.config import load_settings
 from perf_engine.core.errors import PerfEngineError
@@ -23,6 +24,7 @@ COMMANDS = (
 	doctor,
 	capacity,
 	queues,
+	redis,
 )
 
 

@@ -6,7 +6,6 @@ any language can read them and nothing executable is ever unpickled from Redis.
 
 import json
 import logging
-import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -14,13 +13,13 @@ import redis
 
 from perf_engine.core.cache import keys
 from perf_engine.core.cache.l1 import MISSING, L1Cache
+from perf_engine.core.ratelimit import RateLimitedLog
 
 logger = logging.getLogger(__name__)
 
 # Generation counters never expire (one small key per DocType): a counter that expired and
 # restarted from 0 could meet values cached under its earlier numbers.
 DEFAULT_TTL_S = 3600
-FAILURE_LOG_INTERVAL_S = 60
 
 
 class SiteCache:
@@ -33,7 +32,7 @@ class SiteCache:
 		self.prefix = prefix
 		self.ttl_s = ttl_s
 		self.l1 = l1
-		self.last_failure_log = 0.0
+		self.failures = RateLimitedLog(logger)
 
 	def key(self, template: str, **parts: Any) -> str:
 		return self.prefix + template.format(**parts)
@@ -107,11 +106,5 @@ class SiteCache:
 				pipe.execute()
 			return True
 		except redis.RedisError as exc:
-			self.log_failure(doctype, exc)
+			self.failures.error("cache invalidation for %s failed, Redis unreachable: %s", doctype, exc)
 			return False
-
-	def log_failure(self, doctype: str, exc: Exception) -> None:
-		"""A Redis outage during saves would log on every save; once a minute says enough."""
-		if time.monotonic() - self.last_failure_log >= FAILURE_LOG_INTERVAL_S:
-			self.last_failure_log = time.monotonic()
-			logger.error("cache invalidation for %s failed, Redis unreachable: %s", doctype, exc)

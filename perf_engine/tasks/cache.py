@@ -1,0 +1,109 @@
+"""Scheduled cache work: the hourly warmer and the 15-minute Redis pressure check."""
+
+import time
+import uuid
+from collections.abc import Callable
+
+import frappe
+from frappe.utils import now_datetime
+
+from perf_engine import bridge
+from perf_engine.cache import get_cached_doc, get_cached_list, get_cached_report
+from perf_engine.core import redis_cleanup
+from perf_engine.core.cache.keys import WARM_LOCK
+from perf_engine.perf_engine.doctype.redis_cleanup_log import redis_cleanup_log
+
+SETTINGS = "Perf Engine Settings"
+WARM_LOCK_TTL_S = 3600
+MB = 1024 * 1024
+DEFAULT_WARM = (
+	{"warm_type": "DocType", "target": "User", "most_recent": 20},
+	{"warm_type": "DocType", "target": "Role", "most_recent": 50},
+	{"warm_type": "DocType", "target": "Company", "most_recent": 10},
+	{"warm_type": "DocType", "target": "Customer", "most_recent": 50},
+	{"warm_type": "DocType", "target": "Item", "most_recent": 50},
+	{"warm_type": "Single", "target": "System Settings"},
+)
+
+
+def warm_entries() -> list[dict]:
+	"""The settings' warm list, or the defaults that exist on this site."""
+	rows = [row.as_dict() for row in frappe.get_single(SETTINGS).warm_entries]
+	if rows:
+		return rows
+	return [row for row in DEFAULT_WARM if frappe.db.exists("DocType", row["target"])]
+
+
+def warm_entry(entry: dict) -> int:
+	"""Warm one entry; returns how many values it cached."""
+	target = entry["target"]
+	if entry["warm_type"] == "Single":
+		get_cached_doc(target, target)
+		return 1
+	if entry["warm_type"] == "Report":
+		get_cached_report(target)
+		return 1
+	names = [n.strip() for n in (entry.get("document_names") or "").splitlines() if n.strip()]
+	if not names:
+		names = frappe.get_all(
+			target, order_by="modified desc", limit=entry.get("most_recent") or 20, pluck="name"
+		)
+		get_cached_list(target, limit=entry.get("most_recent") or 20, order_by="modified desc")
+	for name in names:
+		get_cached_doc(target, name)
+	return len(names)
+
+
+def warm_caches(on_progress: Callable[[int, int], None] | None = None) -> dict:
+	"""Warm every entry, one failure never stopping the rest; overlapping runs are refused."""
+	client, lock_key, token = bridge.cache_redis(), bridge.cache_prefix() + WARM_LOCK, uuid.uuid4().hex
+	if not client.set(lock_key, token, nx=True, ex=WARM_LOCK_TTL_S):
+		return {"skipped": "another warm run holds the lock"}
+	started = time.monotonic()
+	warmed, failed = 0, []
+	try:
+		entries = warm_entries()
+		for index, entry in enumerate(entries, 1):
+			try:
+				warmed += warm_entry(entry)
+			except Exception as exc:
+				failed.append(f"{entry['warm_type']} {entry['target']}: {exc}")
+				frappe.log_error(title=f"perf_engine warm failed for {entry['target']}")
+			if on_progress:
+				on_progress(index, len(entries))
+	finally:
+		if client.get(lock_key) == token.encode():
+			client.delete(lock_key)
+	duration = round(time.monotonic() - started, 3)
+	frappe.db.set_single_value(
+		SETTINGS,
+		{
+			"last_warm_at": now_datetime(),
+			"last_warm_duration": duration,
+			"last_warm_count": warmed,
+			"last_warm_failures": len(failed),
+		},
+	)
+	return {"warmed": warmed, "failed": failed, "duration_s": duration}
+
+
+def redis_cleanup_options() -> dict:
+	"""Thresholds, budget and patterns from Perf Engine Settings."""
+	settings = frappe.get_cached_doc(SETTINGS)
+	patterns = [p for p in (settings.redis_cleanup_patterns or "").splitlines() if p.strip()]
+	return {
+		"patterns": patterns or list(redis_cleanup.DEFAULT_PATTERNS),
+		"threshold": (settings.redis_pressure_threshold or 90) / 100,
+		"target": (settings.redis_target_pressure or 80) / 100,
+		"budget_bytes": (settings.redis_memory_budget_mb or 0) * MB,
+	}
+
+
+def cleanup_when_pressured() -> dict:
+	"""Every 15 minutes: clean up when pressure is past the threshold; log runs that did something."""
+	report = redis_cleanup.cleanup(
+		bridge.cache_redis(), bridge.cache_prefix(), dry_run=False, **redis_cleanup_options()
+	)
+	if not report.get("skipped"):
+		redis_cleanup_log.record(report, "Scheduler")
+	return report
