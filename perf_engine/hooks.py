@@ -40,6 +40,7 @@ doc_events = {
 
 scheduler_events = {
 	"hourly_long": ["perf_engine.tasks.cache.warm_caches"],
+	"weekly_long": ["perf_engine.tasks.indexes.weekly_analysis"],
 	"cron": {
 		# Threshold check over the last 15 minutes; Redis cleanup when memory pressure is high.
 		"*/15 * * * *": [

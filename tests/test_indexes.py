@@ -195,6 +195,8 @@ def test_blocked_ddl_times_out_reports_failed_and_does_not_hold_up_readers(db, d
 			cur.execute(f"SELECT COUNT(*) FROM `{INVOICE}`")
 			assert cur.fetchone()[0] == 1000
 		reader.close()
+		with blocker.cursor() as cur:
+			cur.execute(f"UPDATE `{INVOICE}` SET remarks = 'held' WHERE name = 'SINV-1'")
 		refused = apply.apply(
 			db, database_name, INVOICE, ("po_no",), "po_no_index", retries=0, long_transaction_s=0
 		)

@@ -7,6 +7,13 @@ so the public path stays short.
 
 from perf_engine.api.cache import cleanup_redis, get_redis_memory, warm_caches
 from perf_engine.api.capacity import calculate_capacity, check_threshold, get_host_resources
+from perf_engine.api.indexes import (
+	analyze_indexes,
+	apply_index_recommendation,
+	dismiss_index_recommendation,
+	get_index_overview,
+	trial_ignore_index,
+)
 from perf_engine.api.jobs import (
 	detect_stalled_jobs,
 	get_fanout_progress,

@@ -13,6 +13,7 @@ from perf_engine import __version__
 from perf_engine.cli import (
 	capacity,
 	doctor,
+	indexes,
 	queues,
 	redis,
 )
@@ -25,6 +26,7 @@ COMMANDS = (
 	capacity,
 	queues,
 	redis,
+	indexes,
 )
 
 

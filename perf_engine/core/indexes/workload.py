@@ -106,20 +106,33 @@ def slow_log_file(path: str, schema: str) -> list[Statement]:
 
 def statements(conn: pymysql.Connection, schema: str) -> tuple[list[Statement], str]:
 	"""Statements from every source that is on, and a note on which ones were."""
-	found, sources = [], []
+	found, sources, unreadable = [], [], []
+	readers = []
 	if variable(conn, "performance_schema") == "ON":
-		found += digests(conn, schema)
-		sources.append("performance_schema")
+		readers.append(("performance_schema", lambda: digests(conn, schema)))
 	if variable(conn, "slow_query_log") == "ON":
 		output = (variable(conn, "log_output") or "").upper()
 		if "TABLE" in output:
-			found += slow_log_table(conn, schema)
+			readers.append(("slow query log (table)", lambda: slow_log_table(conn, schema)))
 		if "FILE" in output:
-			found += slow_log_file(variable(conn, "slow_query_log_file") or "", schema)
-		sources.append(f"slow query log ({output.lower()})")
-	if not sources:
+			readers.append(
+				(
+					"slow query log (file)",
+					lambda: slow_log_file(variable(conn, "slow_query_log_file") or "", schema),
+				)
+			)
+	if not readers:
 		return [], ENABLE_HINT
-	return found, f"Workload read from {', '.join(sources)}: {len(found)} statement(s)."
+	for name, read in readers:
+		try:
+			found += read()
+			sources.append(name)
+		except pymysql.MySQLError as exc:
+			unreadable.append(f"{name} ({exc.args[-1]})")
+	note = f"Workload read from {', '.join(sources) or 'nothing'}: {len(found)} statement(s)."
+	if unreadable:
+		note += f" Could not read {', '.join(unreadable)}: grant this user SELECT on it, or run the analysis as an admin user."
+	return found, note
 
 
 def selectivity(

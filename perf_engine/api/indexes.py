@@ -1,0 +1,67 @@
+"""Index methods: analyse, apply (on the long queue), dismiss, and the IGNORED trial."""
+
+import frappe
+
+from perf_engine import bridge, indexes
+from perf_engine.core.indexes.catalog import table_sizes
+
+
+@frappe.whitelist(methods=["POST"])
+def analyze_indexes(doctype: str | None = None) -> dict:
+	"""Analyse the site (or one DocType) and store findings as Index Recommendations."""
+	bridge.require_manager()
+	result = indexes.analyze_and_store(doctype)
+	return {
+		key: result[key] for key in ("created", "updated", "largest_tables", "notes", "skipped_small_tables")
+	} | {"findings": len(result["findings"])}
+
+
+@frappe.whitelist(methods=["POST"])
+def apply_index_recommendation(name: str, confirm: int = 0) -> dict:
+	"""Queue the online DDL on the long queue; a drop needs confirm=1."""
+	bridge.require_manager()
+	return {"job_id": indexes.enqueue_apply(name, confirm=bool(int(confirm))), "status": "Queued"}
+
+
+@frappe.whitelist(methods=["POST"])
+def dismiss_index_recommendation(name: str) -> dict:
+	"""Dismiss a finding; later analyses never reopen it."""
+	bridge.require_manager()
+	indexes.dismiss(name)
+	return {"name": name, "status": "Dismissed"}
+
+
+@frappe.whitelist(methods=["POST"])
+def trial_ignore_index(name: str, ignored: int = 1) -> str:
+	"""Make a drop candidate IGNORED (reversible) or restore it."""
+	bridge.require_manager()
+	return indexes.trial_ignore(name, bool(int(ignored)))
+
+
+@frappe.whitelist()
+def get_index_overview() -> dict:
+	"""Largest tables and the open findings, for the index-analysis page."""
+	bridge.require_manager()
+	sizes = sorted(table_sizes(bridge.db_connection(), frappe.conf.db_name).values(), key=lambda s: -s.rows)[
+		:20
+	]
+	findings = frappe.get_all(
+		"Index Recommendation",
+		filters={"status": ("not in", ("Dismissed",))},
+		fields=[
+			"name",
+			"table_name",
+			"columns",
+			"kind",
+			"priority",
+			"status",
+			"reason",
+			"rows_estimate",
+			"source",
+			"ddl",
+			"error",
+		],
+		order_by="FIELD(status, 'Applying', 'Queued', 'Open', 'Failed', 'Applied'), FIELD(priority, 'HIGH', 'MEDIUM', 'LOW'), total_time_s desc, rows_estimate desc",
+		limit=200,
+	)
+	return {"largest_tables": [vars(s) for s in sizes], "findings": findings}

@@ -1,0 +1,87 @@
+"""`perf-engine indexes analyze|apply`: index findings for a site's database, and online DDL."""
+
+import argparse
+
+from perf_engine.cli.output import ProgressBar, print_json, print_table
+from perf_engine.core.config import ConnectionSettings
+from perf_engine.core.connections import connect_mariadb
+from perf_engine.core.errors import InvalidInput
+from perf_engine.core.indexes import apply as online
+from perf_engine.core.indexes.analysis import analyze
+from perf_engine.core.indexes.meta import metas_from_database
+from perf_engine.core.indexes.recommendation import ADD, DROP, index_name
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+	parser = subparsers.add_parser("indexes", help="index analysis and online index changes")
+	actions = parser.add_subparsers(dest="action", required=True)
+	analyse = actions.add_parser("analyze", help="find indexes to add, redundant and unused ones")
+	analyse.add_argument("--database", help="database to analyse (default: the site's)")
+	analyse.set_defaults(handler=handle_analyze)
+	change = actions.add_parser("apply", help="add (or --drop) one index online")
+	change.add_argument("--database")
+	change.add_argument("--table", required=True)
+	change.add_argument("--columns", required=True, help="comma-separated, in index order")
+	change.add_argument("--index-name")
+	change.add_argument("--drop", action="store_true", help="drop the named index instead (needs --yes)")
+	change.add_argument("--yes", action="store_true", help="confirm a drop")
+	change.add_argument("--lock-wait-timeout", type=int, default=online.LOCK_WAIT_TIMEOUT_S)
+	change.add_argument("--retries", type=int, default=online.RETRIES)
+	change.set_defaults(handler=handle_apply)
+
+
+def database_of(settings: ConnectionSettings, args: argparse.Namespace) -> str:
+	database = args.database or settings.db_name
+	if not database:
+		raise InvalidInput("Name a database with --database, or a site with --bench and --site")
+	return database
+
+
+def handle_analyze(settings: ConnectionSettings, args: argparse.Namespace) -> int:
+	database = database_of(settings, args)
+	conn = connect_mariadb(settings, database)
+	metas = metas_from_database(conn) if has_doctypes(conn) else []
+	result = analyze(conn, database, metas, on_progress=None if args.json else ProgressBar("analysis"))
+	if args.json:
+		print_json(result)
+		return 0
+	print_table(
+		["priority", "kind", "table", "columns", "source", "reason"],
+		[
+			(f["priority"], f["kind"], f["table"], ", ".join(f["columns"]), f["source"], f["reason"])
+			for f in result["findings"]
+		],
+	)
+	for note in result["notes"]:
+		print(note)
+	return 0
+
+
+def has_doctypes(conn) -> bool:
+	with conn.cursor() as cur:
+		cur.execute(
+			"SELECT COUNT(*) FROM information_schema.TABLES WHERE table_schema = DATABASE() AND table_name = 'tabDocType'"
+		)
+		return bool(cur.fetchone()[0])
+
+
+def handle_apply(settings: ConnectionSettings, args: argparse.Namespace) -> int:
+	if args.drop and not args.yes:
+		raise InvalidInput("Dropping an index needs --yes")
+	database = database_of(settings, args)
+	columns = tuple(c.strip() for c in args.columns.split(",") if c.strip())
+	result = online.apply(
+		connect_mariadb(settings, database),
+		database,
+		args.table,
+		columns,
+		args.index_name or index_name(columns),
+		kind=DROP if args.drop else ADD,
+		lock_wait_timeout_s=args.lock_wait_timeout,
+		retries=args.retries,
+		on_progress=None if args.json else ProgressBar("attempt"),
+	)
+	print_json(result.as_dict()) if args.json else print(
+		f"{result.status} in {result.duration_s} s: {result.message}"
+	)
+	return 0 if result.status == "Applied" else 1

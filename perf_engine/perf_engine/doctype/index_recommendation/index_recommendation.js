@@ -1,0 +1,41 @@
+// Copyright (c) 2026, perf_engine developers and contributors
+// For license information, please see license.txt
+
+frappe.ui.form.on("Index Recommendation", {
+	setup(frm) {
+		frappe.realtime.on("perf_engine_index_progress", (data) => {
+			if (data.name === frm.doc.name) frm.reload_doc();
+		});
+	},
+	refresh(frm) {
+		if (["Open", "Failed"].includes(frm.doc.status)) {
+			const label = frm.doc.kind === "drop" ? __("Drop Index") : __("Apply");
+			frm.add_custom_button(label, () => apply(frm)).addClass("btn-primary");
+			frm.add_custom_button(__("Dismiss"), () =>
+				frappe.call("perf_engine.api.dismiss_index_recommendation", { name: frm.doc.name }).then(() => frm.reload_doc())
+			);
+		}
+		if (frm.doc.kind === "drop" && frm.doc.status === "Open") {
+			frm.add_custom_button(__("Ignore on Trial"), () => trial(frm, 1), __("Trial"));
+			frm.add_custom_button(__("Restore"), () => trial(frm, 0), __("Trial"));
+		}
+	},
+});
+
+function apply(frm) {
+	const run = () =>
+		frappe
+			.call("perf_engine.api.apply_index_recommendation", { name: frm.doc.name, confirm: 1 })
+			.then(() => frm.reload_doc());
+	const message =
+		frm.doc.kind === "drop"
+			? __("Drop index {0} on {1}? Try 'Ignore on Trial' first to see the effect.", [frm.doc.index_name, frm.doc.table_name])
+			: __("Build index {0} on {1} online now?", [frm.doc.index_name, frm.doc.table_name]);
+	frappe.confirm(message, run);
+}
+
+function trial(frm, ignored) {
+	frappe
+		.call("perf_engine.api.trial_ignore_index", { name: frm.doc.name, ignored })
+		.then(({ message }) => frappe.show_alert({ message, indicator: "blue" }));
+}
