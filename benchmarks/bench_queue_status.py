@@ -39,7 +39,9 @@ def run(quick: bool) -> str:
 		client = claimed.client
 		fill(client, total)
 		status = timed(lambda: queue_status(client, QUEUES), 30)
-		listing = timed(lambda: [Queue(name, connection=client).get_jobs() for name in QUEUES.values()], 3 if quick else 1)
+		listing = timed(
+			lambda: [Queue(name, connection=client).get_jobs() for name in QUEUES.values()], 3 if quick else 1
+		)
 		counted = sum(row["queued"] for row in queue_status(client, QUEUES))
 	ours, baseline = statistics.median(status), statistics.median(listing)
 	return (

@@ -17,7 +17,7 @@ from frappe.utils.background_jobs import get_queues_timeout, get_redis_conn
 from perf_engine.core.config import ConnectionSettings, load_settings
 from perf_engine.core.errors import InvalidInput, PerfEngineError, ServiceUnavailable
 
-MANAGER_ROLES = ("System Manager",)
+MANAGER_ROLES = ("System Manager", "Performance Manager")
 
 
 def connection_settings() -> ConnectionSettings:

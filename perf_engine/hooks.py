@@ -10,7 +10,10 @@ app_license = "mit"
 # Installation
 # ------------
 
+before_install = "perf_engine.install.before_install"
 after_install = "perf_engine.install.after_install"
+before_migrate = "perf_engine.install.before_migrate"
+before_uninstall = "perf_engine.install.before_uninstall"
 after_migrate = "perf_engine.install.after_migrate"
 
 # Cache
@@ -40,6 +43,7 @@ doc_events = {
 
 scheduler_events = {
 	"hourly_long": ["perf_engine.tasks.cache.warm_caches"],
+	"daily": ["perf_engine.tasks.history.prune_history"],
 	"weekly_long": ["perf_engine.tasks.indexes.weekly_analysis"],
 	"cron": {
 		# Threshold check over the last 15 minutes; Redis cleanup when memory pressure is high.
@@ -47,7 +51,11 @@ scheduler_events = {
 			"perf_engine.tasks.thresholds.check_thresholds",
 			"perf_engine.tasks.cache.cleanup_when_pressured",
 		],
-		# Stalled-job check; runs every `stall_check_minutes` (Perf Engine Settings), default 5.
-		"* * * * *": ["perf_engine.tasks.jobs.check_stalls_when_due"],
+		# Minute ticks that run when due: stalled jobs (`stall_check_minutes`, default 5) and
+		# snapshots for the workspace charts (`snapshot_minutes`, default 5).
+		"* * * * *": [
+			"perf_engine.tasks.jobs.check_stalls_when_due",
+			"perf_engine.tasks.history.snapshot_when_due",
+		],
 	},
 }

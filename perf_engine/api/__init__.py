@@ -22,3 +22,10 @@ from perf_engine.api.jobs import (
 	requeue_job,
 	stop_job,
 )
+from perf_engine.api.overview import (
+	get_health,
+	metrics,
+	queued_jobs_card,
+	redis_used_card,
+	violations_24h_card,
+)

@@ -1,0 +1,50 @@
+"""Health overview, Prometheus metrics, and the workspace's number cards."""
+
+import frappe
+from prometheus_client import CONTENT_TYPE_LATEST
+from werkzeug.wrappers import Response
+
+from perf_engine import bridge, overview
+from perf_engine.metrics import render
+
+
+@frappe.whitelist()
+def get_health() -> dict:
+	"""Every subsystem as ok, warning, critical or unknown, with the reason and the next action."""
+	bridge.require_manager()
+	return overview.health()
+
+
+@frappe.whitelist()
+def metrics() -> Response:
+	"""The same figures in Prometheus' text format, for a scraper using an API key and secret."""
+	bridge.require_manager()
+	found = overview.figures()
+	found["health"] = overview.health(found)
+	return Response(render(found), mimetype=CONTENT_TYPE_LATEST)
+
+
+def card(value: float | None, fieldtype: str = "Int") -> dict:
+	return {"value": value or 0, "fieldtype": fieldtype}
+
+
+@frappe.whitelist()
+def queued_jobs_card(filters: str | None = None) -> dict:
+	"""Number card: jobs waiting in every queue of the bench."""
+	bridge.require_manager()
+	return card(sum(row["queued"] for row in overview.figures()["queues"] or []))
+
+
+@frappe.whitelist()
+def redis_used_card(filters: str | None = None) -> dict:
+	"""Number card: Redis memory used, in % of maxmemory or the budget."""
+	bridge.require_manager()
+	redis = overview.figures()["redis"]
+	return card(redis["pressure"] * 100 if redis and redis["pressure"] is not None else None, "Percent")
+
+
+@frappe.whitelist()
+def violations_24h_card(filters: str | None = None) -> dict:
+	"""Number card: threshold violations in the last 24 hours."""
+	bridge.require_manager()
+	return card(sum(overview.counts_from_db()["violations_24h"].values()))
