@@ -59,3 +59,16 @@ def test_console_script_runs_without_frappe():
 	console_script = Path(sys.executable).parent / "perf-engine"
 	result = subprocess.run([console_script, "doctor"], capture_output=True, text=True, cwd=REPO_ROOT)
 	assert "== mariadb: ok" in result.stdout, result.stdout + result.stderr
+
+
+def test_metrics_command_prints_parseable_prometheus_text(redis_db, start_worker, capsys):
+	"""`perf-engine metrics` prints queue and Redis gauges that prometheus_client's parser reads."""
+	from prometheus_client.parser import text_string_to_metric_families
+
+	start_worker(["default"])
+	code = main(["--redis-cache-url", redis_db.url, "--redis-queue-url", redis_db.url, "metrics"])
+	families = {f.name: f for f in text_string_to_metric_families(capsys.readouterr().out)}
+	assert code == 0
+	idle = [s for s in families["perf_engine_workers"].samples if s.labels == {"queue": "default", "state": "idle"}]
+	assert idle[0].value == 1
+	assert families["perf_engine_redis_used_bytes"].samples[0].value > 0

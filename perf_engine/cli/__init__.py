@@ -14,6 +14,7 @@ from perf_engine.cli import (
 	capacity,
 	doctor,
 	indexes,
+	metrics,
 	queues,
 	redis,
 )
@@ -27,6 +28,7 @@ COMMANDS = (
 	queues,
 	redis,
 	indexes,
+	metrics,
 )
 
 

@@ -14,6 +14,7 @@ from frappe.utils import get_test_client
 
 PLAIN_USER = "perf-engine-plain@example.com"
 MANAGER_USER = "perf-engine-manager@example.com"
+PERFORMANCE_MANAGER_USER = "perf-engine-pm@example.com"
 
 
 def ensure_user(email: str, roles: tuple[str, ...] = ()) -> str:
