@@ -69,6 +69,10 @@ def test_metrics_command_prints_parseable_prometheus_text(redis_db, start_worker
 	code = main(["--redis-cache-url", redis_db.url, "--redis-queue-url", redis_db.url, "metrics"])
 	families = {f.name: f for f in text_string_to_metric_families(capsys.readouterr().out)}
 	assert code == 0
-	idle = [s for s in families["perf_engine_workers"].samples if s.labels == {"queue": "default", "state": "idle"}]
+	idle = [
+		s
+		for s in families["perf_engine_workers"].samples
+		if s.labels == {"queue": "default", "state": "idle"}
+	]
 	assert idle[0].value == 1
 	assert families["perf_engine_redis_used_bytes"].samples[0].value > 0

@@ -1,0 +1,50 @@
+import frappe
+from frappe.tests.utils import FrappeTestCase
+from frappe.utils.password import update_password
+
+from perf_engine.tests import browser, rest
+
+PASSWORD = "Perf-Engine-Desk-Test-1"
+# The route, and a JS expression that is true once its content has rendered.
+ROUTES = {
+	# The health block renders inside a Custom HTML Block's shadow root.
+	"workspace": (
+		"/app/perf-engine",
+		"Array.from(document.querySelectorAll('*')).some(e => e.shadowRoot && e.shadowRoot.querySelector('.health-parts .frappe-card'))",
+	),
+	"queue-status": ("/app/queue-status", "!!document.querySelector('.queue-cards .frappe-card')"),
+	"index-analysis": (
+		"/app/index-analysis",
+		"document.querySelectorAll('.page-container[data-page-route=\"index-analysis\"] table').length > 0",
+	),
+	"redis-memory": (
+		"/app/redis-memory",
+		"!!document.querySelector('.page-container[data-page-route=\"redis-memory\"] .progress')",
+	),
+	"capacity-model": (
+		"/app/capacity-model/new",
+		"!!document.querySelector('[data-fieldname=\"concurrent_users\"] input')",
+	),
+}
+# Desk connects to Frappe's socket.io server, which a test run does not start.
+EXPECTED_NOISE = ("socket.io", "WebSocket")
+
+
+class TestDeskPages(FrappeTestCase):
+	def test_workspace_and_pages_render_without_console_errors(self):
+		"""Each Desk page renders its content in headless Chromium with no console error; a screenshot is saved."""
+		rest.ensure_user(rest.MANAGER_USER, ("System Manager",))
+		update_password(rest.MANAGER_USER, PASSWORD)
+		# A fresh test site has not been through the setup wizard, which Desk would show instead.
+		frappe.db.set_single_value("System Settings", "setup_complete", 1)
+		frappe.db.commit()
+		with browser.web_server() as base:
+			sid = browser.login(base, rest.MANAGER_USER, PASSWORD)
+			with browser.chromium(base, sid) as tab:
+				for name, (route, ready) in ROUTES.items():
+					tab.errors.clear()
+					tab.open(base + route, ready)
+					shot = tab.screenshot(browser.artifacts_dir() / f"{name}.png")
+					self.assertGreater(shot.stat().st_size, 10_000, name)
+					errors = [e for e in tab.errors if not any(noise in e for noise in EXPECTED_NOISE)]
+					self.assertEqual(errors, [], f"{name}: console errors")
