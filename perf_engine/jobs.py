@@ -47,14 +47,31 @@ def own_job_id(job_id: str) -> str:
 	return job_id
 
 
+def scheduled_job_ids() -> list[str]:
+	"""The RQ ids Frappe's scheduler deduplicates this site's scheduled job types by."""
+	methods = frappe.get_all("Scheduled Job Type", filters={"stopped": 0}, pluck="method")
+	return [create_job_id(f"scheduled_job::{method}") for method in methods]
+
+
+def ours(finding: stalls.Finding) -> bool:
+	"""This site's jobs, plus bench-wide queue findings: other sites report their own jobs."""
+	return finding.kind == "queue_waiting" or finding.site == frappe.local.site
+
+
 def check_stalls() -> list[dict]:
 	"""Detect, keep as history, notify about new stalls, and remediate when that is switched on."""
-	findings = stalls.detect(bridge.queue_redis(), bench_queues(), stall_limits())
+	findings = [
+		f
+		for f in stalls.detect(
+			bridge.queue_redis(), bench_queues(), stall_limits(), scheduled_job_ids=scheduled_job_ids()
+		)
+		if ours(f)
+	]
 	fresh = stalled_job.record(findings)
 	if fresh:
 		notify(fresh)
 	if frappe.get_cached_doc(SETTINGS).auto_remediate_stalls:
-		remediate([f for f in findings if stalled_job.finding_name(f) in fresh])
+		remediate(findings)
 	return [f.as_dict() for f in findings]
 
 
@@ -82,10 +99,13 @@ def notify(names: list[str]) -> None:
 
 
 def remediate(findings: list[stalls.Finding]) -> None:
-	"""Stop jobs far past their limit and requeue orphans, recording what was done."""
+	"""Stop this site's jobs far past their limit and requeue its orphans, recording what was done.
+
+	Every run acts on every such finding, not only new ones: a stall first reported as a
+	warning is acted on once it passes twice its limit."""
 	connection = bridge.queue_redis()
 	for finding in findings:
-		if not finding.job_id or finding.action == stalls.WARN:
+		if not finding.job_id or finding.action == stalls.WARN or finding.site != frappe.local.site:
 			continue
 		act = actions.stop_job if finding.action == stalls.STOP else actions.requeue_job
 		try:

@@ -1,7 +1,6 @@
 """Every whitelisted method is documented in docs/api.md, with the parts a caller needs."""
 
 import ast
-from pathlib import Path
 
 from tests.services import REPO_ROOT
 

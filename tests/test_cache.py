@@ -2,7 +2,6 @@
 
 import time
 
-import pytest
 import redis
 
 from perf_engine.core.cache import keys, links

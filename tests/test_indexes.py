@@ -1,7 +1,5 @@
 """Index analysis, redundancy and online apply against a real MariaDB."""
 
-import threading
-
 import pymysql
 import pytest
 

@@ -30,6 +30,12 @@ def started(job: Job) -> bool:
 	return job.get_status(refresh=True) == JobStatus.STARTED
 
 
+def backdate(client, job: Job, field: str, delta: timedelta) -> None:
+	"""Make a job look as if this timestamp field were `delta` ago."""
+	at = datetime.now(timezone.utc) - delta
+	client.hset(job.key, field, at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+
+
 def test_job_running_past_the_limit_is_detected_then_stopped(redis_client, start_worker):
 	"""A job sleeping past a 1 s limit is reported (warn, then stop past 2x), and stop really stops it."""
 	start_worker([QUEUES["long"]])
@@ -89,29 +95,56 @@ def test_queue_with_jobs_and_no_worker_is_flagged(redis_client):
 	job = Queue(QUEUES["default"], connection=redis_client).enqueue(
 		"tests.jobfuncs.add", 1, 2, job_id="a.local::waiting"
 	)
-	redis_client.hset(
-		job.key,
-		"enqueued_at",
-		(datetime.now(timezone.utc) - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-	)
+	backdate(redis_client, job, "enqueued_at", timedelta(minutes=30))
 	findings = detect(redis_client, QUEUES, StallLimits(queue_wait_limit_s=600))
 	waiting = [f for f in findings if f.kind == "queue_waiting"]
 	assert waiting and waiting[0].queue == "default" and "0 worker(s) listening" in waiting[0].detail
 	assert waiting[0].action == WARN  # 30 min is less than twice the 10 min limit
 
 
-def test_stuck_scheduled_job_is_reported_as_zombie(redis_client):
-	"""Frappe's scheduled job id stuck in the queue is named as what makes the scheduler skip that job."""
-	job_id = "a.local::scheduled_job::erpnext.tasks.hourly_reminders"
-	job = Queue(QUEUES["long"], connection=redis_client).enqueue("tests.jobfuncs.add", 1, 2, job_id=job_id)
-	redis_client.hset(
-		job.key,
-		"enqueued_at",
-		(datetime.now(timezone.utc) - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+def test_scheduled_jobs_that_block_frappe_scheduler_are_zombies(redis_client):
+	"""A lost scheduled job (queued in its hash, gone from the list) is a zombie to requeue; a queued one past the limit warns."""
+	queue = Queue(QUEUES["long"], connection=redis_client)
+	lost = queue.enqueue("tests.jobfuncs.add", 1, 2, job_id="a.local::scheduled_job::app.tasks.hourly")
+	redis_client.lrem(queue.key, 0, lost.id)
+	waiting = queue.enqueue("tests.jobfuncs.add", 1, 2, job_id="a.local::scheduled_job::app.tasks.daily")
+	backdate(redis_client, waiting, "enqueued_at", timedelta(minutes=15))
+	fine = queue.enqueue("tests.jobfuncs.add", 1, 2, job_id="a.local::scheduled_job::app.tasks.all")
+	ids = [lost.id, waiting.id, fine.id, "a.local::scheduled_job::app.never_enqueued"]
+	zombies = {
+		f.job_id: f
+		for f in detect(redis_client, QUEUES, StallLimits(queue_wait_limit_s=600), scheduled_job_ids=ids)
+		if f.kind == "zombie_scheduled"
+	}
+	assert set(zombies) == {lost.id, waiting.id}
+	assert (zombies[lost.id].action, zombies[lost.id].queue, zombies[lost.id].site) == (
+		REQUEUE,
+		"long",
+		"a.local",
 	)
-	zombies = [f for f in detect(redis_client, QUEUES, StallLimits()) if f.kind == "zombie_scheduled"]
-	assert zombies[0].job_id == job_id and zombies[0].site == "a.local"
-	assert "skips this job type" in zombies[0].detail
+	assert "will never run" in zombies[lost.id].detail and "skips this job type" in zombies[lost.id].detail
+	assert zombies[waiting.id].action == WARN
+	assert requeue_job(redis_client, lost.id)["action"] == "requeued lost job"
+	assert lost.id in [i.decode() for i in redis_client.lrange(queue.key, 0, -1)]
+	again = detect(redis_client, QUEUES, StallLimits(queue_wait_limit_s=600), scheduled_job_ids=ids)
+	assert lost.id not in {f.job_id for f in again}
+
+
+def test_scheduled_job_orphaned_in_started_registry_is_a_zombie(redis_client, start_worker):
+	"""A scheduled job whose worker was SIGKILLed is named a zombie, not just an orphan."""
+	worker = start_worker([QUEUES["default"]])
+	job = Queue(QUEUES["default"], connection=redis_client).enqueue(
+		"tests.jobfuncs.sleep_for", 60, job_id="a.local::scheduled_job::app.tasks.cron"
+	)
+	wait_for(lambda: started(job))
+	worker.kill()
+	limits = StallLimits(stall_after_s=3600, heartbeat_grace_s=2)
+	findings = wait_for(
+		lambda: [
+			f for f in detect(redis_client, QUEUES, limits, scheduled_job_ids=[job.id]) if f.job_id == job.id
+		]
+	)
+	assert [(f.kind, f.action) for f in findings] == [("zombie_scheduled", REQUEUE)]
 
 
 def test_jobs_rq_moved_to_failed_as_abandoned_are_reported(redis_client):
@@ -132,7 +165,7 @@ def test_stop_and_requeue_refuse_what_they_cannot_do(redis_client):
 	with pytest.raises(InvalidInput, match="No job with id"):
 		stop_job(redis_client, "a.local::nope")
 	job = Queue(QUEUES["default"], connection=redis_client).enqueue("tests.jobfuncs.add", 1, 2)
-	with pytest.raises(InvalidInput, match="only failed or orphaned"):
+	with pytest.raises(InvalidInput, match="only failed, orphaned or lost"):
 		requeue_job(redis_client, job.id)
 	assert stop_job(redis_client, job.id)["action"] == "canceled"
 	assert job.get_status(refresh=True) == JobStatus.CANCELED

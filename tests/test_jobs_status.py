@@ -1,7 +1,6 @@
 """Queue status, listings and rebalancing advice on a real Redis with real rq workers."""
 
 import time
-from datetime import datetime, timedelta, timezone
 
 import pytest
 from rq import Queue
@@ -136,12 +135,49 @@ def test_listing_refuses_unknown_registry_and_bad_pages(redis_client):
 		list_jobs(redis_client, QUEUES["default"], "queued", page=0)
 
 
-def test_method_is_read_from_the_description_when_the_payload_needs_frappe():
-	"""Outside a bench a Frappe job's method comes from RQ's plain-text description."""
-	from perf_engine.core.jobs.job_details import from_description
+def frappe_job(queue: Queue, site: str, method: str, job_type: str | None = None) -> Job:
+	"""A job shaped as Frappe v15 enqueues it: execute_job with its queue_args (never run here)."""
+	kwargs = {"job_type": job_type} if job_type else {}
+	queue_args = {
+		"site": site,
+		"user": "Administrator",
+		"method": method,
+		"event": None,
+		"job_name": method,
+		"is_async": True,
+		"kwargs": kwargs,
+	}
+	job_id = f"{site}::{'scheduled_job::' + job_type if job_type else time.time_ns()}"
+	return queue.enqueue_call("frappe.utils.background_jobs.execute_job", kwargs=queue_args, job_id=job_id)
 
-	description = "frappe.utils.background_jobs.execute_job(site='s.local', user='Administrator', method='erpnext.post', job_name='erpnext.post')"
-	assert from_description(description) == "erpnext.post"
-	scheduled = "frappe.utils.background_jobs.execute_job(site='s', job_type='app.hourly', method='frappe.core.run_scheduled_job')"
-	assert from_description(scheduled) == "app.hourly"
+
+def test_method_of_frappe_jobs_from_payload_and_description(redis_client):
+	"""Frappe's method (the job type for scheduled jobs) is read alike from kwargs and from RQ's description."""
+	from perf_engine.core.jobs.job_details import from_description, method_of
+
+	queue = Queue(QUEUES["default"], connection=redis_client)
+	plain = frappe_job(queue, "a.local", "erpnext.accounts.post")
+	scheduled = frappe_job(
+		queue,
+		"a.local",
+		"frappe.core.doctype.scheduled_job_type.scheduled_job_type.run_scheduled_job",
+		job_type="erpnext.tasks.hourly",
+	)
+	assert method_of(plain) == from_description(plain.description) == "erpnext.accounts.post"
+	assert method_of(scheduled) == from_description(scheduled.description) == "erpnext.tasks.hourly"
 	assert from_description("tests.jobfuncs.add(1, 2)") == "tests.jobfuncs.add"
+
+
+def test_method_filter_reads_only_what_it_needs_across_batches(redis_client):
+	"""A method filter over Frappe-shaped jobs spanning several read batches pages through matches only."""
+	queue = Queue(QUEUES["default"], connection=redis_client)
+	wanted = []
+	for i in range(1200):
+		job = frappe_job(queue, "a.local", "app.wanted" if i % 4 == 0 else "app.other")
+		if i % 4 == 0:
+			wanted.append(job.id)
+	page = list_jobs(redis_client, QUEUES["default"], "queued", page=7, page_size=40, method="app.wanted")
+	assert [j["job_id"] for j in page["jobs"]] == wanted[240:280] and page["has_more"]
+	assert {j["method"] for j in page["jobs"]} == {"app.wanted"}
+	last = list_jobs(redis_client, QUEUES["default"], "queued", page=8, page_size=40, method="app.wanted")
+	assert [j["job_id"] for j in last["jobs"]] == wanted[280:300] and not last["has_more"]

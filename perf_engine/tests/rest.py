@@ -2,15 +2,19 @@
 
 Requests run in a thread of their own (as Frappe's own API tests do), so the request gets a
 fresh `frappe.local` and its own database connection: what a test wants the request to see
-must be committed first. Users made here are committed and reused across runs.
+must be committed first. Users made here are committed and reused across runs. Also here: the test case that owns
+those users, and a real burst worker for tests whose jobs must run.
 """
 
 import json
+import subprocess
+import sys
 from threading import Thread
 from typing import Any
 
 import frappe
-from frappe.utils import get_test_client
+from frappe.tests.utils import FrappeTestCase
+from frappe.utils import get_bench_path, get_test_client
 
 PLAIN_USER = "perf-engine-plain@example.com"
 MANAGER_USER = "perf-engine-manager@example.com"
@@ -72,3 +76,21 @@ def call(method: str, authorization: str | None = None, http_method: str = "POST
 	thread.start()
 	thread.join()
 	return result[0]
+
+
+class ApiTestCase(FrappeTestCase):
+	"""A test case with API tokens for a System Manager, a Performance Manager and a plain user."""
+
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		cls.manager = ensure_user(MANAGER_USER, ("System Manager",))
+		cls.performance_manager = ensure_user(PERFORMANCE_MANAGER_USER, ("Performance Manager",))
+		cls.plain = ensure_user(PLAIN_USER)
+
+
+def run_burst_worker(queue: str) -> None:
+	"""A real Frappe RQ worker (`bench worker --burst`) that drains the queue and exits."""
+	command = [sys.executable, "-m", "frappe.utils.bench_helper", "frappe", "--site", frappe.local.site]
+	command += ["worker", "--queue", queue, "--burst"]
+	subprocess.run(command, cwd=f"{get_bench_path()}/sites", check=True, capture_output=True, timeout=300)

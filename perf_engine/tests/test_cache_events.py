@@ -134,13 +134,7 @@ class TestCacheEvents(FrappeTestCase):
 		self.assertEqual(settings.last_warm_failures, 0)
 
 
-class TestCacheAPI(FrappeTestCase):
-	@classmethod
-	def setUpClass(cls):
-		super().setUpClass()
-		cls.manager = rest.ensure_user(rest.MANAGER_USER, ("System Manager",))
-		cls.plain = rest.ensure_user(rest.PLAIN_USER)
-
+class TestCacheAPI(rest.ApiTestCase):
 	def test_memory_and_dry_run_over_rest(self):
 		"""A manager reads memory with a breakdown and runs a dry-run cleanup that is logged."""
 		memory = rest.call("perf_engine.api.get_redis_memory", self.manager)

@@ -1,16 +1,9 @@
 import frappe
-from frappe.tests.utils import FrappeTestCase
 
 from perf_engine.tests import rest
 
 
-class TestCapacityAPI(FrappeTestCase):
-	@classmethod
-	def setUpClass(cls):
-		super().setUpClass()
-		cls.manager = rest.ensure_user(rest.MANAGER_USER, ("System Manager",))
-		cls.plain = rest.ensure_user(rest.PLAIN_USER)
-
+class TestCapacityAPI(rest.ApiTestCase):
 	def test_calculate_capacity_over_rest(self):
 		"""A System Manager gets the full model over REST without saving any record."""
 		before = frappe.db.count("Capacity Model")

@@ -1,9 +1,4 @@
-import subprocess
-import sys
-
 import frappe
-from frappe.tests.utils import FrappeTestCase
-from frappe.utils import get_bench_path
 
 from perf_engine.tests import rest
 
@@ -34,50 +29,20 @@ def clean_up() -> None:
 	frappe.db.commit()
 
 
-def run_burst_worker(queue: str) -> None:
-	subprocess.run(
-		[
-			sys.executable,
-			"-m",
-			"frappe.utils.bench_helper",
-			"frappe",
-			"--site",
-			frappe.local.site,
-			"worker",
-			"--queue",
-			queue,
-			"--burst",
-		],
-		cwd=f"{get_bench_path()}/sites",
-		check=True,
-		capture_output=True,
-		timeout=300,
-	)
-
-
 def todo_indexes() -> set[str]:
 	return {row.Key_name for row in frappe.db.sql("SHOW INDEX FROM `tabToDo`", as_dict=True)}
 
 
-class TestIndexesAPI(FrappeTestCase):
+class TestIndexesAPI(rest.ApiTestCase):
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()
-		cls.manager = rest.ensure_user(rest.MANAGER_USER, ("System Manager",))
-		cls.plain = rest.ensure_user(rest.PLAIN_USER)
 		clean_up()
 		fill_todo()
 
 	@classmethod
 	def tearDownClass(cls):
-		frappe.db.sql("DELETE FROM `tabToDo` WHERE description = %s", MARK)
-		if "date_index" in todo_indexes():
-			frappe.db.sql_ddl("ALTER TABLE `tabToDo` DROP INDEX `date_index`")
-		frappe.db.delete(
-			"Property Setter", {"doc_type": "ToDo", "field_name": "date", "property": "search_index"}
-		)
-		frappe.db.delete("Index Recommendation", {"table_name": "tabToDo"})
-		frappe.db.commit()
+		clean_up()
 		super().tearDownClass()
 
 	def test_analysis_apply_and_property_setter(self):
@@ -92,7 +57,7 @@ class TestIndexesAPI(FrappeTestCase):
 		self.assertEqual(frappe.db.get_value("Index Recommendation", name, "priority"), "MEDIUM")
 		applied = rest.call("perf_engine.api.apply_index_recommendation", self.manager, name=name)
 		self.assertEqual(applied.message["status"], "Queued", applied.text)
-		run_burst_worker("long")
+		rest.run_burst_worker("long")
 		frappe.db.rollback()
 		self.assertEqual(
 			frappe.db.get_value("Index Recommendation", name, "status"),

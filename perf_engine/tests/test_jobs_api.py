@@ -1,16 +1,11 @@
 import math
-import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
-from frappe.utils import get_bench_path
 from frappe.utils.background_jobs import get_queue
 from rq.job import Job, JobStatus
 
 from perf_engine import bridge, jobs
-from perf_engine.perf_engine.doctype.stalled_job.stalled_job import finding_name
 from perf_engine.tasks.jobs import LAST_RUN_KEY
 from perf_engine.tests import rest
 
@@ -23,35 +18,7 @@ def age_job(job_id: str, minutes: int) -> None:
 	bridge.queue_redis().hset(f"rq:job:{job_id}", "enqueued_at", at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
 
 
-def run_burst_worker(queue: str) -> None:
-	"""A real Frappe RQ worker that drains the queue and exits."""
-	subprocess.run(
-		[
-			sys.executable,
-			"-m",
-			"frappe.utils.bench_helper",
-			"frappe",
-			"--site",
-			frappe.local.site,
-			"worker",
-			"--queue",
-			queue,
-			"--burst",
-		],
-		cwd=f"{get_bench_path()}/sites",
-		check=True,
-		capture_output=True,
-		timeout=120,
-	)
-
-
-class TestJobsAPI(FrappeTestCase):
-	@classmethod
-	def setUpClass(cls):
-		super().setUpClass()
-		cls.manager = rest.ensure_user(rest.MANAGER_USER, ("System Manager",))
-		cls.plain = rest.ensure_user(rest.PLAIN_USER)
-
+class TestJobsAPI(rest.ApiTestCase):
 	def setUp(self):
 		get_queue("short").empty()
 
@@ -105,6 +72,32 @@ class TestJobsAPI(FrappeTestCase):
 		jobs.check_stalls()
 		self.assertEqual(frappe.db.get_value("Stalled Job", name, "status"), "Resolved")
 
+	def test_lost_scheduled_job_is_a_zombie_and_auto_remediation_requeues_it(self):
+		"""A scheduled job type's job lost from its queue is reported; with auto-remediation on it is requeued."""
+		queue = get_queue("short")
+		job = frappe.enqueue("frappe.ping", queue="short", job_id=f"scheduled_job::{HOOK}")
+		queue.remove(job)
+		with self.change_settings("Perf Engine Settings", {"auto_remediate_stalls": 1}):
+			findings = jobs.check_stalls()
+		zombie = next(f for f in findings if f["job_id"] == job.id)
+		self.assertEqual((zombie["kind"], zombie["action"]), ("zombie_scheduled", "requeue"))
+		name = frappe.get_all(
+			"Stalled Job", filters={"job_id": job.id, "kind": "zombie_scheduled"}, pluck="name"
+		)[0]
+		self.assertEqual(frappe.db.get_value("Stalled Job", name, "remediation"), "requeued lost job")
+		self.assertIn(job.id, queue.job_ids)
+
+	def test_other_sites_jobs_are_left_to_their_own_site(self):
+		"""A lost scheduled job of another site is neither recorded nor remediated here."""
+		queue = get_queue("short")
+		other = queue.enqueue_call("frappe.ping", job_id=f"other.site::scheduled_job::{HOOK}")
+		queue.remove(other)
+		with self.change_settings("Perf Engine Settings", {"auto_remediate_stalls": 1}):
+			findings = jobs.check_stalls()
+		self.assertNotIn(other.id, [f["job_id"] for f in findings])
+		self.assertNotIn(other.id, queue.job_ids)
+		other.delete()
+
 	def test_check_is_scheduled_and_runs_through_the_scheduler(self):
 		"""The minute tick is a Scheduled Job Type; executing it runs the check when due."""
 		job_type = frappe.get_doc("Scheduled Job Type", {"method": HOOK})
@@ -121,7 +114,7 @@ class TestJobsAPI(FrappeTestCase):
 		job = Job.fetch(job_id, connection=bridge.queue_redis())
 		self.assertTrue(job_id.startswith(f"{frappe.local.site}::"))
 		self.assertEqual((job.origin, job.timeout), (get_queue("short").name, 300))
-		run_burst_worker("short")
+		rest.run_burst_worker("short")
 		self.assertEqual(job.get_status(refresh=True), JobStatus.FINISHED)
 
 	def test_fan_out_over_a_doctype(self):

@@ -2,7 +2,6 @@ from datetime import timedelta
 
 import frappe
 import redis
-from frappe.tests.utils import FrappeTestCase
 from frappe.utils import now_datetime
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -12,14 +11,7 @@ from perf_engine.tests import rest
 SUBSYSTEMS = {"queues", "stalls", "redis", "indexes", "thresholds", "capacity"}
 
 
-class TestOverview(FrappeTestCase):
-	@classmethod
-	def setUpClass(cls):
-		super().setUpClass()
-		cls.manager = rest.ensure_user(rest.MANAGER_USER, ("System Manager",))
-		cls.performance_manager = rest.ensure_user(rest.PERFORMANCE_MANAGER_USER, ("Performance Manager",))
-		cls.plain = rest.ensure_user(rest.PLAIN_USER)
-
+class TestOverview(rest.ApiTestCase):
 	def test_health_covers_every_subsystem(self):
 		"""get_health answers every subsystem with a status, a reason and, when not ok, an action."""
 		health = rest.call("perf_engine.api.get_health", self.manager).message

@@ -10,6 +10,7 @@ from rq.queue import Queue
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
 from perf_engine.core.errors import InvalidInput
+from perf_engine.core.jobs.keys import QUEUE
 from perf_engine.core.jobs.workers import HEARTBEAT_GRACE_S, worker_states
 
 
@@ -42,7 +43,7 @@ def stop_job(connection: redis.Redis, job_id: str, heartbeat_grace_s: float = HE
 
 
 def requeue_job(connection: redis.Redis, job_id: str, heartbeat_grace_s: float = HEARTBEAT_GRACE_S) -> dict:
-	"""Put a failed job, or a started job whose worker died, back on its queue."""
+	"""Put a failed job, a started job whose worker died, or a queued job lost from its list, back on its queue."""
 	job = fetch(connection, job_id)
 	status = job.get_status()
 	if status == JobStatus.FAILED:
@@ -56,4 +57,12 @@ def requeue_job(connection: redis.Redis, job_id: str, heartbeat_grace_s: float =
 		StartedJobRegistry(job.origin, connection=connection).remove(job)
 		Queue(job.origin, connection=connection).enqueue_job(job)
 		return {"job_id": job_id, "action": "requeued orphan", "queue": job.origin}
-	raise InvalidInput(f"Job {job_id} is {status}: only failed or orphaned jobs can be requeued")
+	if status == JobStatus.QUEUED and not in_queue(connection, job):
+		Queue(job.origin, connection=connection).enqueue_job(job)
+		return {"job_id": job_id, "action": "requeued lost job", "queue": job.origin}
+	raise InvalidInput(f"Job {job_id} is {status}: only failed, orphaned or lost jobs can be requeued")
+
+
+def in_queue(connection: redis.Redis, job: Job) -> bool:
+	"""Whether a queued job is really in its queue's list (a lost one blocks Frappe's scheduler)."""
+	return connection.lpos(QUEUE.format(job.origin), job.id) is not None

@@ -9,26 +9,31 @@ from rq.job import Job
 
 from perf_engine.core.jobs.keys import site_of
 
-# Frappe's execute_job kwargs that name the work, most specific first.
-METHOD_KWARGS = ("job_type", "job_name", "method")
+# Frappe's execute_job kwargs that name the work, most specific first. Scheduled jobs run
+# run_scheduled_job with the real method as job_type inside the inner `kwargs` dict.
+METHOD_KWARGS = ("job_name", "method")
+SCHEDULED_KWARG = "job_type"
+DESCRIPTION_MARKERS = (f"'{SCHEDULED_KWARG}': '", *(f"{name}='" for name in METHOD_KWARGS))
 
 
 def from_description(description: str) -> str:
-	"""`execute_job(site='s', method='app.task', ...)` -> 'app.task'; else the function name."""
-	for name in METHOD_KWARGS:
-		marker = f"{name}='"
+	"""`execute_job(job_name='app.task', ...)` -> 'app.task'; else the function name."""
+	for marker in DESCRIPTION_MARKERS:
 		if marker in description:
 			return description.split(marker, 1)[1].split("'", 1)[0]
 	return description.split("(", 1)[0]
 
 
 def method_of(job: Job) -> str:
-	"""Frappe wraps every job in execute_job(method=..., job_type=... for scheduled ones)."""
+	"""Frappe wraps every job in execute_job(method=..., kwargs={job_type: ...} for scheduled ones)."""
 	try:
 		kwargs = job.kwargs or {}
 		func_name = job.func_name
 	except DeserializationError:
 		return from_description(job.description or "")
+	inner = kwargs.get("kwargs")
+	if isinstance(inner, dict) and isinstance(inner.get(SCHEDULED_KWARG), str):
+		return inner[SCHEDULED_KWARG]
 	method = next((kwargs[name] for name in METHOD_KWARGS if kwargs.get(name)), None)
 	if method is None:
 		return func_name

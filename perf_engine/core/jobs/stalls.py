@@ -6,12 +6,18 @@ Measures:
   lapsed) or whose started-registry entry has expired: orphans, found before RQ's own
   ten-minute maintenance moves them;
 - queues whose oldest queued job has waited longer than the wait limit;
-- Frappe scheduled jobs (`<site>::scheduled_job::<method>`) stuck in the started or
-  queued state, which make Frappe's scheduler skip that job type on every tick;
+- Frappe scheduled jobs (`<site>::scheduled_job::<method>`) whose job hash still says
+  queued or started, which makes Frappe's scheduler skip that job type on every tick
+  ("Skipped queueing ... found in queue"): lost ones (in neither their queue nor the
+  started registry, so nothing will ever run or clean them), queued ones waiting past the
+  wait limit, and started ones that are orphaned or past the stall limit;
 - jobs RQ has already moved to the failed registry as abandoned.
+
+Reads only: nothing here calls RQ's registry cleanup or count.
 """
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 
@@ -19,7 +25,7 @@ import redis
 from rq.job import Job
 
 from perf_engine.core.jobs.job_details import method_of
-from perf_engine.core.jobs.keys import REGISTRIES, site_of, text
+from perf_engine.core.jobs.keys import JOB, QUEUE, REGISTRIES, parse_time, site_of, text
 from perf_engine.core.jobs.queue_status import queue_status
 from perf_engine.core.jobs.workers import HEARTBEAT_GRACE_S, worker_states
 
@@ -27,6 +33,10 @@ STALL_AFTER_S = 1800
 QUEUE_WAIT_LIMIT_S = 600
 ABANDONED_LOOKBACK = 200
 SCHEDULED_MARKER = "::scheduled_job::"
+# rq >= 1.14 names AbandonedJobError in exc_info; older releases wrote only "Moved to FailedJobRegistry".
+ABANDONED_MARKERS = ("AbandonedJobError", "Moved to FailedJobRegistry")
+BLOCKING_STATUSES = ("queued", "started")
+SKIPPED_NOTE = "Frappe's scheduler skips this job type while it sits here"
 WARN, STOP, REQUEUE = "warn", "stop", "requeue"
 
 
@@ -56,14 +66,22 @@ class Finding:
 
 
 def detect(
-	connection: redis.Redis, queues: dict[str, str], limits: StallLimits, now: datetime | None = None
+	connection: redis.Redis,
+	queues: dict[str, str],
+	limits: StallLimits,
+	now: datetime | None = None,
+	scheduled_job_ids: Sequence[str] = (),
 ) -> list[Finding]:
-	"""Every stall across the given queues (name people use -> RQ queue name)."""
+	"""Every stall across the given queues (name people use -> RQ queue name).
+
+	`scheduled_job_ids` are Frappe's `<site>::scheduled_job::<method>` ids to check for zombies;
+	without them only zombies already in the started registry are named as such."""
 	now = now or datetime.now(timezone.utc)
 	findings = []
 	for name, rq_name in queues.items():
 		findings += started_findings(connection, name, rq_name, limits, now)
 		findings += abandoned_findings(connection, name, rq_name, now)
+	findings += scheduled_zombie_findings(connection, queues, scheduled_job_ids, limits, now)
 	for row in queue_status(connection, queues, now):
 		age = row["oldest_queued_age_s"]
 		if age and age > limits.queue_wait_limit_s:
@@ -109,7 +127,7 @@ def started_findings(
 		else:
 			continue
 		if zombie:
-			detail += "; Frappe's scheduler skips this job type while it sits here"
+			detail += f"; {SKIPPED_NOTE}"
 		findings.append(finding(kind, name, job, age, action, detail))
 	return findings
 
@@ -121,7 +139,7 @@ def abandoned_findings(connection: redis.Redis, name: str, rq_name: str, now: da
 	]
 	findings = []
 	for job in Job.fetch_many(ids, connection=connection) if ids else []:
-		if job and "AbandonedJobError" in exc_info(job):
+		if job and any(marker in exc_info(job) for marker in ABANDONED_MARKERS):
 			started = job.started_at.replace(tzinfo=timezone.utc) if job.started_at else now
 			age = (now - started).total_seconds()
 			findings.append(
@@ -141,11 +159,54 @@ def waiting_finding(connection: redis.Redis, row: dict, age: float, limits: Stal
 	"""The queue's oldest job has waited too long: the workers are behind or gone."""
 	job = Job.fetch(row["oldest_job_id"], connection=connection) if row["oldest_job_id"] else None
 	detail = f"oldest job waiting {age:.0f} s, limit {limits.queue_wait_limit_s:.0f} s; {row['workers']['total']} worker(s) listening"
-	zombie = bool(job) and SCHEDULED_MARKER in job.id
-	if zombie:
-		detail += "; Frappe's scheduler skips this job type while it sits here"
-	kind = "zombie_scheduled" if zombie else "queue_waiting"
-	return finding(kind, row["queue"], job, age, action_for(age, limits.queue_wait_limit_s, WARN), detail)
+	return finding("queue_waiting", row["queue"], job, age, WARN, detail)
+
+
+def scheduled_zombie_findings(
+	connection: redis.Redis,
+	queues: dict[str, str],
+	job_ids: Sequence[str],
+	limits: StallLimits,
+	now: datetime,
+) -> list[Finding]:
+	"""Scheduled jobs whose hash blocks Frappe's scheduler: lost, or queued past the wait limit.
+
+	Two pipelined round trips for any number of job types: their status fields, then where
+	each blocking one sits. Started ones still in the started registry are judged there."""
+	names = {rq_name: name for name, rq_name in queues.items()}
+	with connection.pipeline(transaction=False) as pipe:
+		for job_id in job_ids:
+			pipe.hmget(JOB.format(job_id), "status", "origin", "enqueued_at")
+		fields = [(job_id, *map(text, reply)) for job_id, reply in zip(job_ids, pipe.execute(), strict=True)]
+	blocking = [f for f in fields if f[1] in BLOCKING_STATUSES and f[2] in names]
+	with connection.pipeline(transaction=False) as pipe:
+		for job_id, status, origin, _ in blocking:
+			if status == "started":
+				pipe.zscore(REGISTRIES["started"].format(origin), job_id)
+			else:
+				pipe.lpos(QUEUE.format(origin), job_id)
+		places = pipe.execute()
+	zombies = {}
+	for (job_id, status, origin, enqueued), place in zip(blocking, places, strict=True):
+		enqueued_at = parse_time(enqueued)
+		age = (now - enqueued_at).total_seconds() if enqueued_at else 0.0
+		if place is None:
+			action, detail = (
+				REQUEUE,
+				f"{status} but in neither its queue nor the started registry: it will never run",
+			)
+		elif status == "queued" and age > limits.queue_wait_limit_s:
+			action = action_for(age, limits.queue_wait_limit_s, STOP)
+			detail = f"queued {age:.0f} s, limit {limits.queue_wait_limit_s:.0f} s"
+		else:
+			continue
+		zombies[job_id] = (names[origin], age, action, f"{detail}; {SKIPPED_NOTE}")
+	findings = []
+	for job in Job.fetch_many(list(zombies), connection=connection) if zombies else []:
+		if job:
+			queue, age, action, detail = zombies[job.id]
+			findings.append(finding("zombie_scheduled", queue, job, age, action, detail))
+	return findings
 
 
 def finding(kind: str, queue: str, job: Job | None, age: float, action: str, detail: str) -> Finding:

@@ -9,14 +9,18 @@ from frappe.utils import now_datetime
 
 from perf_engine.core.jobs.stalls import Finding
 
+QUEUE_WAITING = "queue_waiting"
+
 
 class StalledJob(Document):
 	"""One stall, recorded once and refreshed while it lasts."""
 
 
 def finding_name(finding: Finding) -> str:
-	"""The same stall keeps the same record: keyed by kind and job (or queue)."""
-	key = f"{finding.kind}|{finding.job_id or finding.queue}"
+	"""The same stall keeps the same record: keyed by kind and job, or by queue for a waiting queue."""
+	# A waiting queue's head job changes as workers drain it, while the stall stays the same.
+	subject = finding.queue if finding.kind == QUEUE_WAITING or not finding.job_id else finding.job_id
+	key = f"{finding.kind}|{subject}"
 	return hashlib.sha1(key.encode()).hexdigest()[:12]
 
 
