@@ -88,6 +88,8 @@ def invalidate(doc, method: str | None = None, *args) -> None:
 	Never raises: a save must not fail because the cache is unreachable. During install and
 	migrate the link map is not rebuilt per document; `after_migrate` drops every cached value.
 	"""
+	if frappe.flags.in_uninstall:
+		return  # perf_engine's own settings are being removed; nothing of it is cached any more
 	try:
 		cache = site_cache_store()
 		bulk = frappe.flags.in_install or frappe.flags.in_migrate

@@ -55,7 +55,7 @@ def scheduled_job_ids() -> list[str]:
 
 def ours(finding: stalls.Finding) -> bool:
 	"""This site's jobs, plus bench-wide queue findings: other sites report their own jobs."""
-	return finding.kind == "queue_waiting" or finding.site == frappe.local.site
+	return finding.kind == stalls.QUEUE_WAITING or finding.site == frappe.local.site
 
 
 def check_stalls() -> list[dict]:

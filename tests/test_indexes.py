@@ -235,3 +235,27 @@ def test_analysis_ranks_and_summarises(db, database_name):
 	drop = next(f for f in result["findings"] if f["kind"] == DROP)
 	assert drop["ddl"].startswith(f"ALTER TABLE `{INVOICE}` DROP INDEX") and drop["ddl"].endswith("LOCK=NONE")
 	assert steps[-1] == (5, 5)
+
+
+def test_unused_indexes_from_userstat_state_their_window(db, database_name):
+	"""With userstat on, an index the workload used is kept and one it never used is a drop candidate."""
+	make_invoices(db, 2000)
+	with db.cursor() as cur:
+		cur.execute("SELECT @@global.userstat")
+		saved = cur.fetchone()[0]
+		cur.execute("SET GLOBAL userstat = 1")
+	try:
+		with db.cursor() as cur:
+			cur.execute(f"SELECT name FROM `{INVOICE}` FORCE INDEX (customer) WHERE customer = 'C-7'")
+			cur.fetchall()
+		indexes = catalog.indexes(db, database_name)
+		findings, note = redundant.unused_findings(db, database_name, indexes, {})
+	finally:
+		with db.cursor() as cur:
+			cur.execute("SET GLOBAL userstat = %s", (saved,))
+	unused = {f.index_name for f in findings}
+	assert "company_status" in unused and "customer" not in unused and "PRIMARY" not in unused
+	assert (
+		note.startswith("Usage from userstat INDEX_STATISTICS, over the")
+		and "since the server started" in note
+	)

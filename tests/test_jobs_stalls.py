@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from rq import Queue
 from rq.job import Job, JobStatus
-from rq.registry import StartedJobRegistry
+from rq.registry import FailedJobRegistry, StartedJobRegistry
 
 from perf_engine.core.errors import InvalidInput
 from perf_engine.core.jobs.actions import requeue_job, stop_job
@@ -158,6 +158,21 @@ def test_jobs_rq_moved_to_failed_as_abandoned_are_reported(redis_client):
 	assert abandoned[0].job_id == job.id and abandoned[0].action == REQUEUE
 	assert requeue_job(redis_client, job.id)["action"] == "requeued"
 	assert job.get_status(refresh=True) == JobStatus.QUEUED
+
+
+def test_abandoned_jobs_in_older_rq_wording_are_reported_and_other_failures_are_not(redis_client):
+	"""rq before 1.14 wrote only "Moved to FailedJobRegistry"; a job that raised is not abandoned."""
+	queue = Queue(QUEUES["default"], connection=redis_client)
+	failed = FailedJobRegistry(queue=queue)
+	for job_id, exc_string in (
+		("a.local::old-abandoned", "Moved to FailedJobRegistry at 2023-01-01 10:00:00"),
+		("a.local::raised", "Traceback (most recent call last): ValueError: bad row"),
+	):
+		job = queue.enqueue("tests.jobfuncs.add", 1, 2, job_id=job_id)
+		queue.remove(job)
+		failed.add(job, ttl=3600, exc_string=exc_string, _save_exc_to_job=True)
+	abandoned = [f.job_id for f in detect(redis_client, QUEUES, StallLimits()) if f.kind == "abandoned"]
+	assert abandoned == ["a.local::old-abandoned"]
 
 
 def test_stop_and_requeue_refuse_what_they_cannot_do(redis_client):

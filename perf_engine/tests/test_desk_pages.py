@@ -21,6 +21,11 @@ ROUTES = {
 		"/app/redis-memory",
 		"!!document.querySelector('.page-container[data-page-route=\"redis-memory\"] .progress')",
 	),
+	"settings": (
+		"/app/perf-engine-settings",
+		"!!document.querySelector('[data-fieldname=\"stall_check_minutes\"] input')",
+	),
+	# Last: leaving an unsaved new form would raise Chromium's beforeunload prompt.
 	"capacity-model": (
 		"/app/capacity-model/new",
 		"!!document.querySelector('[data-fieldname=\"concurrent_users\"] input')",

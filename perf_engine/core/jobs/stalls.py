@@ -38,6 +38,8 @@ ABANDONED_MARKERS = ("AbandonedJobError", "Moved to FailedJobRegistry")
 BLOCKING_STATUSES = ("queued", "started")
 SKIPPED_NOTE = "Frappe's scheduler skips this job type while it sits here"
 WARN, STOP, REQUEUE = "warn", "stop", "requeue"
+LONG_RUNNING, ORPHANED, QUEUE_WAITING = "long_running", "orphaned", "queue_waiting"
+ZOMBIE_SCHEDULED, ABANDONED = "zombie_scheduled", "abandoned"
 
 
 @dataclass(frozen=True)
@@ -111,18 +113,19 @@ def started_findings(
 		started = job.started_at.replace(tzinfo=timezone.utc) if job.started_at else now
 		age = (now - started).total_seconds()
 		worker = workers.get(job.worker_name)
-		orphaned = worker is None or not worker.alive or expiry[job.id] < now.timestamp()
+		dead = worker is None or not worker.alive
 		zombie = SCHEDULED_MARKER in job.id
-		if orphaned:
-			kind, action = ("zombie_scheduled" if zombie else "orphaned"), REQUEUE
-			detail = f"worker {job.worker_name or 'unknown'} is dead; the job will never finish"
+		if dead or expiry[job.id] < now.timestamp():
+			kind, action = (ZOMBIE_SCHEDULED if zombie else ORPHANED), REQUEUE
+			reason = "is dead" if dead else "stopped renewing its started entry"
+			detail = f"worker {job.worker_name or 'unknown'} {reason}; the job will never finish"
 		elif age > limits.stall_after_s or (job.timeout and job.timeout > 0 and age > job.timeout):
 			limit = (
 				min(limits.stall_after_s, job.timeout)
 				if job.timeout and job.timeout > 0
 				else limits.stall_after_s
 			)
-			kind, action = ("zombie_scheduled" if zombie else "long_running"), action_for(age, limit, STOP)
+			kind, action = (ZOMBIE_SCHEDULED if zombie else LONG_RUNNING), action_for(age, limit, STOP)
 			detail = f"running {age:.0f} s, limit {limit:.0f} s"
 		else:
 			continue
@@ -143,7 +146,7 @@ def abandoned_findings(connection: redis.Redis, name: str, rq_name: str, now: da
 			started = job.started_at.replace(tzinfo=timezone.utc) if job.started_at else now
 			age = (now - started).total_seconds()
 			findings.append(
-				finding("abandoned", name, job, age, REQUEUE, "RQ moved it to failed after its worker died")
+				finding(ABANDONED, name, job, age, REQUEUE, "RQ moved it to failed after its worker died")
 			)
 	return findings
 
@@ -157,9 +160,9 @@ def exc_info(job: Job) -> str:
 
 def waiting_finding(connection: redis.Redis, row: dict, age: float, limits: StallLimits) -> Finding:
 	"""The queue's oldest job has waited too long: the workers are behind or gone."""
-	job = Job.fetch(row["oldest_job_id"], connection=connection) if row["oldest_job_id"] else None
+	job = Job.fetch_many([row["oldest_job_id"]], connection=connection)[0] if row["oldest_job_id"] else None
 	detail = f"oldest job waiting {age:.0f} s, limit {limits.queue_wait_limit_s:.0f} s; {row['workers']['total']} worker(s) listening"
-	return finding("queue_waiting", row["queue"], job, age, WARN, detail)
+	return finding(QUEUE_WAITING, row["queue"], job, age, WARN, detail)
 
 
 def scheduled_zombie_findings(
@@ -205,7 +208,7 @@ def scheduled_zombie_findings(
 	for job in Job.fetch_many(list(zombies), connection=connection) if zombies else []:
 		if job:
 			queue, age, action, detail = zombies[job.id]
-			findings.append(finding("zombie_scheduled", queue, job, age, action, detail))
+			findings.append(finding(ZOMBIE_SCHEDULED, queue, job, age, action, detail))
 	return findings
 
 

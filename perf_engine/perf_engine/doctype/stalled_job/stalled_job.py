@@ -7,9 +7,7 @@ import frappe
 from frappe.model.document import Document
 from frappe.utils import now_datetime
 
-from perf_engine.core.jobs.stalls import Finding
-
-QUEUE_WAITING = "queue_waiting"
+from perf_engine.core.jobs.stalls import QUEUE_WAITING, Finding
 
 
 class StalledJob(Document):

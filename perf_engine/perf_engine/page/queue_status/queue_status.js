@@ -7,12 +7,14 @@ frappe.pages["queue-status"].on_page_load = function (wrapper) {
 	const view = new QueueStatusView(page);
 	page.set_primary_action(__("Check for Stalls"), () => view.check_stalls(), "search");
 	page.set_secondary_action(__("Refresh"), () => view.refresh());
-	view.refresh();
-	// Refresh only while this page is the one shown; stop for good once the user leaves it.
-	const timer = setInterval(() => {
-		if (frappe.get_route_str() === "queue-status") view.refresh();
-	}, REFRESH_MS);
-	$(wrapper).on("remove", () => clearInterval(timer));
+	// Refresh only while the page is shown: Desk keeps the page in the DOM when the user
+	// navigates away and triggers "hide" on it, then "show" (and on_page_show) on return.
+	$(wrapper).on("hide", () => view.stop_refreshing());
+	wrapper.view = view;
+};
+
+frappe.pages["queue-status"].on_page_show = function (wrapper) {
+	wrapper.view.start_refreshing();
 };
 
 class QueueStatusView {
@@ -23,6 +25,17 @@ class QueueStatusView {
 		this.$workers = $("<div></div>").appendTo(page.main);
 		$(`<h5 class="mt-4">${__("Stalled Jobs")}</h5>`).appendTo(page.main);
 		this.$stalls = $("<div></div>").appendTo(page.main);
+	}
+
+	start_refreshing() {
+		this.stop_refreshing();
+		this.refresh();
+		this.timer = setInterval(() => this.refresh(), REFRESH_MS);
+	}
+
+	stop_refreshing() {
+		clearInterval(this.timer);
+		this.timer = null;
 	}
 
 	refresh() {

@@ -1,0 +1,39 @@
+"""`perf-engine queues` and `perf-engine stalls` against a real Redis."""
+
+import json
+from datetime import timedelta
+
+from rq import Queue
+
+from perf_engine.cli import main
+from tests.test_jobs_stalls import backdate
+
+
+def cli(redis_db, *args: str) -> list[str]:
+	"""The common arguments that point the CLI at the claimed Redis database."""
+	return ["--redis-cache-url", redis_db.url, "--redis-queue-url", redis_db.url, *args]
+
+
+def test_queues_prints_counts_and_flags_a_queue_without_workers(redis_db, redis_client, capsys):
+	"""Queued jobs with no worker listening show up in the table and as a 'no worker' line."""
+	queue = Queue("long", connection=redis_client)
+	for i in range(4):
+		queue.enqueue("tests.jobfuncs.add", i, 1)
+	assert main(cli(redis_db, "queues")) == 0
+	out = capsys.readouterr().out
+	long_row = next(line.split() for line in out.splitlines() if line.startswith("long "))
+	assert long_row[1] == "4"
+	assert "long: 4 job(s) queued and no worker listening" in out
+
+
+def test_stalls_exits_1_with_findings_as_json(redis_db, redis_client, capsys):
+	"""A queue waiting past the limit makes `stalls` exit 1 and print the finding; none exits 0."""
+	assert main(cli(redis_db, "stalls")) == 0
+	assert "No stalled jobs." in capsys.readouterr().out
+	job = Queue("default", connection=redis_client).enqueue(
+		"tests.jobfuncs.add", 1, 2, job_id="a.local::late"
+	)
+	backdate(redis_client, job, "enqueued_at", timedelta(minutes=20))
+	assert main(cli(redis_db, "--json", "stalls", "--queue-wait-limit", "600")) == 1
+	findings = json.loads(capsys.readouterr().out)
+	assert [(f["kind"], f["queue"], f["job_id"]) for f in findings] == [("queue_waiting", "default", job.id)]
