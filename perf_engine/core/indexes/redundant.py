@@ -26,6 +26,15 @@ def effective_columns(index: Index, primary: tuple[str, ...]) -> tuple[str, ...]
 	return index.columns + tuple(c for c in primary if c not in index.columns)
 
 
+def drop(
+	table: str, index: Index, reason: str, rows: dict[str, int], source: str, evidence: dict | None = None
+) -> Recommendation:
+	"""A drop recommendation for an existing index; always LOW and never applied automatically."""
+	return Recommendation(
+		table, index.columns, DROP, LOW, reason, rows.get(table, 0), source, index.name, evidence or {}
+	)
+
+
 def is_prefix(short: tuple[str, ...], long: tuple[str, ...]) -> bool:
 	return len(short) < len(long) and long[: len(short)] == short
 
@@ -48,19 +57,7 @@ def redundant_findings(indexes: dict[str, list[Index]], rows: dict[str, int]) ->
 				)
 				if duplicate or prefix:
 					reason = f"{'duplicate of' if duplicate else 'left prefix of'} {other.name} ({', '.join(other.columns)})"
-					findings.append(
-						Recommendation(
-							table,
-							index.columns,
-							DROP,
-							LOW,
-							reason,
-							rows.get(table, 0),
-							"redundant",
-							index.name,
-							{"covered_by": other.name},
-						)
-					)
+					findings.append(drop(table, index, reason, rows, "redundant", {"covered_by": other.name}))
 					break
 	return findings
 
@@ -94,18 +91,7 @@ def unused_findings(
 	for table, name in sorted(unused):
 		index = next((i for i in indexes.get(table, []) if i.name == name), None)
 		if index and not index.unique:
-			findings.append(
-				Recommendation(
-					table,
-					index.columns,
-					DROP,
-					LOW,
-					f"no use recorded by {source} {window}",
-					rows.get(table, 0),
-					"unused",
-					name,
-				)
-			)
+			findings.append(drop(table, index, f"no use recorded by {source} {window}", rows, "unused"))
 	return findings, f"Usage from {source}, {window}."
 
 
