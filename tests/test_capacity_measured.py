@@ -15,6 +15,7 @@ from perf_engine.core.capacity import CapacityInputs, reference_model
 from perf_engine.core.measured_capacity import measured_model
 from perf_engine.core.monitor import MONITOR_KEY, parse_entry, read_log, read_redis, recent
 from perf_engine.core.volume_tiers import largest_tables, tier_for
+from tests.services import EXACT_ROW_ESTIMATE
 
 PREFIX = "_site_db|"
 NOW = datetime(2026, 11, 22, 12, 0, 30, tzinfo=timezone.utc)
@@ -60,7 +61,9 @@ def test_tier_boundaries():
 def test_largest_tables_come_from_estimates(db, database_name):
 	"""A 20k-row table ranks above a 50-row one, as Medium, read from information_schema."""
 	with db.cursor() as cur:
-		cur.execute("CREATE TABLE `tabSales Invoice` (name VARCHAR(140) PRIMARY KEY, customer VARCHAR(140))")
+		cur.execute(
+			f"CREATE TABLE `tabSales Invoice` (name VARCHAR(140) PRIMARY KEY, customer VARCHAR(140)) {EXACT_ROW_ESTIMATE}"
+		)
 		cur.execute("INSERT INTO `tabSales Invoice` SELECT CONCAT('SINV-', seq), 'C' FROM seq_1_to_20000")
 		cur.execute("CREATE TABLE tabNote (name VARCHAR(140) PRIMARY KEY)")
 		cur.execute("INSERT INTO tabNote SELECT seq FROM seq_1_to_50")

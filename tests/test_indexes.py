@@ -7,7 +7,7 @@ from perf_engine.core.errors import InvalidInput
 from perf_engine.core.indexes import apply, catalog, redundant, schema, workload
 from perf_engine.core.indexes.analysis import analyze
 from perf_engine.core.indexes.recommendation import ADD, DROP, HIGH, MEDIUM
-from tests.services import connect_database
+from tests.services import EXACT_ROW_ESTIMATE, connect_database
 
 INVOICE = "tabSales Invoice"
 INVOICE_META = schema.DocTypeMeta(
@@ -30,7 +30,7 @@ def make_invoices(db, rows: int) -> None:
 		cur.execute(
 			f"""CREATE TABLE `{INVOICE}` (name VARCHAR(140) PRIMARY KEY, customer VARCHAR(140), company VARCHAR(140),
 			posting_date DATE, status VARCHAR(30), remarks TEXT, po_no VARCHAR(140), docstatus INT,
-			KEY customer (customer), KEY company_status (company, status))"""
+			KEY customer (customer), KEY company_status (company, status)) {EXACT_ROW_ESTIMATE}"""
 		)
 		cur.execute(
 			f"""INSERT INTO `{INVOICE}` SELECT CONCAT('SINV-', seq), CONCAT('C-', seq % 500), CONCAT('Co-', seq % 3),
