@@ -1,4 +1,5 @@
-"""Helpers shared by the Redis benchmarks: a private server, bulk key loading, a pinging client."""
+"""Helpers shared by the Redis benchmarks: a private server, bulk key loading, a pinging client,
+and Redis's own record of its slowest command."""
 
 import multiprocessing
 import tempfile
@@ -12,6 +13,8 @@ from tests.services import RedisServer
 
 LOAD_BATCH = 20_000
 PING_PAUSE_S = 0.0005
+# Enough to keep every command of a run, pings included.
+SLOWLOG_ENTRIES = 1_000_000
 
 
 @contextmanager
@@ -56,3 +59,16 @@ def watched(port: int):
 	finally:
 		stop.set()
 		process.join()
+
+
+@contextmanager
+def slowest_command(client: redis.Redis):
+	"""Yield a callable returning the longest command Redis itself ran so far, in seconds (SLOWLOG)."""
+	client.config_set("slowlog-max-len", SLOWLOG_ENTRIES)
+	client.config_set("slowlog-log-slower-than", 0)
+	client.slowlog_reset()
+	try:
+		yield lambda: max((e["duration"] for e in client.slowlog_get(SLOWLOG_ENTRIES)), default=0) / 1e6
+	finally:
+		client.config_set("slowlog-log-slower-than", -1)
+		client.slowlog_reset()

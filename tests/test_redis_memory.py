@@ -1,9 +1,12 @@
 """Redis memory status, prefix breakdown and pressure cleanup on real Redis servers."""
 
+import re
+
 import pytest
 
+from perf_engine.core import redis_cleanup
 from perf_engine.core.errors import InvalidInput
-from perf_engine.core.redis_cleanup import cleanup
+from perf_engine.core.redis_cleanup import SCAN_COUNT, cleanup
 from perf_engine.core.redis_memory import breakdown, memory_status, prefix_of
 
 SITE = "_site_a|"
@@ -72,6 +75,44 @@ def test_cleanup_deletes_exactly_its_own_sites_matching_keys(redis_client):
 		assert survivor in remaining
 
 
+def logged_commands(client) -> list[tuple[bytes, int]]:
+	"""Every command the server ran since its SLOWLOG was reset, as (name, number of arguments)."""
+	commands = []
+	for entry in client.slowlog_get(1_000_000):
+		words = entry["command"].split(b" ")
+		# SLOWLOG keeps 31 arguments and then "... (N more arguments)".
+		more = re.search(rb"\(([0-9]+) more arguments\)$", entry["command"])
+		commands.append((words[0].upper(), 30 + int(more.group(1)) if more else len(words) - 1))
+	return commands
+
+
+def test_cleanup_runs_only_bounded_scan_and_unlink(private_redis, monkeypatch):
+	"""Across many pages Redis runs only SCAN pages and UNLINKs of at most BATCH_SIZE keys, never KEYS."""
+	batch_size = 100  # far below a SCAN page, so every page must be split
+	monkeypatch.setattr(redis_cleanup, "BATCH_SIZE", batch_size)
+	fill_bench(private_redis)
+	load_keys = 12 * SCAN_COUNT
+	with private_redis.pipeline(transaction=False) as pipe:
+		for i in range(load_keys):
+			pipe.set(f"{SITE}document_cache::Item::i{i}", "x")
+		pipe.execute()
+	private_redis.config_set("slowlog-max-len", 1_000_000)
+	private_redis.config_set("slowlog-log-slower-than", 0)
+	private_redis.slowlog_reset()
+
+	report = cleanup(private_redis, SITE, PATTERNS, dry_run=False, force=True)
+
+	commands = logged_commands(private_redis)
+	private_redis.config_set("slowlog-log-slower-than", -1)
+	unlinked = [keys for name, keys in commands if name == b"UNLINK"]
+	assert report["keys"] == sum(unlinked) == 600 + load_keys
+	assert max(unlinked) <= batch_size and len(unlinked) >= (600 + load_keys) / batch_size
+	assert {name for name, _ in commands} <= {b"SCAN", b"UNLINK", b"INFO", b"SLOWLOG"}
+	assert not list(private_redis.scan_iter(f"{SITE}document_cache::*"))
+	assert private_redis.exists(f"{SITE}session")
+	assert report["batches"] > load_keys / SCAN_COUNT
+
+
 def test_dry_run_deletes_nothing(redis_client):
 	"""A dry run counts what would go and leaves every key in place."""
 	fill_bench(redis_client)
@@ -80,13 +121,15 @@ def test_dry_run_deletes_nothing(redis_client):
 	assert report["keys"] == 600 and redis_client.dbsize() == before
 
 
-def test_protected_keys_survive_even_a_greedy_pattern(redis_client):
-	"""A '*' pattern still spares sessions, locks and perf_engine's generation counters."""
+@pytest.mark.parametrize("pattern", ["*", "perf_engine:*", "lock*", "sess*"])
+def test_protected_keys_survive_patterns_that_reach_them(redis_client, pattern):
+	"""Patterns that could match sessions, locks or generation counters still spare them."""
 	fill_bench(redis_client, per_kind=10)
-	cleanup(redis_client, SITE, ["*"], dry_run=False, force=True)
+	cleanup(redis_client, SITE, [pattern], dry_run=False, force=True)
 	remaining = {k.decode() for k in redis_client.scan_iter()}
 	assert {f"{SITE}session", f"{SITE}lock:document_cache::User", f"{SITE}perf_engine:gen:Item"} <= remaining
-	assert f"{SITE}doctype_meta::User" not in remaining
+	assert (f"{SITE}doctype_meta::User" in remaining) == (pattern != "*")
+	assert (f"{SITE}perf_engine:list:Item:0:1" in remaining) == (pattern not in ("*", "perf_engine:*"))
 
 
 def test_cleanup_at_maxmemory_stops_once_under_target(private_redis):

@@ -1,21 +1,26 @@
-"""Relieve Redis memory pressure without blocking it: SCAN and pipelined UNLINK in batches.
+"""Relieve Redis memory pressure without blocking it: SCAN and pipelined UNLINK in bounded batches.
 
 Only keys inside one site's prefix that match the configured non-essential patterns are
 deleted, never another site's keys, RQ's, sessions, locks, perf_engine's generation
-counters or Frappe's unflushed monitor entries. Batches are small and non-blocking
-(UNLINK frees memory in a background thread), and the run stops as soon as pressure is
+counters or Frappe's unflushed monitor entries. Every command Redis runs is small (one
+SCAN page, an UNLINK of at most BATCH_SIZE keys), so no other client waits long; what is
+done with a page travels in the same round trip as the SCAN for the next one, which keeps
+the run as fast as a plain loop over large pages. The run stops as soon as pressure is
 back under the target. A dry run reports what would go and deletes nothing.
 """
 
+import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 
 import redis
+from redis.client import Pipeline
 
 from perf_engine.core.errors import InvalidInput
 from perf_engine.core.redis_memory import memory_status
 
-SCAN_COUNT = 5000
+SCAN_COUNT = 1000
 BATCH_SIZE = 1000
 DEFAULT_PATTERNS = ("perf_engine:list:*", "perf_engine:report:*", "perf_engine:doc:*", "document_cache::*")
 # Never deleted, whatever the patterns say (matched after the site prefix).
@@ -29,6 +34,7 @@ PROTECTED = (
 	"monitor-transactions",
 )
 GLOB_SPECIALS = "\\*?["
+GLOB_START = re.compile(f"[{re.escape(GLOB_SPECIALS)}]")
 
 
 def escape_glob(text: str) -> str:
@@ -36,27 +42,48 @@ def escape_glob(text: str) -> str:
 	return "".join(f"\\{char}" if char in GLOB_SPECIALS else char for char in text)
 
 
-def deletable(key: bytes, prefix: bytes) -> bool:
-	return key.startswith(prefix) and not key[len(prefix) :].decode(errors="replace").startswith(PROTECTED)
+def protected_within(prefix: str, pattern: str) -> tuple[bytes, ...]:
+	"""The protected names a pattern could match; when none can, its pages need no filtering."""
+	literal = GLOB_START.split(pattern, maxsplit=1)[0]
+	return tuple(
+		(prefix + name).encode() for name in PROTECTED if name.startswith(literal) or literal.startswith(name)
+	)
 
 
-def matching_keys(client: redis.Redis, prefix: str, patterns: Iterable[str]) -> Iterable[list[bytes]]:
-	"""Batches of deletable keys, found with SCAN (never KEYS)."""
-	if not prefix:
-		raise InvalidInput("Redis cleanup needs a site prefix: it never touches keys outside one site")
-	raw_prefix = prefix.encode()
-	batch: list[bytes] = []
-	for pattern in patterns:
-		if not pattern.strip():
-			continue
-		for key in client.scan_iter(match=escape_glob(prefix) + pattern.strip(), count=SCAN_COUNT):
-			if deletable(key, raw_prefix):
-				batch.append(key)
-				if len(batch) >= BATCH_SIZE:
-					yield batch
-					batch = []
-	if batch:
-		yield batch
+def sweep(
+	client: redis.Redis, prefix: str, patterns: Iterable[str], queue: Callable[[Pipeline, list[bytes]], None]
+) -> Iterator[tuple[list[bytes], list]]:
+	"""Each page of deletable keys, with the replies to what `queue` sent for it alongside the next SCAN."""
+	for pattern in filter(None, (pattern.strip() for pattern in patterns)):
+		# MATCH carries the escaped site prefix, so every key SCAN returns is this site's.
+		match = escape_glob(prefix) + pattern
+		protected = protected_within(prefix, pattern)
+		cursor, keys = client.scan(0, match=match, count=SCAN_COUNT)
+		while keys or cursor:
+			if protected:
+				keys = [key for key in keys if not key.startswith(protected)]
+			with client.pipeline(transaction=False) as pipe:
+				queue(pipe, keys)
+				if cursor:
+					pipe.scan(cursor, match=match, count=SCAN_COUNT)
+				replies = pipe.execute()
+			cursor, next_keys = replies.pop() if cursor else (0, [])
+			yield keys, replies
+			keys = next_keys
+
+
+def queue_sizes(pipe: Pipeline, keys: list[bytes]) -> None:
+	"""A dry run measures each key it would delete."""
+	for key in keys:
+		pipe.memory_usage(key)
+
+
+def queue_unlink(pipe: Pipeline, keys: list[bytes], watch_pressure: bool) -> None:
+	"""UNLINK in bounded batches, then INFO memory when pressure decides when to stop."""
+	for start in range(0, len(keys), BATCH_SIZE):
+		pipe.unlink(*keys[start : start + BATCH_SIZE])
+	if watch_pressure:
+		pipe.info("memory")
 
 
 def cleanup(
@@ -71,6 +98,8 @@ def cleanup(
 	on_progress: Callable[[int, int], None] | None = None,
 ) -> dict:
 	"""Delete matching keys while pressure is above target; report keys and bytes freed."""
+	if not prefix:
+		raise InvalidInput("Redis cleanup needs a site prefix: it never touches keys outside one site")
 	if not 0 < target <= threshold <= 1:
 		raise InvalidInput("Cleanup needs 0 < target <= threshold <= 1 (fractions of the memory limit)")
 	started = time.monotonic()
@@ -83,25 +112,22 @@ def cleanup(
 			else "pressure below threshold"
 		)
 		return {**report, "skipped": reason, "pressure_after": before["pressure"], "duration_s": 0.0}
+	watch_pressure = not dry_run and not force
+	queue = queue_sizes if dry_run else partial(queue_unlink, watch_pressure=watch_pressure)
 	stopped = "no more matching keys"
-	for batch in matching_keys(client, prefix, patterns):
-		if dry_run:
-			with client.pipeline(transaction=False) as pipe:
-				for key in batch:
-					pipe.memory_usage(key)
-				report["bytes"] += sum(size or 0 for size in pipe.execute())
-		else:
-			client.unlink(*batch)
-		report["keys"] += len(batch)
+	for keys, replies in sweep(client, prefix, patterns, queue):
+		report["keys"] += len(keys)
 		report["batches"] += 1
+		if dry_run:
+			report["bytes"] += sum(size or 0 for size in replies)
 		if on_progress:
-			on_progress(report["keys"], report["keys"] + BATCH_SIZE)
-		if not dry_run and not force and under_target(client, budget_bytes, target):
+			on_progress(report["keys"], report["keys"] + SCAN_COUNT)
+		if watch_pressure and under_target(replies[-1], budget_bytes, target):
 			stopped = "pressure back under target"
 			break
 	after = memory_status(client, budget_bytes)
 	if not dry_run:
-		# Redis's own accounting; UNLINK frees in the background, so this can trail slightly.
+		# Redis's own accounting; UNLINK frees large values in the background, so this can trail slightly.
 		report["bytes"] = max(0, before["used_memory"] - after["used_memory"])
 	return {
 		**report,
@@ -111,8 +137,7 @@ def cleanup(
 	}
 
 
-def under_target(client: redis.Redis, budget_bytes: int, target: float) -> bool:
-	"""Only INFO's memory section: cheap enough to ask after every batch."""
-	memory = client.info("memory")
+def under_target(memory: dict, budget_bytes: int, target: float) -> bool:
+	"""Decided from INFO memory, which rides along with each page's UNLINK."""
 	limit = int(memory.get("maxmemory", 0)) or budget_bytes
 	return bool(limit) and memory["used_memory"] / limit < target
