@@ -100,7 +100,9 @@ def run(quick: bool) -> str:
 	stall = statistics.median(r.stall for r in runs[OURS])
 	return (
 		f"## Redis cleanup of {total:,} matching keys (issue 6)\n\n"
-		f"{len(runs[OURS])} rounds; in each the methods take turns on a private redis-server (hiredis parser).\n\n"
+		f"{len(runs[OURS])} rounds; in each the methods take turns on a private redis-server (hiredis parser). "
+		"The goal is read on the median round. The floor is the longest ping in the same round with nothing "
+		"running: a round whose floor is as high as a method's figure was the host's noise, not Redis's.\n\n"
 		"| method | throughput (median) | longest PING stall seen by another client, ms, per round | median | "
 		"longest command Redis ran, ms (median) |\n|---|---|---|---|---|\n"
 		+ "\n".join(row(name, group, total) for name, group in runs.items())

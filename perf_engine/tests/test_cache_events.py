@@ -147,6 +147,26 @@ class TestCacheAPI(rest.ApiTestCase):
 		frappe.db.rollback()  # a fresh snapshot sees what the request committed
 		self.assertEqual(frappe.db.get_value("Redis Cleanup Log", dry.message["log"], "trigger"), "Manual")
 
+	def test_cleanup_over_rest_deletes_only_this_sites_entries(self):
+		"""A forced cleanup drops this site's cached documents; another site's and the generations stay."""
+		client, prefix = bridge.cache_redis(), bridge.cache_prefix()
+		ours = [prefix + keys.DOC.format(doctype="User", name=f"cleanup-probe-{i}") for i in range(2500)]
+		other_site = "_perf_engine_other_site|" + keys.DOC.format(doctype="User", name="cleanup-probe")
+		generation_key = prefix + keys.GENERATION.format(doctype="User")
+		client.mset({key: "x" for key in [*ours, other_site]})
+		client.incr(generation_key)
+		try:
+			dry = rest.call("perf_engine.api.cleanup_redis", self.manager, dry_run=1, force=1)
+			self.assertGreaterEqual(dry.message["keys"], len(ours), dry.text)
+			self.assertEqual(client.exists(*ours), len(ours))
+			done = rest.call("perf_engine.api.cleanup_redis", self.manager, dry_run=0, force=1)
+			self.assertEqual(done.status_code, 200, done.text)
+			self.assertGreaterEqual(done.message["keys"], len(ours))
+			self.assertEqual(client.exists(*ours), 0)
+			self.assertEqual(client.exists(other_site, generation_key), 2)
+		finally:
+			client.delete(other_site)
+
 	def test_guest_and_plain_users_are_refused(self):
 		"""Every cache method answers 403 to Guest and to a plain user."""
 		for method in (
