@@ -59,9 +59,9 @@ def measure(client, port: int, total: int, delete) -> Run:
 	with slowest_command(client) as slowest, watched(port) as longest:
 		started = time.perf_counter()
 		delete(client)
-		run = Run(time.perf_counter() - started, longest(), slowest())
+		result = Run(time.perf_counter() - started, longest(), slowest())
 	assert client.dbsize() == 0, "every key must be gone"
-	return run
+	return result
 
 
 def idle(port: int, seconds: float) -> Run:

@@ -91,9 +91,9 @@ def test_cleanup_runs_only_bounded_scan_and_unlink(private_redis, monkeypatch):
 	batch_size = 100  # far below a SCAN page, so every page must be split
 	monkeypatch.setattr(redis_cleanup, "BATCH_SIZE", batch_size)
 	fill_bench(private_redis)
-	load_keys = 12 * SCAN_COUNT
+	many_pages = 12 * SCAN_COUNT
 	with private_redis.pipeline(transaction=False) as pipe:
-		for i in range(load_keys):
+		for i in range(many_pages):
 			pipe.set(f"{SITE}document_cache::Item::i{i}", "x")
 		pipe.execute()
 	private_redis.config_set("slowlog-max-len", 1_000_000)
@@ -105,12 +105,12 @@ def test_cleanup_runs_only_bounded_scan_and_unlink(private_redis, monkeypatch):
 	commands = logged_commands(private_redis)
 	private_redis.config_set("slowlog-log-slower-than", -1)
 	unlinked = [keys for name, keys in commands if name == b"UNLINK"]
-	assert report["keys"] == sum(unlinked) == 600 + load_keys
-	assert max(unlinked) <= batch_size and len(unlinked) >= (600 + load_keys) / batch_size
+	assert report["keys"] == sum(unlinked) == 600 + many_pages
+	assert max(unlinked) <= batch_size and len(unlinked) >= (600 + many_pages) / batch_size
 	assert {name for name, _ in commands} <= {b"SCAN", b"UNLINK", b"INFO", b"SLOWLOG"}
 	assert not list(private_redis.scan_iter(f"{SITE}document_cache::*"))
 	assert private_redis.exists(f"{SITE}session")
-	assert report["batches"] > load_keys / SCAN_COUNT
+	assert report["batches"] > many_pages / SCAN_COUNT
 
 
 def test_dry_run_deletes_nothing(redis_client):
