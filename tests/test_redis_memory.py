@@ -107,10 +107,22 @@ def test_cleanup_runs_only_bounded_scan_and_unlink(private_redis, monkeypatch):
 	unlinked = [keys for name, keys in commands if name == b"UNLINK"]
 	assert report["keys"] == sum(unlinked) == 600 + many_pages
 	assert max(unlinked) <= batch_size and len(unlinked) >= (600 + many_pages) / batch_size
-	assert {name for name, _ in commands} <= {b"SCAN", b"UNLINK", b"INFO", b"SLOWLOG"}
+	assert {name for name, _ in commands} <= {b"SCAN", b"UNLINK", b"INFO", b"DBSIZE", b"SLOWLOG"}
 	assert not list(private_redis.scan_iter(f"{SITE}document_cache::*"))
 	assert private_redis.exists(f"{SITE}session")
 	assert report["batches"] > many_pages / SCAN_COUNT
+
+
+def test_cleanup_progress_runs_over_scan_pages_and_completes(redis_client):
+	"""Progress counts SCAN pages against an estimate from DBSIZE, rises steadily and ends full."""
+	fill_bench(redis_client, per_kind=3000)
+	calls = []
+	cleanup(redis_client, SITE, PATTERNS, dry_run=True, force=True, on_progress=lambda *c: calls.append(c))
+	pages = len(calls) - 1
+	assert calls[-1] == (pages, pages) and pages >= 20
+	assert [done for done, _ in calls[:-1]] == list(range(1, pages + 1))
+	estimate = calls[0][1]
+	assert all(done < total for done, total in calls[:-1]) and pages / 2 < estimate < pages * 2
 
 
 def test_dry_run_deletes_nothing(redis_client):

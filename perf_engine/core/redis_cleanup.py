@@ -54,7 +54,7 @@ def sweep(
 	client: redis.Redis, prefix: str, patterns: Iterable[str], queue: Callable[[Pipeline, list[bytes]], None]
 ) -> Iterator[tuple[list[bytes], list]]:
 	"""Each page of deletable keys, with the replies to what `queue` sent for it alongside the next SCAN."""
-	for pattern in filter(None, (pattern.strip() for pattern in patterns)):
+	for pattern in patterns:
 		# MATCH carries the escaped site prefix, so every key SCAN returns is this site's.
 		match = escape_glob(prefix) + pattern
 		protected = protected_within(prefix, pattern)
@@ -112,6 +112,9 @@ def cleanup(
 			else "pressure below threshold"
 		)
 		return {**report, "skipped": reason, "pressure_after": before["pressure"], "duration_s": 0.0}
+	patterns = [pattern.strip() for pattern in patterns if pattern.strip()]
+	# Each SCAN call visits about SCAN_COUNT slots, so a pattern takes about DBSIZE / SCAN_COUNT pages.
+	expected_pages = len(patterns) * (client.dbsize() // SCAN_COUNT + 1)
 	watch_pressure = not dry_run and not force
 	queue = queue_sizes if dry_run else partial(queue_unlink, watch_pressure=watch_pressure)
 	stopped = "no more matching keys"
@@ -121,10 +124,12 @@ def cleanup(
 		if dry_run:
 			report["bytes"] += sum(size or 0 for size in replies)
 		if on_progress:
-			on_progress(report["keys"], report["keys"] + SCAN_COUNT)
+			on_progress(report["batches"], max(expected_pages, report["batches"] + 1))
 		if watch_pressure and under_target(replies[-1], budget_bytes, target):
 			stopped = "pressure back under target"
 			break
+	if on_progress:
+		on_progress(report["batches"], report["batches"])
 	after = memory_status(client, budget_bytes)
 	if not dry_run:
 		# Redis's own accounting; UNLINK frees large values in the background, so this can trail slightly.
