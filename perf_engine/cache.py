@@ -16,8 +16,8 @@ from perf_engine.core.cache import keys, links
 from perf_engine.core.cache.l1 import L1Cache
 from perf_engine.core.cache.store import SiteCache
 from perf_engine.core.ratelimit import RateLimitedLog
+from perf_engine.services import settings
 
-SETTINGS = "Perf Engine Settings"
 # One L1 per site and process; its size and TTL come from settings at first use.
 L1_BY_SITE: dict[str, L1Cache] = {}
 CACHED_VALUE_PATTERNS = ("perf_engine:doc:*", "perf_engine:list:*", "perf_engine:report:*")
@@ -26,13 +26,11 @@ failures = RateLimitedLog(logging.getLogger(__name__))
 
 def site_cache_store() -> SiteCache:
 	"""This site's cache over Frappe's Redis pool, with the process-wide L1 when enabled."""
-	settings = frappe.get_cached_doc(SETTINGS)
+	current = settings.get()
 	l1 = None
-	if settings.l1_cache_size:
-		l1 = L1_BY_SITE.setdefault(
-			frappe.local.site, L1Cache(settings.l1_cache_size, settings.l1_cache_ttl or 5)
-		)
-	return SiteCache(bridge.cache_redis(), bridge.cache_prefix(), settings.cache_ttl or 3600, l1)
+	if current.l1_cache_size:
+		l1 = L1_BY_SITE.setdefault(frappe.local.site, L1Cache(current.l1_cache_size, current.l1_cache_ttl))
+	return SiteCache(bridge.cache_redis(), bridge.cache_prefix(), current.cache_ttl, l1)
 
 
 def get_cached_doc(doctype: str, name: str) -> dict:

@@ -12,9 +12,9 @@ from perf_engine.core.indexes import apply as online
 from perf_engine.core.indexes.analysis import analyze
 from perf_engine.core.indexes.recommendation import ADD, DROP
 from perf_engine.core.indexes.schema import DocTypeMeta
+from perf_engine.services import settings
 
 DOCTYPE = "Index Recommendation"
-SETTINGS = "Perf Engine Settings"
 CLOSED = ("Applied", "Dismissed")
 PROGRESS_EVENT = "perf_engine_index_progress"
 
@@ -112,7 +112,7 @@ def run_apply(name: str, user: str) -> dict:
 	recommendation = frappe.get_doc(DOCTYPE, name)
 	recommendation.db_set("status", "Applying", commit=True)
 	publish(recommendation, user)
-	settings = frappe.get_cached_doc(SETTINGS)
+	current = settings.get()
 	columns = tuple(c.strip() for c in recommendation.columns.split(","))
 	try:
 		result = online.apply(
@@ -122,8 +122,8 @@ def run_apply(name: str, user: str) -> dict:
 			columns,
 			recommendation.index_name,
 			kind=recommendation.kind,
-			lock_wait_timeout_s=settings.ddl_lock_wait_timeout or 5,
-			retries=settings.ddl_retries or 3,
+			lock_wait_timeout_s=current.ddl_lock_wait_timeout,
+			retries=current.ddl_retries,
 		)
 		outcome = result.as_dict()
 	except Exception as exc:

@@ -11,33 +11,14 @@ from frappe.utils.background_jobs import create_job_id, execute_job, generate_qn
 
 from perf_engine import bridge
 from perf_engine.core.jobs import actions, fanout, stalls
-from perf_engine.core.jobs.advice import AdviceLimits
 from perf_engine.core.jobs.routing import enqueue_routed
 from perf_engine.perf_engine.doctype.stalled_job import stalled_job
-
-SETTINGS = "Perf Engine Settings"
-MINUTE_S = 60
+from perf_engine.services import settings
 
 
 def bench_queues() -> dict[str, str]:
 	"""Every queue the bench defines (default, short, long and custom workers) -> RQ name."""
 	return {queue: generate_qname(queue) for queue in get_queues_timeout()}
-
-
-def stall_limits() -> stalls.StallLimits:
-	settings = frappe.get_cached_doc(SETTINGS)
-	return stalls.StallLimits(
-		stall_after_s=(settings.stall_after_minutes or 30) * MINUTE_S,
-		queue_wait_limit_s=(settings.queue_wait_limit_minutes or 10) * MINUTE_S,
-	)
-
-
-def advice_limits() -> AdviceLimits:
-	settings = frappe.get_cached_doc(SETTINGS)
-	return AdviceLimits(
-		backlog_limit=settings.backlog_limit or 500,
-		queue_wait_limit_s=(settings.queue_wait_limit_minutes or 10) * MINUTE_S,
-	)
 
 
 def own_job_id(job_id: str) -> str:
@@ -60,17 +41,18 @@ def ours(finding: stalls.Finding) -> bool:
 
 def check_stalls() -> list[dict]:
 	"""Detect, keep as history, notify about new stalls, and remediate when that is switched on."""
+	current = settings.get()
 	findings = [
 		f
 		for f in stalls.detect(
-			bridge.queue_redis(), bench_queues(), stall_limits(), scheduled_job_ids=scheduled_job_ids()
+			bridge.queue_redis(), bench_queues(), current.stall_limits, scheduled_job_ids=scheduled_job_ids()
 		)
 		if ours(f)
 	]
 	fresh = stalled_job.record(findings)
 	if fresh:
 		notify(fresh)
-	if frappe.get_cached_doc(SETTINGS).auto_remediate_stalls:
+	if current.auto_remediate_stalls:
 		remediate(findings)
 	return [f.as_dict() for f in findings]
 

@@ -16,9 +16,8 @@ from perf_engine.core.checks import run_check
 from perf_engine.core.jobs.advice import ADD, NO_WORKER, advise
 from perf_engine.core.jobs.queue_status import queue_status
 from perf_engine.core.redis_memory import memory_status
-from perf_engine.tasks.cache import redis_cleanup_options
+from perf_engine.services import settings
 
-SETTINGS = "Perf Engine Settings"
 SEVERITY = {"ok": 0, "unknown": 1, "warning": 2, "critical": 3}
 HISTORY_DOCTYPES = {
 	"Perf Snapshot": "taken_at",
@@ -53,7 +52,7 @@ def stalls_part() -> dict:
 
 
 def redis_part(status: dict) -> dict:
-	options = redis_cleanup_options()
+	options = settings.get().cleanup_options
 	pressure = status["pressure"]
 	if pressure is None:
 		return part(
@@ -103,7 +102,7 @@ def thresholds_part() -> dict:
 			f"{counts['WARNING']} violation(s) in 24 h",
 			"Open Threshold Violation to see which operations.",
 		)
-	last = frappe.db.get_single_value(SETTINGS, "last_threshold_check") or ""
+	last = settings.stored("last_threshold_check") or ""
 	if "No measurements" in last:
 		return part(
 			"warning",
@@ -132,9 +131,7 @@ def capacity_part() -> dict:
 def figures() -> dict:
 	"""Raw figures for metrics and snapshots; a part that fails is None."""
 	queues = run_check("queues", lambda: {"rows": queue_status(bridge.queue_redis(), jobs.bench_queues())})
-	redis = run_check(
-		"redis", lambda: memory_status(bridge.cache_redis(), redis_cleanup_options()["budget_bytes"])
-	)
+	redis = run_check("redis", lambda: memory_status(bridge.cache_redis(), settings.get().budget_bytes))
 	counts = run_check("counts", counts_from_db)
 	return {
 		"queues": queues.data["rows"] if queues.ok else None,
@@ -222,7 +219,7 @@ def take_snapshot() -> str:
 
 def prune_history() -> dict:
 	"""Delete history older than the retention period, oldest first, in bounded batches."""
-	days = frappe.get_cached_doc(SETTINGS).history_retention_days or 14
+	days = settings.get().history_retention_days
 	cutoff = now_datetime() - timedelta(days=days)
 	deleted = {}
 	for doctype, field in HISTORY_DOCTYPES.items():

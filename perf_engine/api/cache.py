@@ -5,6 +5,7 @@ import frappe
 from perf_engine import bridge
 from perf_engine.core import redis_cleanup, redis_memory
 from perf_engine.perf_engine.doctype.redis_cleanup_log import redis_cleanup_log
+from perf_engine.services import settings
 from perf_engine.tasks import cache as cache_tasks
 
 
@@ -17,7 +18,7 @@ def publish(title: str):
 def get_redis_memory(sample: int = redis_memory.BREAKDOWN_SAMPLE) -> dict:
 	"""Memory, pressure and fragmentation of the cache Redis, with this site's keys by prefix."""
 	bridge.require_manager()
-	options = cache_tasks.redis_cleanup_options()
+	options = settings.get().cleanup_options
 	client = bridge.cache_redis()
 	status = redis_memory.memory_status(client, options["budget_bytes"])
 	match = redis_cleanup.escape_glob(bridge.cache_prefix()) + "*"
@@ -40,7 +41,7 @@ def cleanup_redis(dry_run: int = 1, force: int = 0) -> dict:
 			dry_run=bool(int(dry_run)),
 			force=bool(int(force)),
 			on_progress=publish(frappe._("Cleaning up Redis")),
-			**cache_tasks.redis_cleanup_options(),
+			**settings.get().cleanup_options,
 		)
 	report["log"] = redis_cleanup_log.record(report, "Manual")
 	return report

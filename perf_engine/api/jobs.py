@@ -6,13 +6,14 @@ from perf_engine import bridge, jobs
 from perf_engine.core.jobs import actions, fanout, listing
 from perf_engine.core.jobs.advice import advise
 from perf_engine.core.jobs.queue_status import queue_status
+from perf_engine.services import settings
 
 
 @frappe.whitelist()
 def get_queue_status() -> list[dict]:
 	"""Counts, oldest job age, workers and rebalancing advice for every queue of the bench."""
 	bridge.require_manager()
-	limits = jobs.advice_limits()
+	limits = settings.get().advice_limits
 	rows = queue_status(bridge.queue_redis(), jobs.bench_queues())
 	return [{**row, **advise(row, limits)} for row in rows]
 

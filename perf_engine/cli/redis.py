@@ -9,20 +9,31 @@ from perf_engine.core import redis_cleanup, redis_memory
 from perf_engine.core.config import ConnectionSettings
 from perf_engine.core.connections import cache_redis
 from perf_engine.core.errors import InvalidInput
-
-MB = 1024 * 1024
+from perf_engine.core.settings import MB, Settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
 	parser = subparsers.add_parser("redis", help="cache Redis memory, breakdown by prefix, pressure cleanup")
 	parser.add_argument("--prefix", help="site key prefix, e.g. '_abc123|' (default: from --site)")
-	parser.add_argument("--budget-mb", type=int, default=0, help="memory limit when Redis has no maxmemory")
+	parser.add_argument(
+		"--budget-mb",
+		type=int,
+		default=Settings.redis_memory_budget_mb,
+		help="memory limit when Redis has no maxmemory",
+	)
 	parser.add_argument("--cleanup", action="store_true", help="delete non-essential keys of the site")
 	parser.add_argument("--dry-run", action="store_true", help="with --cleanup: only report what would go")
 	parser.add_argument("--force", action="store_true", help="with --cleanup: ignore the pressure threshold")
 	parser.add_argument("--pattern", action="append", help="key pattern inside the prefix (repeatable)")
-	parser.add_argument("--threshold", type=float, default=90, help="clean up above this pressure, in %%")
-	parser.add_argument("--target", type=float, default=80, help="stop below this pressure, in %%")
+	parser.add_argument(
+		"--threshold",
+		type=float,
+		default=Settings.redis_pressure_threshold,
+		help="clean up above this pressure, in %%",
+	)
+	parser.add_argument(
+		"--target", type=float, default=Settings.redis_target_pressure, help="stop below this pressure, in %%"
+	)
 	parser.set_defaults(handler=handle_redis)
 	warm = subparsers.add_parser("warm", help="warm the site's caches now (needs --bench and --site)")
 	warm.set_defaults(handler=handle_warm)
@@ -35,7 +46,7 @@ def handle_redis(settings: ConnectionSettings, args: argparse.Namespace) -> int:
 		report = redis_cleanup.cleanup(
 			client,
 			prefix,
-			args.pattern or redis_cleanup.DEFAULT_PATTERNS,
+			args.pattern or Settings.redis_cleanup_patterns,
 			threshold=args.threshold / 100,
 			target=args.target / 100,
 			budget_bytes=args.budget_mb * MB,

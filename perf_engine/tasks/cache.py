@@ -12,10 +12,9 @@ from perf_engine.cache import get_cached_doc, get_cached_list, get_cached_report
 from perf_engine.core import redis_cleanup
 from perf_engine.core.cache.keys import WARM_LOCK
 from perf_engine.perf_engine.doctype.redis_cleanup_log import redis_cleanup_log
+from perf_engine.services import settings
 
-SETTINGS = "Perf Engine Settings"
 WARM_LOCK_TTL_S = 3600
-MB = 1024 * 1024
 DEFAULT_WARM = (
 	{"warm_type": "DocType", "target": "User", "most_recent": 20},
 	{"warm_type": "DocType", "target": "Role", "most_recent": 50},
@@ -28,7 +27,7 @@ DEFAULT_WARM = (
 
 def warm_entries() -> list[dict]:
 	"""The settings' warm list, or the defaults that exist on this site."""
-	rows = [row.as_dict() for row in frappe.get_single(SETTINGS).warm_entries]
+	rows = settings.warm_rows()
 	if rows:
 		return rows
 	return [row for row in DEFAULT_WARM if frappe.db.exists("DocType", row["target"])]
@@ -75,8 +74,7 @@ def warm_caches(on_progress: Callable[[int, int], None] | None = None) -> dict:
 		if client.get(lock_key) == token.encode():
 			client.delete(lock_key)
 	duration = round(time.monotonic() - started, 3)
-	frappe.db.set_single_value(
-		SETTINGS,
+	settings.record(
 		{
 			"last_warm_at": now_datetime(),
 			"last_warm_duration": duration,
@@ -87,22 +85,10 @@ def warm_caches(on_progress: Callable[[int, int], None] | None = None) -> dict:
 	return {"warmed": warmed, "failed": failed, "duration_s": duration}
 
 
-def redis_cleanup_options() -> dict:
-	"""Thresholds, budget and patterns from Perf Engine Settings."""
-	settings = frappe.get_cached_doc(SETTINGS)
-	patterns = [p for p in (settings.redis_cleanup_patterns or "").splitlines() if p.strip()]
-	return {
-		"patterns": patterns or list(redis_cleanup.DEFAULT_PATTERNS),
-		"threshold": (settings.redis_pressure_threshold or 90) / 100,
-		"target": (settings.redis_target_pressure or 80) / 100,
-		"budget_bytes": (settings.redis_memory_budget_mb or 0) * MB,
-	}
-
-
 def cleanup_when_pressured() -> dict:
 	"""Every 15 minutes: clean up when pressure is past the threshold; log runs that did something."""
 	report = redis_cleanup.cleanup(
-		bridge.cache_redis(), bridge.cache_prefix(), dry_run=False, **redis_cleanup_options()
+		bridge.cache_redis(), bridge.cache_prefix(), dry_run=False, **settings.get().cleanup_options
 	)
 	if not report.get("skipped"):
 		redis_cleanup_log.record(report, "Scheduler")

@@ -9,6 +9,7 @@ from perf_engine import bridge
 from perf_engine.core import monitor, process_memory, thresholds
 from perf_engine.perf_engine.doctype.performance_threshold.performance_threshold import load_thresholds
 from perf_engine.perf_engine.doctype.threshold_violation import threshold_violation
+from perf_engine.services import settings
 
 CHECK_WINDOW = timedelta(minutes=15)
 SOURCE = "Frappe monitor and process memory"
@@ -24,8 +25,7 @@ def check_thresholds() -> dict:
 	report = thresholds.evaluate(load_thresholds(), measured)
 	checked_at = now_datetime()
 	threshold_violation.record(report["violations"], checked_at, SOURCE)
-	frappe.db.set_single_value(
-		"Perf Engine Settings",
+	settings.record(
 		{
 			"last_threshold_check_at": checked_at,
 			"last_threshold_check": summary(report, frappe.conf.get("monitor")),

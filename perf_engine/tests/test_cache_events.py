@@ -4,6 +4,7 @@ from frappe.tests.utils import FrappeTestCase
 
 from perf_engine import bridge, cache
 from perf_engine.core.cache import keys
+from perf_engine.services.settings import DOCTYPE as SETTINGS
 from perf_engine.tests import rest
 
 TEST_DOCTYPE = "Perf Engine Cache Probe"
@@ -52,7 +53,7 @@ class TestCacheEvents(FrappeTestCase):
 	def setUpClass(cls):
 		super().setUpClass()
 		ensure_probe_doctype()
-		frappe.db.set_single_value("Perf Engine Settings", "l1_cache_size", 0)
+		frappe.db.set_single_value(SETTINGS, "l1_cache_size", 0)
 
 	def make_probe(self, label: str, amount: int = 1):
 		"""A probe with a unique name, since renames and DDL elsewhere commit earlier runs' probes."""
@@ -128,7 +129,7 @@ class TestCacheEvents(FrappeTestCase):
 		job_type = frappe.get_doc("Scheduled Job Type", {"method": WARM_HOOK})
 		self.assertEqual(job_type.frequency, "Hourly Long")
 		job_type.execute()
-		settings = frappe.get_single("Perf Engine Settings")
+		settings = frappe.get_single(SETTINGS)
 		self.assertTrue(settings.last_warm_at)
 		self.assertGreater(settings.last_warm_count, 0)
 		self.assertEqual(settings.last_warm_failures, 0)

@@ -10,6 +10,7 @@ from rq.registry import StartedJobRegistry
 
 from perf_engine import bridge, jobs
 from perf_engine.core.jobs import stalls
+from perf_engine.services.settings import DOCTYPE as SETTINGS
 from perf_engine.tasks.jobs import LAST_RUN_KEY
 from perf_engine.tests import rest
 
@@ -83,7 +84,7 @@ class TestJobsAPI(rest.ApiTestCase):
 		queue = get_queue("short")
 		job = frappe.enqueue("frappe.ping", queue="short", job_id=f"scheduled_job::{HOOK}")
 		queue.remove(job)
-		with change_settings("Perf Engine Settings", {"auto_remediate_stalls": 1}):
+		with change_settings(SETTINGS, {"auto_remediate_stalls": 1}):
 			findings = jobs.check_stalls()
 		zombie = next(f for f in findings if f["job_id"] == job.id)
 		self.assertEqual((zombie["kind"], zombie["action"]), ("zombie_scheduled", "requeue"))
@@ -105,7 +106,7 @@ class TestJobsAPI(rest.ApiTestCase):
 		self.assertIn(
 			other.id, [f.job_id for f in stalls.detect(connection, jobs.bench_queues(), jobs.stall_limits())]
 		)
-		with change_settings("Perf Engine Settings", {"auto_remediate_stalls": 1}):
+		with change_settings(SETTINGS, {"auto_remediate_stalls": 1}):
 			findings = jobs.check_stalls()
 		self.assertNotIn(other.id, [f["job_id"] for f in findings])
 		self.assertFalse(frappe.db.exists("Stalled Job", {"job_id": other.id}))

@@ -2,9 +2,11 @@
 # For license information, please see license.txt
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
+from frappe.tests.utils import FrappeTestCase, change_settings
 
 from perf_engine.bridge import connection_settings
+from perf_engine.services import settings
+from perf_engine.services.settings import DOCTYPE as SETTINGS
 from perf_engine.tests import rest
 
 
@@ -15,7 +17,7 @@ class TestPerfEngineSettings(FrappeTestCase):
 
 	def test_settings_open_with_defaults(self):
 		"""The Single loads with the documented defaults, as Desk shows it on first open."""
-		settings = frappe.get_single("Perf Engine Settings")
+		settings = frappe.get_single(SETTINGS)
 		self.assertEqual(settings.stall_check_minutes, 5)
 		self.assertEqual(settings.stall_after_minutes, 30)
 		self.assertEqual(settings.redis_pressure_threshold, 90)
@@ -25,10 +27,10 @@ class TestPerfEngineSettings(FrappeTestCase):
 		"""Desk's form loader returns the Settings to a System Manager and refuses a plain user."""
 		manager = rest.ensure_user(rest.MANAGER_USER, ("System Manager",))
 		plain = rest.ensure_user(rest.PLAIN_USER)
-		args = {"doctype": "Perf Engine Settings", "name": "Perf Engine Settings"}
+		args = {"doctype": SETTINGS, "name": SETTINGS}
 		response = rest.call("frappe.desk.form.load.getdoc", manager, http_method="GET", **args)
 		self.assertEqual(response.status_code, 200, response.text)
-		self.assertEqual(response.json["docs"][0]["name"], "Perf Engine Settings")
+		self.assertEqual(response.json["docs"][0]["name"], SETTINGS)
 		self.assertEqual(
 			rest.call("frappe.desk.form.load.getdoc", plain, http_method="GET", **args).status_code, 403
 		)
@@ -43,3 +45,19 @@ class TestPerfEngineSettings(FrappeTestCase):
 		self.assertEqual(settings.site, frappe.local.site)
 		self.assertIn("long", settings.queues)
 		self.assertEqual(settings.cache_prefix, f"{frappe.conf.db_name}|")
+
+	def test_out_of_range_values_are_refused_on_save_with_their_limits(self):
+		"""Saving a 0-minute check interval fails with a message naming the setting and its range."""
+		doc = frappe.get_single(SETTINGS)
+		doc.stall_check_minutes = 0
+		with self.assertRaises(frappe.ValidationError) as caught:
+			doc.save()
+		self.assertIn(
+			"Stalled-job check interval must be between 1 and 1440 minutes, got 0", str(caught.exception)
+		)
+
+	def test_zero_retries_are_kept_where_zero_means_something(self):
+		"""ddl_retries = 0 saves and reads back as 0 (no retry), not as the default 3."""
+		with change_settings(SETTINGS, {"ddl_retries": 0, "l1_cache_size": 0}):
+			current = settings.get()
+		self.assertEqual((current.ddl_retries, current.l1_cache_size), (0, 0))

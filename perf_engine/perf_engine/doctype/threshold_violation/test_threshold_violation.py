@@ -8,6 +8,7 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 
 from perf_engine.core.monitor import MONITOR_KEY
+from perf_engine.services.settings import DOCTYPE as SETTINGS
 from perf_engine.tasks.thresholds import check_thresholds
 
 HOOK = "perf_engine.tasks.thresholds.check_thresholds"
@@ -57,7 +58,7 @@ class TestThresholdCheck(FrappeTestCase):
 		"""With no monitor data the check records which thresholds went unmeasured instead of passing."""
 		report = check_thresholds()
 		self.assertIn("api_response_p95", report["unmeasured"])
-		summary = frappe.db.get_single_value("Perf Engine Settings", "last_threshold_check")
+		summary = frappe.db.get_single_value(SETTINGS, "last_threshold_check")
 		self.assertIn("No measurements for: ", summary)
 		self.assertIn("api_response_p95", summary)
 
@@ -66,4 +67,4 @@ class TestThresholdCheck(FrappeTestCase):
 		job_type = frappe.get_doc("Scheduled Job Type", {"method": HOOK})
 		self.assertEqual(job_type.cron_format, "*/15 * * * *")
 		job_type.execute()
-		self.assertTrue(frappe.db.get_single_value("Perf Engine Settings", "last_threshold_check_at"))
+		self.assertTrue(frappe.db.get_single_value(SETTINGS, "last_threshold_check_at"))

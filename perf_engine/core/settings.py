@@ -1,0 +1,153 @@
+"""perf_engine's knobs: one frozen, validated record with every default and every allowed range.
+
+The *Perf Engine Settings* DocType stores these fields under the same names; its JSON
+defaults are checked against the ones here by a test, the Settings controller validates
+with `problems`, and the site and the CLI read them through `Settings.from_values`.
+A value of 0 is kept wherever it means something (no DDL retry, no L1, no budget);
+only a missing value falls back to the default.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from perf_engine.core.errors import InvalidInput
+from perf_engine.core.indexes.apply import LOCK_WAIT_TIMEOUT_S, RETRIES
+from perf_engine.core.jobs.advice import AdviceLimits
+from perf_engine.core.jobs.stalls import QUEUE_WAIT_LIMIT_S, STALL_AFTER_S, StallLimits
+from perf_engine.core.redis_cleanup import DEFAULT_PATTERNS
+
+MINUTE_S = 60
+MB = 1024 * 1024
+PERCENT = 100
+DAY_MINUTES = 24 * 60
+WEEK_MINUTES = 7 * DAY_MINUTES
+
+
+@dataclass(frozen=True)
+class Range:
+	"""Inclusive bounds of one setting, with its label and unit for the message."""
+
+	low: int
+	high: int
+	label: str
+	unit: str = ""
+
+
+RANGES = {
+	"stall_check_minutes": Range(1, DAY_MINUTES, "Stalled-job check interval", "minutes"),
+	"stall_after_minutes": Range(1, WEEK_MINUTES, "Stall limit", "minutes"),
+	"queue_wait_limit_minutes": Range(1, WEEK_MINUTES, "Queue wait limit", "minutes"),
+	"backlog_limit": Range(0, 10_000_000, "Backlog limit", "jobs"),
+	"ddl_lock_wait_timeout": Range(0, 60, "DDL lock wait timeout", "s"),
+	"ddl_retries": Range(0, 20, "DDL retries"),
+	"cache_ttl": Range(1, 30 * 24 * 3600, "Cache TTL", "s"),
+	"l1_cache_size": Range(0, 1_000_000, "In-process cache size", "entries"),
+	"l1_cache_ttl": Range(0, 3600, "In-process cache TTL", "s"),
+	"redis_pressure_threshold": Range(1, PERCENT, "Cleanup threshold", "%"),
+	"redis_target_pressure": Range(1, PERCENT, "Cleanup target", "%"),
+	"redis_memory_budget_mb": Range(0, 10_000_000, "Memory budget", "MB"),
+	"snapshot_minutes": Range(1, DAY_MINUTES, "Snapshot interval", "minutes"),
+	"history_retention_days": Range(1, 3650, "History retention", "days"),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+	"""Every setting with its default; names match the DocType's fieldnames."""
+
+	stall_check_minutes: int = 5
+	stall_after_minutes: int = STALL_AFTER_S // MINUTE_S
+	queue_wait_limit_minutes: int = QUEUE_WAIT_LIMIT_S // MINUTE_S
+	backlog_limit: int = AdviceLimits.backlog_limit
+	auto_remediate_stalls: bool = False
+	weekly_index_analysis: bool = False
+	ddl_lock_wait_timeout: int = LOCK_WAIT_TIMEOUT_S
+	ddl_retries: int = RETRIES
+	cache_ttl: int = 3600
+	l1_cache_size: int = 1000
+	l1_cache_ttl: int = 5
+	redis_pressure_threshold: float = 90
+	redis_target_pressure: float = 80
+	redis_memory_budget_mb: int = 0
+	redis_cleanup_patterns: tuple[str, ...] = DEFAULT_PATTERNS
+	snapshot_minutes: int = 5
+	history_retention_days: int = 14
+
+	@classmethod
+	def from_values(cls, values: Mapping[str, Any]) -> "Settings":
+		"""Build from stored values (None or absent means the default); raise on any out of range."""
+		settings = cls.parse(values)
+		if found := settings.problems():
+			raise InvalidInput("; ".join(found))
+		return settings
+
+	@classmethod
+	def parse(cls, values: Mapping[str, Any]) -> "Settings":
+		"""Coerce stored values to their types without checking ranges (see `problems`)."""
+		given = {f.name: values.get(f.name) for f in fields(cls) if values.get(f.name) is not None}
+		for name, value in given.items():
+			given[name] = parse_patterns(value) if name == "redis_cleanup_patterns" else coerce(name, value)
+		return cls(**given)
+
+	def problems(self) -> list[str]:
+		"""Every value out of its range, and a cleanup target above its threshold, as sentences."""
+		found = []
+		for name, limits in RANGES.items():
+			value = getattr(self, name)
+			if not limits.low <= value <= limits.high:
+				unit = f" {limits.unit}" if limits.unit else ""
+				found.append(
+					f"{limits.label} must be between {limits.low} and {limits.high}{unit}, got {value}"
+				)
+		if self.redis_target_pressure > self.redis_pressure_threshold:
+			found.append(
+				f"Cleanup target ({self.redis_target_pressure} %) must not be above the cleanup threshold ({self.redis_pressure_threshold} %)"
+			)
+		return found
+
+	@property
+	def stall_limits(self) -> StallLimits:
+		return StallLimits(
+			stall_after_s=self.stall_after_minutes * MINUTE_S,
+			queue_wait_limit_s=self.queue_wait_limit_minutes * MINUTE_S,
+		)
+
+	@property
+	def advice_limits(self) -> AdviceLimits:
+		return AdviceLimits(
+			backlog_limit=self.backlog_limit, queue_wait_limit_s=self.queue_wait_limit_minutes * MINUTE_S
+		)
+
+	@property
+	def cleanup_options(self) -> dict:
+		"""The keyword arguments `redis_cleanup.cleanup` takes for patterns, threshold, target and budget."""
+		return {
+			"patterns": list(self.redis_cleanup_patterns),
+			"threshold": self.redis_pressure_threshold / PERCENT,
+			"target": self.redis_target_pressure / PERCENT,
+			"budget_bytes": self.budget_bytes,
+		}
+
+	@property
+	def budget_bytes(self) -> int:
+		return self.redis_memory_budget_mb * MB
+
+
+def parse_patterns(text: str | tuple) -> tuple[str, ...]:
+	"""One pattern a line; blank lines are ignored and no pattern at all means the defaults."""
+	lines = text.splitlines() if isinstance(text, str) else text
+	return tuple(p.strip() for p in lines if p.strip()) or DEFAULT_PATTERNS
+
+
+def coerce(name: str, value: Any) -> int | float | bool:
+	"""Stored values arrive as numbers or numeric strings; anything else is a readable error."""
+	kind = Settings.__dataclass_fields__[name].type
+	try:
+		number = float(value)
+	except (TypeError, ValueError):
+		label = RANGES[name].label if name in RANGES else name.replace("_", " ").capitalize()
+		raise InvalidInput(f"{label} must be a number, got {value!r}") from None
+	if kind is int and not number.is_integer():
+		raise InvalidInput(f"{RANGES[name].label} must be a whole number, got {value!r}")
+	return kind(number)

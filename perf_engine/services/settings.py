@@ -1,0 +1,32 @@
+"""The one owner of *Perf Engine Settings* in the Frappe layer: read, validate, record.
+
+Every other module reads the settings through `get()`, a frozen and validated
+`perf_engine.core.settings.Settings`, and writes the read-only status fields through
+`record()`; the DocType's name is written here and nowhere else.
+"""
+
+import frappe
+
+from perf_engine.core.settings import Settings
+
+DOCTYPE = "Perf Engine Settings"
+
+
+def get() -> Settings:
+	"""This site's settings; a missing value is its default, a stored 0 stays 0."""
+	return Settings.from_values(frappe.get_cached_doc(DOCTYPE).as_dict())
+
+
+def warm_rows() -> list[dict]:
+	"""The warm list as plain dicts (warm_type, target, document_names, most_recent)."""
+	return [row.as_dict() for row in frappe.get_cached_doc(DOCTYPE).warm_entries]
+
+
+def record(values: dict) -> None:
+	"""Write read-only status fields (last warm run, last threshold check) without a full save."""
+	frappe.db.set_single_value(DOCTYPE, values)
+
+
+def stored(fieldname: str):
+	"""One stored status field, as last written by `record`."""
+	return frappe.db.get_single_value(DOCTYPE, fieldname)
