@@ -10,13 +10,12 @@ import logging
 
 import frappe
 
-from perf_engine import bridge
 from perf_engine.core import redis_cleanup
 from perf_engine.core.cache import keys, links
 from perf_engine.core.cache.l1 import L1Cache
 from perf_engine.core.cache.store import SiteCache
 from perf_engine.core.ratelimit import RateLimitedLog
-from perf_engine.services import settings
+from perf_engine.services import bridge, settings
 
 # One L1 per site and process; its size and TTL come from settings at first use.
 L1_BY_SITE: dict[str, L1Cache] = {}

@@ -28,9 +28,18 @@ persistent_cache_keys = ["perf_engine:gen:"]
 # Every change to any document invalidates perf_engine's cache for it; a change to a
 # DocType or Custom Field makes the map of linking DocTypes be rebuilt once.
 
-CACHE_EVENTS = ("on_update", "on_submit", "on_cancel", "on_update_after_submit", "on_trash", "after_rename")
 doc_events = {
-	"*": {event: "perf_engine.cache.invalidate" for event in CACHE_EVENTS},
+	"*": {
+		event: "perf_engine.cache.invalidate"
+		for event in (
+			"on_update",
+			"on_submit",
+			"on_cancel",
+			"on_update_after_submit",
+			"on_trash",
+			"after_rename",
+		)
+	},
 	"DocType": {"on_update": "perf_engine.cache.forget_link_map"},
 	"Custom Field": {
 		"on_update": "perf_engine.cache.forget_link_map",

@@ -2,10 +2,9 @@
 
 import frappe
 
-from perf_engine import bridge
 from perf_engine.core import redis_cleanup, redis_memory
 from perf_engine.perf_engine.doctype.redis_cleanup_log import redis_cleanup_log
-from perf_engine.services import settings
+from perf_engine.services import bridge, settings
 from perf_engine.tasks import cache as cache_tasks
 
 

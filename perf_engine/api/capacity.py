@@ -2,11 +2,11 @@
 
 import frappe
 
-from perf_engine import bridge
 from perf_engine.core import thresholds
 from perf_engine.core.capacity import DEFAULT_MEMORY_PER_WORKER_MB, CapacityInputs, host_resources
 from perf_engine.perf_engine.doctype.capacity_model.capacity_model import build_report
 from perf_engine.perf_engine.doctype.performance_threshold.performance_threshold import load_thresholds
+from perf_engine.services import bridge
 
 
 @frappe.whitelist()

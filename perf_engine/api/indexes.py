@@ -2,8 +2,8 @@
 
 import frappe
 
-from perf_engine import bridge, indexes
 from perf_engine.core.indexes.catalog import table_sizes
+from perf_engine.services import bridge, indexes
 
 
 @frappe.whitelist(methods=["POST"])

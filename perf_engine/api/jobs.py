@@ -2,11 +2,10 @@
 
 import frappe
 
-from perf_engine import bridge, jobs
 from perf_engine.core.jobs import actions, fanout, listing
 from perf_engine.core.jobs.advice import advise
 from perf_engine.core.jobs.queue_status import queue_status
-from perf_engine.services import settings
+from perf_engine.services import bridge, jobs, settings
 
 
 @frappe.whitelist()

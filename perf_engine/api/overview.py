@@ -4,8 +4,8 @@ import frappe
 from prometheus_client import CONTENT_TYPE_LATEST
 from werkzeug.wrappers import Response
 
-from perf_engine import bridge, overview
-from perf_engine.metrics import render
+from perf_engine.core.metrics import render
+from perf_engine.services import bridge, overview
 
 
 @frappe.whitelist()

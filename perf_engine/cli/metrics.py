@@ -7,9 +7,9 @@ from perf_engine.core.checks import run_check
 from perf_engine.core.config import ConnectionSettings
 from perf_engine.core.connections import cache_redis, connect_mariadb, queue_redis
 from perf_engine.core.jobs.queue_status import queue_status
+from perf_engine.core.metrics import render
 from perf_engine.core.redis_memory import memory_status
 from perf_engine.core.site_counts import site_counts
-from perf_engine.metrics import render
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

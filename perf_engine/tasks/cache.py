@@ -7,12 +7,11 @@ from collections.abc import Callable
 import frappe
 from frappe.utils import now_datetime
 
-from perf_engine import bridge
 from perf_engine.cache import get_cached_doc, get_cached_list, get_cached_report
 from perf_engine.core import redis_cleanup
 from perf_engine.core.cache.keys import WARM_LOCK
 from perf_engine.perf_engine.doctype.redis_cleanup_log import redis_cleanup_log
-from perf_engine.services import settings
+from perf_engine.services import bridge, settings
 
 WARM_LOCK_TTL_S = 3600
 DEFAULT_WARM = (

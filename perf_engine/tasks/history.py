@@ -4,8 +4,7 @@ import time
 
 import frappe
 
-from perf_engine import overview
-from perf_engine.services import settings
+from perf_engine.services import overview, settings
 
 
 def snapshot_when_due() -> None:

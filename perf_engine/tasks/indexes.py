@@ -1,7 +1,6 @@
 """Weekly index analysis, when `weekly_index_analysis` is switched on (off by default)."""
 
-from perf_engine import indexes
-from perf_engine.services import settings
+from perf_engine.services import indexes, settings
 
 
 def weekly_analysis() -> None:

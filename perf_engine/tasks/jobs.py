@@ -4,8 +4,7 @@ import time
 
 import frappe
 
-from perf_engine import jobs
-from perf_engine.services import settings
+from perf_engine.services import jobs, settings
 
 LAST_RUN_KEY = "perf_engine:last_stall_check"
 

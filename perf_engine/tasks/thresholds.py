@@ -5,11 +5,10 @@ from datetime import timedelta
 import frappe
 from frappe.utils import get_bench_path, now_datetime
 
-from perf_engine import bridge
 from perf_engine.core import monitor, process_memory, thresholds
 from perf_engine.perf_engine.doctype.performance_threshold.performance_threshold import load_thresholds
 from perf_engine.perf_engine.doctype.threshold_violation import threshold_violation
-from perf_engine.services import settings
+from perf_engine.services import bridge, settings
 
 CHECK_WINDOW = timedelta(minutes=15)
 SOURCE = "Frappe monitor and process memory"

@@ -2,8 +2,9 @@ import frappe
 import redis
 from frappe.tests.utils import FrappeTestCase
 
-from perf_engine import bridge, cache
+from perf_engine import cache
 from perf_engine.core.cache import keys
+from perf_engine.services import bridge
 from perf_engine.services.settings import DOCTYPE as SETTINGS
 from perf_engine.tests import rest
 

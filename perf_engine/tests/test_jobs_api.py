@@ -8,8 +8,8 @@ from frappe.utils.background_jobs import get_queue
 from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 
-from perf_engine import bridge, jobs
 from perf_engine.core.jobs import stalls
+from perf_engine.services import bridge, jobs
 from perf_engine.services.settings import DOCTYPE as SETTINGS
 from perf_engine.tasks.jobs import LAST_RUN_KEY
 from perf_engine.tests import rest

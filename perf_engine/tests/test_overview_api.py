@@ -5,7 +5,7 @@ import redis
 from frappe.utils import now_datetime
 from prometheus_client.parser import text_string_to_metric_families
 
-from perf_engine import bridge, overview
+from perf_engine.services import bridge, overview
 from perf_engine.tests import rest
 
 SUBSYSTEMS = {"queues", "stalls", "redis", "indexes", "thresholds", "capacity"}

@@ -5,11 +5,11 @@ import frappe
 from frappe.model.document import Document
 from frappe.utils import now_datetime
 
-from perf_engine import bridge
 from perf_engine.core.bench_comparison import FINE
 from perf_engine.core.capacity import LIMITS, CapacityInputs, host_resources
 from perf_engine.core.capacity_report import capacity_report
 from perf_engine.core.config import bench_config
+from perf_engine.services import bridge
 
 INPUT_FIELDS = (*LIMITS, "mix_light", "mix_medium", "mix_heavy", "mix_batch")
 

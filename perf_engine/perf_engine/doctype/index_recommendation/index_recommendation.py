@@ -5,4 +5,4 @@ from frappe.model.document import Document
 
 
 class IndexRecommendation(Document):
-	"""An index finding; created and updated by the analysis, applied through perf_engine.indexes."""
+	"""An index finding; created and updated by the analysis, applied through perf_engine.services.indexes."""

@@ -5,8 +5,8 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
-from perf_engine import bridge
 from perf_engine.core.settings import Settings
+from perf_engine.services import bridge
 
 
 class PerfEngineSettings(Document):

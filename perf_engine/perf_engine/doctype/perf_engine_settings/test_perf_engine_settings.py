@@ -4,8 +4,8 @@
 import frappe
 from frappe.tests.utils import FrappeTestCase, change_settings
 
-from perf_engine.bridge import connection_settings
 from perf_engine.services import settings
+from perf_engine.services.bridge import connection_settings
 from perf_engine.services.settings import DOCTYPE as SETTINGS
 from perf_engine.tests import rest
 

@@ -11,12 +11,11 @@ from datetime import timedelta
 import frappe
 from frappe.utils import add_to_date, now_datetime
 
-from perf_engine import bridge, jobs
 from perf_engine.core.checks import run_check
 from perf_engine.core.jobs.advice import ADD, NO_WORKER, advise
 from perf_engine.core.jobs.queue_status import queue_status
 from perf_engine.core.redis_memory import memory_status
-from perf_engine.services import settings
+from perf_engine.services import bridge, jobs, settings
 
 SEVERITY = {"ok": 0, "unknown": 1, "warning": 2, "critical": 3}
 HISTORY_DOCTYPES = {

@@ -7,12 +7,11 @@ from frappe import _
 from frappe.custom.doctype.property_setter.property_setter import make_property_setter
 from frappe.utils import now_datetime
 
-from perf_engine import bridge
 from perf_engine.core.indexes import apply as online
 from perf_engine.core.indexes.analysis import analyze
 from perf_engine.core.indexes.recommendation import ADD, DROP
 from perf_engine.core.indexes.schema import DocTypeMeta
-from perf_engine.services import settings
+from perf_engine.services import bridge, settings
 
 DOCTYPE = "Index Recommendation"
 CLOSED = ("Applied", "Dismissed")
@@ -101,7 +100,11 @@ def enqueue_apply(name: str, confirm: bool = False) -> str:
 			_("Dropping index {0} needs confirm=1").format(recommendation.index_name), frappe.ValidationError
 		)
 	job = frappe.enqueue(
-		"perf_engine.indexes.run_apply", queue="long", timeout=6 * 3600, name=name, user=frappe.session.user
+		"perf_engine.services.indexes.run_apply",
+		queue="long",
+		timeout=6 * 3600,
+		name=name,
+		user=frappe.session.user,
 	)
 	recommendation.db_set({"status": "Queued", "job_id": job.id, "error": None})
 	return job.id
