@@ -19,9 +19,7 @@ def get_health() -> dict:
 def metrics() -> Response:
 	"""The same figures in Prometheus' text format, for a scraper using an API key and secret."""
 	bridge.require_manager()
-	found = overview.figures()
-	found["health"] = overview.health(found)
-	return Response(render(found), mimetype=CONTENT_TYPE_LATEST)
+	return Response(render(overview.figures()), mimetype=CONTENT_TYPE_LATEST)
 
 
 def card(value: float | None, fieldtype: str = "Int") -> dict:
@@ -47,4 +45,4 @@ def redis_used_card(filters: str | None = None) -> dict:
 def violations_24h_card(filters: str | None = None) -> dict:
 	"""Number card: threshold violations in the last 24 hours."""
 	bridge.require_manager()
-	return card(sum(overview.counts_from_db()["violations_24h"].values()))
+	return card(sum(overview.counts()["violations_24h"].values()))

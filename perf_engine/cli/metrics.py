@@ -1,37 +1,57 @@
-"""`perf-engine metrics`: the Prometheus text that /api/method/perf_engine.api.metrics serves."""
+"""`perf-engine metrics`: the Prometheus text that /api/method/perf_engine.api.metrics serves.
+
+Both gather through `perf_engine.core.figures.collect` and render with
+`perf_engine.core.metrics.render`, so they serve the same metric names; without --site
+the site's history counts are left out and the health parts they feed are unknown.
+"""
 
 import argparse
 import sys
+from datetime import datetime
 
-from perf_engine.core.checks import run_check
+import pymysql
+
 from perf_engine.core.config import ConnectionSettings
 from perf_engine.core.connections import cache_redis, connect_mariadb, queue_redis
-from perf_engine.core.jobs.queue_status import queue_status
+from perf_engine.core.errors import PerfEngineError
+from perf_engine.core.figures import collect
 from perf_engine.core.metrics import render
-from perf_engine.core.redis_memory import memory_status
-from perf_engine.core.site_counts import site_counts
+from perf_engine.core.settings import Settings, stored_settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
 	parser = subparsers.add_parser(
-		"metrics", help="print Prometheus metrics for queues, Redis and (with --site) history"
+		"metrics", help="print Prometheus metrics for queues, Redis and (with --site) history and health"
 	)
 	parser.set_defaults(handler=handle)
 
 
 def handle(settings: ConnectionSettings, args: argparse.Namespace) -> int:
 	"""Each part is gathered on its own; a part that fails is left out and named on stderr."""
-	queues = {queue: settings.qualified_queue(queue) for queue in settings.queues}
-	parts = [
-		run_check("queues", lambda: {"rows": queue_status(queue_redis(settings), queues)}),
-		run_check("redis", lambda: memory_status(cache_redis(settings))),
-	]
-	if settings.db_name:
-		parts.append(run_check("counts", lambda: site_counts(connect_mariadb(settings))))
-	found = {part.name: part.data for part in parts if part.ok}
-	found["queues"] = found.get("queues", {}).get("rows")
+	db, site_settings, site_error = site_database(settings)
+	found = collect(
+		queue=queue_redis(settings),
+		queue_names={queue: settings.qualified_queue(queue) for queue in settings.queues},
+		cache=cache_redis(settings),
+		settings=site_settings,
+		now=datetime.now(),
+		db=db,
+	)
 	sys.stdout.write(render(found).decode())
-	for part in parts:
-		if not part.ok:
-			print(f"perf-engine: {part.name} left out: {part.error}", file=sys.stderr)
-	return 0 if all(part.ok for part in parts) else 1
+	failed = {name: error for name, error in found["errors"].items() if name != "counts" or settings.db_name}
+	if site_error:
+		failed["counts"] = site_error
+	for name, error in failed.items():
+		print(f"perf-engine: {name} left out: {error}", file=sys.stderr)
+	return 1 if failed else 0
+
+
+def site_database(settings: ConnectionSettings) -> tuple[pymysql.Connection | None, Settings, str | None]:
+	"""The site's database and saved settings; without a site (or when unreadable) defaults and why."""
+	if not settings.db_name:
+		return None, Settings(), None
+	try:
+		db = connect_mariadb(settings)
+		return db, stored_settings(db), None
+	except (PerfEngineError, pymysql.Error) as exc:
+		return None, Settings(), str(exc)

@@ -27,6 +27,22 @@ def verdict(actual: int | None, minimum: int, recommended: int) -> str | None:
 	return FINE
 
 
+def off_target(rows: list[dict]) -> dict[str, list[str]]:
+	"""Resources that are not fine, by verdict: {'under-provisioned': ['rq_workers_long'], ...}."""
+	off: dict[str, list[str]] = {}
+	for row in rows:
+		if row["verdict"] and row["verdict"] != FINE:
+			off.setdefault(row["verdict"], []).append(row["resource"])
+	return off
+
+
+def summary(rows: list[dict] | None) -> str:
+	"""'fine' or the resources that are not, e.g. 'under-provisioned: rq_workers_long'."""
+	if rows is None:
+		return "unknown: bench comparison failed"
+	return "; ".join(f"{v}: {', '.join(r)}" for v, r in off_target(rows).items()) or FINE
+
+
 def live_workers_per_queue(connection: redis.Redis, queue_names: dict[str, str]) -> dict[str, int]:
 	"""Workers alive now per short queue name; `queue_names` maps short name -> RQ name."""
 	counts = dict.fromkeys(queue_names, 0)

@@ -17,6 +17,9 @@ from perf_engine.core.jobs.advice import AdviceLimits
 from perf_engine.core.jobs.stalls import QUEUE_WAIT_LIMIT_S, STALL_AFTER_S, StallLimits
 from perf_engine.core.redis_cleanup import DEFAULT_PATTERNS
 
+# The DocType that stores these settings on a site; its name is written here only.
+DOCTYPE = "Perf Engine Settings"
+SINGLES_SQL = "SELECT field, value FROM `tabSingles` WHERE doctype = %s"
 MINUTE_S = 60
 MB = 1024 * 1024
 PERCENT = 100
@@ -132,6 +135,13 @@ class Settings:
 	@property
 	def budget_bytes(self) -> int:
 		return self.redis_memory_budget_mb * MB
+
+
+def stored_settings(conn) -> Settings:
+	"""A site's saved settings read by SQL, for the CLI beside a bench; unsaved fields are defaults."""
+	with conn.cursor() as cur:
+		cur.execute(SINGLES_SQL, (DOCTYPE,))
+		return Settings.from_values(dict(cur.fetchall()))
 
 
 def parse_patterns(text: str | tuple) -> tuple[str, ...]:

@@ -2,14 +2,14 @@
 
 Every other module reads the settings through `get()`, a frozen and validated
 `perf_engine.core.settings.Settings`, and writes the read-only status fields through
-`record()`; the DocType's name is written here and nowhere else.
+`record()`; the DocType's name comes from `perf_engine.core.settings.DOCTYPE`.
 """
 
 import frappe
 
-from perf_engine.core.settings import Settings
+from perf_engine.core.settings import DOCTYPE, Settings
 
-DOCTYPE = "Perf Engine Settings"
+__all__ = ["DOCTYPE", "get", "record", "stored", "warm_rows"]
 
 
 def get() -> Settings:

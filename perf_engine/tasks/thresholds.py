@@ -28,6 +28,7 @@ def check_thresholds() -> dict:
 		{
 			"last_threshold_check_at": checked_at,
 			"last_threshold_check": summary(report, frappe.conf.get("monitor")),
+			"last_threshold_unmeasured": len(report["unmeasured"]),
 		},
 	)
 	return report

@@ -9,7 +9,7 @@ from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 
 from perf_engine.core.jobs import stalls
-from perf_engine.services import bridge, jobs
+from perf_engine.services import bridge, jobs, settings
 from perf_engine.services.settings import DOCTYPE as SETTINGS
 from perf_engine.tasks.jobs import LAST_RUN_KEY
 from perf_engine.tests import rest
@@ -104,7 +104,8 @@ class TestJobsAPI(rest.ApiTestCase):
 		connection.zadd(StartedJobRegistry(queue=queue).key, {other.id: time.time() - 10})
 		self.addCleanup(lambda: (StartedJobRegistry(queue=queue).remove(other), other.delete()))
 		self.assertIn(
-			other.id, [f.job_id for f in stalls.detect(connection, jobs.bench_queues(), jobs.stall_limits())]
+			other.id,
+			[f.job_id for f in stalls.detect(connection, jobs.bench_queues(), settings.get().stall_limits)],
 		)
 		with change_settings(SETTINGS, {"auto_remediate_stalls": 1}):
 			findings = jobs.check_stalls()

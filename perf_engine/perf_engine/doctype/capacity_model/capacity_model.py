@@ -5,7 +5,7 @@ import frappe
 from frappe.model.document import Document
 from frappe.utils import now_datetime
 
-from perf_engine.core.bench_comparison import FINE
+from perf_engine.core import bench_comparison
 from perf_engine.core.capacity import LIMITS, CapacityInputs, host_resources
 from perf_engine.core.capacity_report import capacity_report
 from perf_engine.core.config import bench_config
@@ -37,7 +37,7 @@ class CapacityModel(Document):
 		self.background_long_workers = reference["background"]["long"]
 		self.recommended_db_pool = reference["db_connections"]["recommended_pool"]
 		self.measured_gunicorn_workers = report["measured"].get("gunicorn_workers")
-		self.verdict = summarize_verdicts(report["comparison"].get("rows"))
+		self.verdict = bench_comparison.summary(report["comparison"].get("rows"))
 		self.computed_at = now_datetime()
 		self.result_json = frappe.as_json(report)
 
@@ -53,14 +53,3 @@ def build_report(inputs: CapacityInputs) -> dict:
 		queue=bridge.queue_redis(),
 		bench_config=bench_config(settings.bench_path),
 	)
-
-
-def summarize_verdicts(rows: list[dict] | None) -> str:
-	"""'fine' or the resources that are not, e.g. 'under-provisioned: rq_workers_long'."""
-	if rows is None:
-		return "unknown: bench comparison failed"
-	off = {}
-	for row in rows:
-		if row["verdict"] and row["verdict"] != FINE:
-			off.setdefault(row["verdict"], []).append(row["resource"])
-	return "; ".join(f"{v}: {', '.join(r)}" for v, r in off.items()) or FINE
