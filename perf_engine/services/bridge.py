@@ -1,10 +1,12 @@
-"""The one place the Frappe layer meets the core: connections, settings, errors, permissions.
+"""The one place the Frappe layer meets the core: connections, errors, permissions, logging.
 
 Everything here is thin: it reads Frappe's own accessors (`frappe.conf`, `frappe.db`,
-`frappe.cache`, `get_redis_conn`) and hands them to `perf_engine.core`.
+`frappe.cache`, `get_redis_conn`) and hands them to `perf_engine.core`. Importing it
+routes every `perf_engine.*` logger, the core's included, to Frappe's own logger.
 """
 
 import contextlib
+import logging
 from collections.abc import Iterator
 
 import frappe
@@ -18,6 +20,25 @@ from perf_engine.core.config import ConnectionSettings, load_settings
 from perf_engine.core.errors import InvalidInput, PerfEngineError, ServiceUnavailable
 
 MANAGER_ROLES = ("System Manager", "Performance Manager")
+LOGGER = "perf_engine"
+
+
+class FrappeLogHandler(logging.Handler):
+	"""Hands each record to `frappe.logger("perf_engine")`: logs/perf_engine.log, bench-wide and per site."""
+
+	def emit(self, record: logging.LogRecord) -> None:
+		frappe.logger(LOGGER).handle(record)
+
+
+def route_logs_to_frappe() -> None:
+	"""Once per process: perf_engine's records go to Frappe's logger instead of a handler-less root."""
+	engine = logging.getLogger(LOGGER)
+	if not any(isinstance(handler, FrappeLogHandler) for handler in engine.handlers):
+		engine.addHandler(FrappeLogHandler())
+		engine.propagate = False
+
+
+route_logs_to_frappe()
 
 
 def connection_settings() -> ConnectionSettings:

@@ -1,5 +1,6 @@
 """Scheduled cache work: the hourly warmer and the 15-minute Redis pressure check."""
 
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from perf_engine.perf_engine.doctype.redis_cleanup_log import redis_cleanup_log
 from perf_engine.services import bridge, settings
 
 WARM_LOCK_TTL_S = 3600
+logger = logging.getLogger(__name__)
 DEFAULT_WARM = (
 	{"warm_type": "DocType", "target": "User", "most_recent": 20},
 	{"warm_type": "DocType", "target": "Role", "most_recent": 50},
@@ -66,7 +68,7 @@ def warm_caches(on_progress: Callable[[int, int], None] | None = None) -> dict:
 				warmed += warm_entry(entry)
 			except Exception as exc:
 				failed.append(f"{entry['warm_type']} {entry['target']}: {exc}")
-				frappe.log_error(title=f"perf_engine warm failed for {entry['target']}")
+				logger.exception("warm failed for %s %s", entry["warm_type"], entry["target"])
 			if on_progress:
 				on_progress(index, len(entries))
 	finally:

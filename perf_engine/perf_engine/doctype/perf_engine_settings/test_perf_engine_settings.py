@@ -4,6 +4,7 @@
 import frappe
 from frappe.tests.utils import FrappeTestCase, change_settings
 
+from perf_engine.core.checks import run_check
 from perf_engine.services import settings
 from perf_engine.services.bridge import connection_settings
 from perf_engine.services.settings import DOCTYPE as SETTINGS
@@ -61,3 +62,9 @@ class TestPerfEngineSettings(FrappeTestCase):
 		with change_settings(SETTINGS, {"ddl_retries": 0, "l1_cache_size": 0}):
 			current = settings.get()
 		self.assertEqual((current.ddl_retries, current.l1_cache_size), (0, 0))
+
+	def test_core_logs_reach_frappes_logger(self):
+		"""A warning from a framework-free core module lands in frappe.logger("perf_engine")."""
+		with self.assertLogs(frappe.logger("perf_engine"), level="WARNING") as logs:
+			run_check("probe", lambda: 1 / 0)
+		self.assertIn("check probe failed: division by zero", logs.output[0])
