@@ -79,6 +79,23 @@ def reader(database_name: str):
 		thread.join()
 
 
+def apply_while_held(conn, database_name: str, retries: int) -> tuple[apply.ApplyResult, list[float], int]:
+	"""Apply po_no_index while an idle transaction holds the table: the result, a reader's waits, the holder's thread."""
+	with idle_transaction(database_name) as holder, reader(database_name) as waits:
+		time.sleep(HOLDER_AGE_S)
+		result = apply.apply(
+			conn,
+			database_name,
+			INVOICE,
+			("po_no",),
+			"po_no_index",
+			limits=apply.Limits(1, retries),
+			retry_pause_s=0.2,
+		)
+		time.sleep(0.2)
+	return result, waits, holder.thread_id()
+
+
 def test_apply_is_idempotent_and_online(db, database_name):
 	"""Adding runs ALGORITHM=INPLACE, LOCK=NONE and returns that exact DDL; again, it is already in place."""
 	make_invoices(db, 5000)
@@ -242,20 +259,9 @@ def test_cli_refuses_limits_outside_their_range(db, database_name, capsys):
 def test_a_blocked_apply_names_the_holder_and_holds_readers_about_a_second(db, database_name, lock_info):
 	"""An idle transaction holds the table: the apply fails naming it; a reader never waits much over 1 s."""
 	make_invoices(db, 1000)
-	with idle_transaction(database_name) as holder, reader(database_name) as waits:
-		time.sleep(HOLDER_AGE_S)
-		result = apply.apply(
-			db,
-			database_name,
-			INVOICE,
-			("po_no",),
-			"po_no_index",
-			limits=apply.Limits(1, 3),
-			retry_pause_s=0.2,
-		)
-		time.sleep(0.2)
+	result, waits, holder = apply_while_held(db, database_name, retries=3)
 	assert result.status == "Failed" and result.attempts == 1 and result.statement == ""
-	assert f"thread {holder.thread_id()} (root, idle in a transaction for" in result.message
+	assert f"thread {holder} (root, idle in a transaction for" in result.message
 	assert ("is held by" if lock_info else "is probably held by") in result.message
 	assert max(waits) < (0.5 if lock_info else HELD_AT_MOST_S), "with the plugin no attempt even starts"
 	assert "po_no_index" not in index_names(db, database_name)
@@ -308,17 +314,7 @@ def test_without_the_process_privilege_the_apply_says_so_and_still_gives_up_fast
 ):
 	"""Unable to see other sessions, each attempt still waits only its second, and the message says why."""
 	make_invoices(db, 1000)
-	with idle_transaction(database_name), reader(database_name) as waits:
-		time.sleep(HOLDER_AGE_S)
-		result = apply.apply(
-			site_user,
-			database_name,
-			INVOICE,
-			("po_no",),
-			"po_no_index",
-			limits=apply.Limits(1, 1),
-			retry_pause_s=0.2,
-		)
+	result, waits, _ = apply_while_held(site_user, database_name, retries=1)
 	assert result.status == "Failed" and result.attempts == 2
 	assert "Lock wait timeout" in result.message and "lacks the PROCESS privilege" in result.message
 	assert max(waits) < HELD_AT_MOST_S

@@ -59,13 +59,20 @@ def handle_analyze(settings: ConnectionSettings, args: argparse.Namespace) -> in
 	print_table(
 		["priority", "kind", "table", "columns", "source", "reason"],
 		[
-			(f["priority"], f["kind"], f["table"], ", ".join(f["columns"]), f["source"], f["reason"])
+			(f["priority"], f["kind"], f["table"], ", ".join(f["columns"]), f["source"], reason_of(f))
 			for f in result["findings"]
 		],
 	)
 	for note in result["notes"]:
 		print(note)
 	return 0
+
+
+def reason_of(finding: dict) -> str:
+	"""The reason, and why a finding has no one-click action (owned by meta, or for a person to run)."""
+	return finding["reason"] + (
+		f" -- not applied from here: {finding['blocked_reason']}" if finding["blocked_reason"] else ""
+	)
 
 
 def has_doctypes(conn) -> bool:

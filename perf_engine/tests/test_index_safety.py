@@ -207,14 +207,14 @@ class TestIndexSafety(rest.ApiTestCase):
 		overview = rest.call(
 			"perf_engine.api.get_index_overview", self.performance_manager, http_method="GET"
 		)
-		listed = {(f["table_name"], f["columns"]): f for f in overview.message["findings"]}
+		listed = {f["name"]: f for f in overview.message["findings"]}
 		before = schema_of("tabDocShare", "tabDefaultValue", "tabToDo")
 		for (table, index_name), owner in expected.items():
 			name = finding(table, index_name)
 			doc = frappe.get_doc(DOCTYPE, name)
 			self.assertEqual(doc.managed_by, owner)
 			self.assertIn("to drop it,", doc.blocked_reason)
-			self.assertEqual(listed[(table, doc.columns)]["managed_by"], owner)
+			self.assertEqual(listed[name]["managed_by"], owner)
 			response = rest.call(APPLY, self.performance_manager, name=name, confirm=1)
 			self.assertEqual(response.status_code, 417, response.text)
 			frappe.db.set_value(DOCTYPE, name, {"managed_by": "", "blocked_reason": ""})

@@ -38,5 +38,9 @@ class IndexRecommendation(Document):
 			df.fieldname
 			for df in self.meta.fields
 			if df.fieldtype not in no_value_fields
-			and self.cast(self.get(df.fieldname), df) != self.cast(before.get(df.fieldname), df)
+			and self.typed(self.get(df.fieldname), df) != self.typed(before.get(df.fieldname), df)
 		]
+
+	def typed(self, value, df):
+		"""The value as its field type; empty stays None (casting None to a Datetime gives now)."""
+		return None if value in (None, "") else self.cast(value, df)
