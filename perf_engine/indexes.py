@@ -82,8 +82,9 @@ def recommendation_values(finding: dict) -> dict:
 def limits() -> online.Limits:
 	"""The apply limits from Perf Engine Settings, validated by the core (one owner of the bounds)."""
 	settings = frappe.get_cached_doc(SETTINGS)
-	with bridge.core_errors():
-		return online.Limits(settings.ddl_lock_wait_timeout, settings.ddl_retries)
+	stored = {"lock_wait_timeout_s": settings.ddl_lock_wait_timeout, "retries": settings.ddl_retries}
+	with bridge.core_errors():  # a value never saved is None: the core's default applies, never `or`
+		return online.Limits(**{name: value for name, value in stored.items() if value is not None})
 
 
 def columns_of(recommendation) -> tuple[str, ...]:

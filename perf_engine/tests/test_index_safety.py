@@ -1,6 +1,7 @@
 """Index changes that stay safe whatever a user sends: tampered findings, constraint drops,
 framework-managed indexes, and bounded settings, through REST, the job, the CLI and Desk."""
 
+import hashlib
 import subprocess
 import sys
 
@@ -10,6 +11,7 @@ from frappe.utils.password import update_password
 
 from perf_engine import indexes
 from perf_engine.core.indexes.recommendation import DROP, key
+from perf_engine.patches.v1 import index_safety
 from perf_engine.tests import browser, rest
 
 DOCTYPE = "Index Recommendation"
@@ -58,9 +60,9 @@ def finding(table: str, index_name: str) -> str:
 	return name
 
 
-def stored(table: str, columns: tuple[str, ...], index_name: str) -> str:
-	"""A drop recommendation stored under the right key for its identity, as if an analysis had made it."""
-	name = key(table, columns, DROP, index_name)
+def stored(table: str, columns: tuple[str, ...], index_name: str, name: str | None = None) -> str:
+	"""A drop recommendation stored under the right key for its identity (or `name`), as if an analysis had made it."""
+	name = name or key(table, columns, DROP, index_name)
 	frappe.delete_doc_if_exists(DOCTYPE, name, force=True)
 	doc = frappe.get_doc(
 		{
@@ -257,3 +259,24 @@ class TestIndexSafety(rest.ApiTestCase):
 				self.assertTrue(
 					tab.evaluate("document.body.innerText.includes('Managed by DocField DocShare.user')")
 				)
+
+	def test_upgrade_patch_bounds_settings_and_forgets_drop_findings_under_old_keys(self):
+		"""Old defaults move to 1 s and 5 retries, out-of-range values to the bound; old-key drops go, current ones stay."""
+		settings = "Perf Engine Settings"
+		saved = frappe.db.get_value(settings, settings, ["ddl_lock_wait_timeout", "ddl_retries"])
+		old_key = hashlib.sha1(b"tabToDo|reference_type,reference_name|drop").hexdigest()[:16]
+		stale = stored("tabToDo", ("reference_type", "reference_name"), "perf_engine_dup", name=old_key)
+		current = finding("tabToDo", "perf_engine_dup")
+		try:
+			for values, expected in (
+				({"ddl_lock_wait_timeout": 5, "ddl_retries": 3}, (1, 5)),
+				({"ddl_lock_wait_timeout": 60, "ddl_retries": -2}, (10, 0)),
+			):
+				frappe.db.set_single_value(settings, values)
+				index_safety.execute()
+				self.assertEqual(tuple(frappe.db.get_value(settings, settings, list(values))), expected)
+		finally:
+			frappe.db.set_single_value(settings, {"ddl_lock_wait_timeout": saved[0], "ddl_retries": saved[1]})
+			frappe.db.commit()
+		self.assertFalse(frappe.db.exists(DOCTYPE, stale))
+		self.assertTrue(frappe.db.exists(DOCTYPE, current))
