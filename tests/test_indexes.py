@@ -110,7 +110,7 @@ def test_workload_from_the_slow_log_becomes_a_composite(db, database_name):
 				cur.execute(f"SELECT name FROM `{INVOICE}` WHERE po_no = '77'")
 		probe.close()
 		sizes, indexes = catalog.table_sizes(db, database_name), catalog.indexes(db, database_name)
-		findings, note = workload.workload_findings(db, database_name, sizes, indexes)
+		findings, note, unread = workload.workload_findings(db, database_name, sizes, indexes)
 	finally:
 		with db.cursor() as cur:
 			cur.execute("SET GLOBAL slow_query_log = %s, log_output = %s, long_query_time = %s", saved)

@@ -31,7 +31,7 @@ def analyze(
 	schema_found, small = schema.schema_findings(metas, sizes, indexes)
 	known = schema.known_findings(sizes, indexes)
 	progress(2, steps)
-	from_workload, workload_note = workload.workload_findings(conn, database, sizes, indexes)
+	from_workload, workload_note, unread = workload.workload_findings(conn, database, sizes, indexes)
 	progress(3, steps)
 	drops = redundant.redundant_findings(indexes, rows)
 	unused, usage_note = redundant.unused_findings(conn, database, indexes, rows)
@@ -43,6 +43,7 @@ def analyze(
 		"findings": [r.as_dict() for r in ranked],
 		"largest_tables": [vars(s) for s in largest],
 		"skipped_small_tables": small,
+		"unread_statements": unread,
 		"notes": [
 			workload_note,
 			usage_note,
