@@ -116,6 +116,7 @@ def test_workload_from_the_slow_log_becomes_a_composite(db, database_name):
 			cur.execute("SET GLOBAL slow_query_log = %s, log_output = %s, long_query_time = %s", saved)
 	by_columns = {f.columns: f for f in findings}
 	assert note.startswith("Workload read from slow query log (table)")
+	assert unread == [], "every logged statement was read"
 	composite = next(c for c in by_columns if c[:2] in (("company", "status"), ("status", "company")))
 	assert composite[-1] == "posting_date", "range column after the equality columns"
 	assert ("po_no",) in by_columns

@@ -192,11 +192,11 @@ class StatementReader:
 	def uses(self) -> list[TableUse]:
 		for node in self.tree.find_all(*SCOPE_NODES):
 			scope = self.scope(node)
+			for join, joined_use in scope.joined:
+				self.join_condition(join, joined_use, scope)
 			where = node.args.get("where")
 			if where is not None:
 				self.conditions(where.this, scope, only=None)
-			for join, joined_use in scope.joined:
-				self.join_condition(join, joined_use, scope)
 			self.sorting(scope, "order", "order_by")
 			self.sorting(scope, "group", "group_by")
 		return self.found
@@ -259,56 +259,50 @@ class StatementReader:
 				self.predicate(node, scope, only)
 
 	def disjunction(self, node: exp.Expression, scope: Scope, only: TableUse | None) -> None:
-		"""`a = 1 OR a IN (2, 3)` is an IN on a; any other OR leaves its columns to no one index."""
-		targets: dict[tuple[int, str], tuple[TableUse, str]] = {}
+		"""OR branches that all pin one column (`a = 1 OR a IS NULL OR a < 0`) are one IN or range on it,
+		as MariaDB's range optimizer reads them; any other OR leaves its columns to no single index."""
 		if isinstance(node, exp.Or):
-			for branch in node.flatten():
-				target = self.equality_target(branch.unnest(), scope)
-				if target is None:
-					targets = {}
-					break
-				targets[id(target[0]), target[1]] = target
-		if len(targets) == 1:
-			use, name = next(iter(targets.values()))
-			if only is None or use is only:
-				use.add("equality", name)
-			return
-		for use, name in self.local_columns(node, scope):
-			if only is None or use is only:
-				use.refuse(name, OR_BRANCHES)
+			branches = [self.sargable(branch.unnest(), scope) for branch in node.flatten()]
+			if all(branches) and len({(id(use), name) for use, name, _ in branches}) == 1:
+				use, name, _ = branches[0]
+				if only is None or use is only:
+					use.add("equality" if all(r == "equality" for *_, r in branches) else "range", name)
+				return
+		self.refuse(self.local_columns(node, scope), OR_BRANCHES, only)
 
-	def equality_target(self, node: exp.Expression, scope: Scope) -> tuple[TableUse, str] | None:
-		"""The column an `=`, `IN (values)` or `IS NULL` branch pins to constants, if any."""
-		if isinstance(node, EQUALITY_OPS):
-			for column, value in ((node.this, node.expression), (node.expression, node.this)):
-				resolved = self.bare(column, scope)
-				if resolved and self.constant(value, scope):
-					return resolved
-		elif isinstance(node, exp.In) and node.expressions:
-			resolved = self.bare(node.this, scope)
-			if resolved and all(self.constant(value, scope) for value in node.expressions):
-				return resolved
-		elif isinstance(node, exp.Is) and isinstance(node.expression, exp.Null):
-			return self.bare(node.this, scope)
-		return None
+	def sargable(self, node: exp.Expression, scope: Scope) -> tuple[TableUse, str, str] | None:
+		"""(use, column, equality|range) when `node` compares a plain column with constants."""
+		if isinstance(node, exp.Escape):
+			node = node.this
+		role, column_side, value_sides = self.oriented(node, scope)
+		resolved = self.bare(column_side, scope)
+		if role in (None, "wildcard") or resolved is None:
+			return None
+		return (*resolved, role) if all(self.constant(v, scope) for v in value_sides) else None
 
 	def predicate(self, node: exp.Expression, scope: Scope, only: TableUse | None) -> None:
 		"""One comparison: equality, range, join, or a column no index can serve here."""
 		if isinstance(node, exp.Escape):
 			node = node.this
-		role, column_side, value_sides = self.shape(node)
-		if role is None:
-			return
 		if isinstance(node, EQUALITY_OPS) and self.join_pair(node, scope, only):
 			return
+		role, column_side, value_sides = self.oriented(node, scope)
+		if role is None or not all(self.constant(value, scope) for value in value_sides):
+			return
+		if isinstance(column_side, exp.Tuple) and not isinstance(node, exp.In):
+			return  # a row comparison, `(a, b) < (1, 2)`: MariaDB reads no index range from it
+		for target in column_side.expressions if isinstance(column_side, exp.Tuple) else [column_side]:
+			self.record(target, role, scope, only)
+
+	def oriented(
+		self, node: exp.Expression, scope: Scope
+	) -> tuple[str | None, exp.Expression | None, list[exp.Expression]]:
+		"""The predicate's shape with the plain column on the column side (`5 < a` reads as `a > 5`)."""
+		role, column_side, value_sides = self.shape(node)
 		symmetric = isinstance(node, (*EQUALITY_OPS, *RANGE_OPS))
 		if symmetric and self.bare(column_side, scope) is None and self.bare(node.expression, scope):
-			column_side, value_sides = node.expression, [node.this]
-		if not all(self.constant(value, scope) for value in value_sides):
-			return
-		tuple_in = isinstance(node, exp.In) and isinstance(column_side, exp.Tuple)
-		for target in column_side.expressions if tuple_in else [column_side]:
-			self.record(target, role, scope, only)
+			return role, node.expression, [node.this]
+		return role, column_side, value_sides
 
 	def shape(self, node: exp.Expression) -> tuple[str | None, exp.Expression | None, list[exp.Expression]]:
 		"""The role a predicate can give its column, the column side, and the value sides."""
@@ -333,9 +327,7 @@ class StatementReader:
 		"""Add a plain column to its role; a column inside an expression is refused, with why."""
 		resolved = self.bare(target, scope)
 		if resolved is None:
-			for use, name in self.local_columns(target, scope):
-				if only is None or use is only:
-					use.refuse(name, FUNCTION)
+			self.refuse(self.local_columns(target, scope), FUNCTION, only)
 			return
 		use, name = resolved
 		if only is not None and use is not only:
@@ -345,16 +337,23 @@ class StatementReader:
 		else:
 			use.add(role, name)
 
+	def refuse(self, columns: list[tuple[TableUse | None, str]], why: str, only: TableUse | None) -> None:
+		for use, name in columns:
+			if use is not None and (only is None or use is only):
+				use.refuse(name, why)
+
 	def join_pair(self, node: exp.Expression, scope: Scope, only: TableUse | None) -> bool:
 		"""`a.x = b.y` between two of this scope's tables: join columns (equality for a LEFT JOIN's table).
 
 		True when the predicate compares this scope's columns on both sides, so it is no filter."""
-		left, right = self.bare(node.this, scope), self.bare(node.expression, scope)
+		left, right = self.plain(node.this, scope), self.plain(node.expression, scope)
 		if left is None or right is None:
 			return bool(self.local_columns(node.this, scope) and self.local_columns(node.expression, scope))
 		if left[0] is right[0]:
 			return True
 		for (use, name), (other, _) in ((left, right), (right, left)):
+			if use is None:
+				continue
 			if only is None:
 				use.add("join", name)
 			elif use is only and other is not only:
@@ -389,33 +388,36 @@ class StatementReader:
 
 	def bare(self, node: exp.Expression | None, scope: Scope) -> tuple[TableUse, str] | None:
 		"""(table use, column) when `node` is a plain column of one of this scope's tables."""
+		resolved = self.plain(node, scope)
+		return resolved if resolved and resolved[0] is not None else None
+
+	def plain(self, node: exp.Expression | None, scope: Scope) -> tuple[TableUse | None, str] | None:
+		"""`resolve` for `node` when it is a plain column (in parentheses or not), else None."""
 		while isinstance(node, exp.Paren):
 			node = node.this
 		if not isinstance(node, exp.Column) or not isinstance(node.this, exp.Identifier):
 			return None
 		return self.resolve(node, scope)
 
-	def resolve(self, column: exp.Column, scope: Scope) -> tuple[TableUse, str] | None:
-		"""The local table use and column name; None for outer, derived, unknown or ambiguous columns."""
+	def resolve(self, column: exp.Column, scope: Scope) -> tuple[TableUse | None, str] | None:
+		"""(use, name) for a column of one of this scope's tables; (None, name) for a column of this
+		scope that no table can take (a derived table's, unknown to the catalog, or ambiguous);
+		None for a column of an enclosing query, fixed while this one runs."""
 		if column.table:
-			use = scope.local.get(column.table)
+			if column.table not in scope.local:
+				return None
+			use = scope.local[column.table]
 			name = self.checked(use, column.name) if use else None
-			return (use, name) if use and name else None
+			return (use, name) if use and name else (None, column.name)
 		sources = list(scope.local.values())
 		if len(sources) == 1 and sources[0] is not None:
 			name = self.checked(sources[0], column.name)
 			return (sources[0], name) if name else None
-		if None in sources:
-			return None  # a derived table may hold it
+		if any(use is None or self.catalog(use.table) is None for use in sources):
+			return (None, column.name)
 		# Among several tables only the catalog can say whose column it is.
-		found = [
-			(use, name)
-			for use in sources
-			if self.catalog(use.table) is not None and (name := self.checked(use, column.name))
-		]
-		return (
-			found[0] if len(found) == 1 and all(self.catalog(u.table) is not None for u in sources) else None
-		)
+		found = [(use, name) for use in sources if (name := self.checked(use, column.name))]
+		return found[0] if len(found) == 1 else (None, column.name) if found else None
 
 	def checked(self, use: TableUse, column: str) -> str | None:
 		"""The catalog's spelling of a column of this table, None if it has no such column."""
@@ -433,8 +435,8 @@ class StatementReader:
 			self.known[table] = None if names is None else {name.lower(): name for name in names}
 		return self.known[table]
 
-	def local_columns(self, node: exp.Expression, scope: Scope) -> list[tuple[TableUse, str]]:
-		"""Columns of this scope's own tables inside `node`, not counting nested queries."""
+	def local_columns(self, node: exp.Expression, scope: Scope) -> list[tuple[TableUse | None, str]]:
+		"""Columns of this scope inside `node` (see `resolve`), not counting nested queries."""
 		found, stack = [], [node]
 		while stack:
 			current = stack.pop()
