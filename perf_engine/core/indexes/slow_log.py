@@ -2,8 +2,9 @@
 
 An entry starts at its `# Time:` or `# User@Host:` line. Its `# Query_time:` line gives the
 time and rows examined; its database is the `Schema:` of MariaDB's `# Thread_id:` line, or
-else the last `use db;`; `SET timestamp=...;` is bookkeeping. Every other line up to the next
-entry is the statement, so multi-line statements stay whole. Only a bounded tail of the
+else the last `use db;`; `SET timestamp=...;` is bookkeeping. From the first other line up
+to the next entry's header everything is the statement (lines starting with `#` or `use`
+included), so multi-line statements stay whole. Only a bounded tail of the
 file is read, and a statement is kept to just over the SQL reader's limit, which then
 refuses it as too long.
 """
@@ -13,7 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from perf_engine.core.indexes.sql import MAX_STATEMENT_CHARS
+from perf_engine.core.indexes.sql_text import MAX_STATEMENT_CHARS
 
 SLOW_LOG_TAIL_BYTES = 16 * 1024 * 1024
 ENTRY_STARTS = ("# Time:", "# User@Host:")
@@ -47,13 +48,13 @@ def tail(path: str, max_bytes: int = SLOW_LOG_TAIL_BYTES) -> str:
 def entries(text: str) -> Iterator[SlowLogEntry]:
 	"""Each logged statement with its database, time and rows examined, in file order."""
 	running_schema: str | None = None
-	entry: _Entry | None = None
+	entry: PendingEntry | None = None
 	for line in text.splitlines():
 		if line.startswith(ENTRY_STARTS):
 			if entry is None or entry.lines:
 				if entry is not None and (done := entry.finish()):
 					yield done
-				entry = _Entry(running_schema)
+				entry = PendingEntry(running_schema)
 			entry.header(line)
 		elif SERVER_BANNER.match(line):
 			if entry is not None and (done := entry.finish()):
@@ -61,9 +62,11 @@ def entries(text: str) -> Iterator[SlowLogEntry]:
 			entry = None
 		elif entry is None:
 			continue
-		elif not entry.lines and (use := USE.match(line.strip())):
+		elif entry.lines:
+			entry.add(line)
+		elif use := USE.match(line.strip()):
 			running_schema = entry.schema = use.group(1)
-		elif line.startswith("#") or (not entry.lines and SET_TIMESTAMP.match(line.strip())):
+		elif line.startswith("#") or SET_TIMESTAMP.match(line.strip()):
 			entry.header(line)
 		else:
 			entry.add(line)
@@ -71,7 +74,7 @@ def entries(text: str) -> Iterator[SlowLogEntry]:
 		yield done
 
 
-class _Entry:
+class PendingEntry:
 	"""One entry being collected: header fields and statement lines, the text bounded."""
 
 	def __init__(self, schema: str | None):

@@ -12,8 +12,7 @@ digests or that sqlglot cannot parse are refused with a reason, never guessed.
 """
 
 import logging
-import re
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 import sqlglot
@@ -21,19 +20,16 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from perf_engine.core.errors import UnreadableStatement
+from perf_engine.core.indexes.sql_text import normalise
 
 logger = logging.getLogger(__name__)
 
-MAX_STATEMENT_CHARS = 20_000
-LONG_LIST_ITEMS = 16  # literal lists at least this long are read as one value: IN semantics are the same
 DIALECT = "mysql"
 
 OR_BRANCHES = "OR between different columns"
 FUNCTION = "function or expression around the column"
 LEADING_WILDCARD = "LIKE pattern starts with a wildcard"
 
-TOO_LONG = f"longer than {MAX_STATEMENT_CHARS:,} characters"
-TRUNCATED = "truncated digest (ends in ...)"
 NOT_UNDERSTOOD = "sqlglot fell back to an unparsed command"
 READER_FAILED = "perf_engine's reader failed on the parsed statement"
 
@@ -42,15 +38,6 @@ RANGE_OPS = (exp.GT, exp.GTE, exp.LT, exp.LTE)
 SCOPE_NODES = (exp.Select, exp.Update, exp.Delete)
 QUERY_STATEMENTS = (exp.Query, exp.Update, exp.Delete, exp.Insert)
 QUERY_KEYWORDS = {"SELECT", "WITH", "UPDATE", "DELETE", "INSERT", "REPLACE"}
-
-QUOTE_ENDS = {"'": re.compile(r"['\\]"), '"': re.compile(r'["\\]')}
-SPECIAL_START = re.compile(r"['\"`]|/\*|--(?=\s)|#")
-PLACEHOLDER = re.compile(r"%\(\w+\)s|%s(?!\w)")
-DIGEST_LIST = re.compile(r"\(\s*\.\.\.\s*\)")
-DIGEST_MORE = re.compile(r",\s*\.\.\.")
-LITERAL = r"(?:\x00\d+\x00|[-+]?\d+(?:\.\d+)?|\?)"
-LONG_LIST = re.compile(rf"\(\s*({LITERAL})(?:\s*,\s*{LITERAL}){{{LONG_LIST_ITEMS - 1},}}\s*\)")
-STRING_MARK = re.compile(r"\x00(\d+)\x00")
 
 
 @dataclass
@@ -85,65 +72,6 @@ class Reading:
 
 
 ColumnsOf = Callable[[str], Collection[str] | None]
-
-
-def normalise(sql: str) -> str:
-	"""Parser-ready text: comments dropped, placeholders and digest marks as `?`, long lists shortened.
-
-	Raises UnreadableStatement for text that is too long, unterminated or a truncated digest.
-	"""
-	if len(sql) > MAX_STATEMENT_CHARS:
-		raise UnreadableStatement(TOO_LONG)
-	code, strings = [], []
-	for is_string, text in segments(sql.replace("\x00", " ")):
-		if is_string:
-			code.append(f"\x00{len(strings)}\x00")
-			strings.append(text)
-		else:
-			code.append(DIGEST_MORE.sub("", DIGEST_LIST.sub("(?)", PLACEHOLDER.sub("?", text))))
-	joined = "".join(code)
-	if joined.rstrip().rstrip(";").rstrip().endswith("..."):
-		raise UnreadableStatement(TRUNCATED)
-	joined = LONG_LIST.sub(r"(\1)", joined)
-	return STRING_MARK.sub(lambda m: strings[int(m.group(1))], joined)
-
-
-def segments(sql: str) -> Iterator[tuple[bool, str]]:
-	"""(is_string_literal, text) pieces; comments are left out, backquoted names stay in the code."""
-	position = 0
-	while (start := SPECIAL_START.search(sql, position)) is not None:
-		yield False, sql[position : start.start()]
-		mark = start.group()
-		if mark in QUOTE_ENDS:
-			end = quoted_end(sql, start.start(), QUOTE_ENDS[mark])
-			yield True, sql[start.start() : end]
-		elif mark == "`":
-			end = quoted_end(sql, start.start(), re.compile("`"))
-			yield False, sql[start.start() : end]
-		elif mark == "/*":
-			close = sql.find("*/", start.end())
-			if close < 0:
-				raise UnreadableStatement("unterminated /* comment")
-			end = close + 2
-			yield False, " "
-		else:
-			newline = sql.find("\n", start.end())
-			end = len(sql) if newline < 0 else newline
-		position = end
-	yield False, sql[position:]
-
-
-def quoted_end(sql: str, start: int, stops: re.Pattern) -> int:
-	"""The index after the closing quote; a doubled quote or a backslash escapes the next character."""
-	quote, position = sql[start], start + 1
-	while (stop := stops.search(sql, position)) is not None:
-		if stop.group() == "\\":
-			position = stop.end() + 1
-		elif sql.startswith(quote, stop.end()):
-			position = stop.end() + 1
-		else:
-			return stop.end()
-	raise UnreadableStatement(f"unterminated {quote} quote")
 
 
 def read(sql: str, columns_of: ColumnsOf | None = None) -> Reading:
