@@ -1,6 +1,6 @@
 """Entries of a MariaDB or MySQL slow query log file, split on the log's own headers.
 
-An entry starts at its `# Time:` or `# User@Host:` line. Its `# Query_time:` line gives the
+An entry starts at its `# Time:` or `# User@Host:` header line. Its `# Query_time:` line gives the
 time and rows examined; its database is the `Schema:` of MariaDB's `# Thread_id:` line, or
 else the last `use db;`; `SET timestamp=...;` is bookkeeping. From the first other line up
 to the next entry's header everything is the statement (lines starting with `#` or `use`
@@ -17,7 +17,10 @@ from dataclasses import dataclass
 from perf_engine.core.indexes.sql_text import MAX_STATEMENT_CHARS
 
 SLOW_LOG_TAIL_BYTES = 16 * 1024 * 1024
-ENTRY_STARTS = ("# Time:", "# User@Host:")
+# `# Time: 261123 12:56:48` (MariaDB) or `# Time: 2025-03-31T10:00:00.123456Z` (MySQL), and
+# `# User@Host: user[user] @ host [ip]`: strict enough that such a line inside a logged string
+# rarely passes for a header.
+ENTRY_START = re.compile(r"# Time: \d[\d:.TZ -]*$|# User@Host: [^\[\s]*\[[^\]]*\] @ ")
 QUERY_TIME = re.compile(r"Query_time:\s*(\d{1,15}(?:\.\d{1,15})?)")
 ROWS_EXAMINED = re.compile(r"Rows_examined:\s*(\d{1,18})")
 SCHEMA = re.compile(r"\bSchema:\s*(\S+)")
@@ -50,7 +53,7 @@ def entries(text: str) -> Iterator[SlowLogEntry]:
 	running_schema: str | None = None
 	entry: PendingEntry | None = None
 	for line in text.splitlines():
-		if line.startswith(ENTRY_STARTS):
+		if ENTRY_START.match(line):
 			if entry is None or entry.lines:
 				if entry is not None and (done := entry.finish()):
 					yield done

@@ -185,12 +185,24 @@ def workload_findings(
 
 	Also a note on what was read, and the statements the reader refused (never guessed)."""
 	found, note = statements(conn, schema)
-	catalog = TableFacts(conn, schema, sizes)
+	findings, unread = findings_from(conn, schema, found, sizes, indexes)
+	return findings, note + unread_note(unread), unread[:MAX_UNREAD_LISTED]
+
+
+def findings_from(
+	conn: pymysql.Connection,
+	schema: str,
+	found: list[Statement],
+	sizes: dict[str, TableSize],
+	indexes: dict[str, list[Index]],
+) -> tuple[list[Recommendation], list[dict]]:
+	"""Each statement read against the catalog; one finding per table and composite, and the unread."""
+	facts = TableFacts(conn, schema, sizes)
 	by_target: dict[tuple[str, tuple[str, ...]], Recommendation] = {}
 	totals: dict[tuple[str, tuple[str, ...]], float] = defaultdict(float)
 	unread: list[dict] = []
 	for statement in found:
-		reading = read(statement.sql, catalog.columns)
+		reading = read(statement.sql, facts.columns)
 		if reading.unread:
 			unread.append(
 				{
@@ -203,7 +215,7 @@ def workload_findings(
 			if use.table not in sizes or (use.database and use.database != schema):
 				continue
 			table_indexes = indexes.get(use.table, [])
-			columns = composite(use, catalog.by_selectivity(use.table, use.equality, table_indexes))
+			columns = composite(use, facts.by_selectivity(use.table, use.equality, table_indexes))
 			if not columns or covered(columns, table_indexes):
 				continue
 			target = (use.table, columns)
@@ -212,11 +224,7 @@ def workload_findings(
 				by_target[target] = finding(conn, statement, use, columns, sizes[use.table])
 	for target, recommendation in by_target.items():
 		recommendation.total_time_s = round(totals[target], 3)
-	return (
-		sorted(by_target.values(), key=lambda r: -r.total_time_s),
-		note + unread_note(unread),
-		unread[:MAX_UNREAD_LISTED],
-	)
+	return sorted(by_target.values(), key=lambda r: -r.total_time_s), unread
 
 
 def composite(use: TableUse, equality: list[str]) -> tuple[str, ...]:
