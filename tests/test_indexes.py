@@ -74,7 +74,7 @@ def test_known_erpnext_composites(db, database_name):
 
 
 def test_workload_from_the_slow_log_becomes_a_composite(db, database_name):
-	"""Statements in the slow log map to (equality, range) composites checked with EXPLAIN."""
+	"""Statements in the slow log map to (equality, range) composites checked with EXPLAIN; unread ones are named."""
 	make_invoices(db, 60_000)
 	with db.cursor() as cur:
 		cur.execute("SELECT @@global.slow_query_log, @@global.log_output, @@global.long_query_time")
@@ -88,14 +88,19 @@ def test_workload_from_the_slow_log_becomes_a_composite(db, database_name):
 					f"SELECT name FROM `{INVOICE}` WHERE company = 'Co-1' AND status = 'Paid' AND posting_date > '2025-06-01'"
 				)
 				cur.execute(f"SELECT name FROM `{INVOICE}` WHERE po_no = '77'")
+			cur.execute(f"SELECT name FROM `{INVOICE}` WHERE po_no = '78' PROCEDURE ANALYSE()")
 		probe.close()
 		sizes, indexes = catalog.table_sizes(db, database_name), catalog.indexes(db, database_name)
-		findings, note = workload.workload_findings(db, database_name, sizes, indexes)
+		findings, note, unread = workload.workload_findings(db, database_name, sizes, indexes)
 	finally:
 		with db.cursor() as cur:
 			cur.execute("SET GLOBAL slow_query_log = %s, log_output = %s, long_query_time = %s", saved)
 	by_columns = {f.columns: f for f in findings}
 	assert note.startswith("Workload read from slow query log (table)")
+	assert [(u["source"], u["reason"].split(":")[0]) for u in unread] == [
+		("slow log (table)", "sqlglot could not parse it")
+	], "the statement sqlglot cannot parse is named, not guessed"
+	assert "PROCEDURE ANALYSE" in note and "1 statement(s) could not be read" in note
 	composite = next(c for c in by_columns if c[:2] in (("company", "status"), ("status", "company")))
 	assert composite[-1] == "posting_date", "range column after the equality columns"
 	assert ("po_no",) in by_columns
@@ -112,6 +117,7 @@ def test_without_a_workload_source_the_analysis_says_how_to_turn_one_on(db, data
 		pytest.skip("a workload source is on in this server")
 	result = analyze(db, database_name, [INVOICE_META])
 	assert any("SET GLOBAL slow_query_log = 1" in note for note in result["notes"])
+	assert result["unread_statements"] == []
 
 
 def test_analysis_ranks_and_summarises(db, database_name):

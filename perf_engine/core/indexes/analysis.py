@@ -31,7 +31,7 @@ def analyze(
 	schema_found, small = schema.schema_findings(metas, sizes, indexes)
 	known = schema.known_findings(sizes, indexes)
 	progress(2, steps)
-	from_workload, workload_note = workload.workload_findings(conn, database, sizes, indexes)
+	from_workload, workload_note, unread = workload.workload_findings(conn, database, sizes, indexes)
 	progress(3, steps)
 	drops, usage_note = drop_findings(conn, database, metas, sizes, indexes)
 	progress(4, steps)
@@ -42,6 +42,7 @@ def analyze(
 		"findings": [r.as_dict() for r in ranked],
 		"largest_tables": [vars(s) for s in largest],
 		"skipped_small_tables": small,
+		"unread_statements": unread,
 		"notes": [
 			workload_note,
 			usage_note,
