@@ -59,8 +59,8 @@ def test_out_of_range_values_are_named_with_their_limits():
 	with pytest.raises(InvalidInput) as caught:
 		Settings.from_values({"stall_check_minutes": 0, "ddl_retries": 99})
 	message = str(caught.value)
-	assert "Stalled-job check interval must be between 1 and 1440 minutes, got 0" in message
-	assert "DDL retries must be between 0 and 20, got 99" in message
+	assert "Stalled-job check interval must be from 1 to 1440 minutes, got 0" in message
+	assert "DDL retries must be from 0 to 10, got 99" in message
 
 
 def test_cleanup_target_above_threshold_is_refused():

@@ -18,7 +18,7 @@ def analyze_indexes(doctype: str | None = None) -> dict:
 
 @frappe.whitelist(methods=["POST"])
 def apply_index_recommendation(name: str, confirm: int = 0) -> dict:
-	"""Queue the online DDL on the long queue; a drop needs confirm=1."""
+	"""Verify the finding against its key and the live schema, then queue the online DDL; a drop needs confirm=1."""
 	bridge.require_manager()
 	return {"job_id": indexes.enqueue_apply(name, confirm=bool(int(confirm))), "status": "Queued"}
 
@@ -60,6 +60,8 @@ def get_index_overview() -> dict:
 			"source",
 			"ddl",
 			"error",
+			"managed_by",
+			"blocked_reason",
 		],
 		order_by="FIELD(status, 'Applying', 'Queued', 'Open', 'Failed', 'Applied'), FIELD(priority, 'HIGH', 'MEDIUM', 'LOW'), total_time_s desc, rows_estimate desc",
 		limit=200,

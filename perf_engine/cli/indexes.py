@@ -7,7 +7,8 @@ from perf_engine.core.config import ConnectionSettings
 from perf_engine.core.connections import connect_mariadb
 from perf_engine.core.errors import InvalidInput
 from perf_engine.core.indexes import apply as online
-from perf_engine.core.indexes.analysis import analyze
+from perf_engine.core.indexes.analysis import analyze, owners_by_table
+from perf_engine.core.indexes.catalog import indexes
 from perf_engine.core.indexes.meta import metas_from_database
 from perf_engine.core.indexes.recommendation import ADD, DROP, index_name
 
@@ -25,8 +26,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 	change.add_argument("--index-name")
 	change.add_argument("--drop", action="store_true", help="drop the named index instead (needs --yes)")
 	change.add_argument("--yes", action="store_true", help="confirm a drop")
-	change.add_argument("--lock-wait-timeout", type=int, default=online.LOCK_WAIT_TIMEOUT_S)
-	change.add_argument("--retries", type=int, default=online.RETRIES)
+	change.add_argument(
+		"--lock-wait-timeout",
+		type=int,
+		default=online.LOCK_WAIT_TIMEOUT_S,
+		help="seconds one attempt may wait for the table, {}-{}".format(*online.LOCK_WAIT_RANGE_S),
+	)
+	change.add_argument(
+		"--retries",
+		type=int,
+		default=online.RETRIES,
+		help="attempts after the first, {}-{}".format(*online.RETRIES_RANGE),
+	)
 	change.set_defaults(handler=handle_apply)
 
 
@@ -48,13 +59,20 @@ def handle_analyze(settings: ConnectionSettings, args: argparse.Namespace) -> in
 	print_table(
 		["priority", "kind", "table", "columns", "source", "reason"],
 		[
-			(f["priority"], f["kind"], f["table"], ", ".join(f["columns"]), f["source"], f["reason"])
+			(f["priority"], f["kind"], f["table"], ", ".join(f["columns"]), f["source"], reason_of(f))
 			for f in result["findings"]
 		],
 	)
 	for note in result["notes"]:
 		print(note)
 	return 0
+
+
+def reason_of(finding: dict) -> str:
+	"""The reason, and why a finding has no one-click action (owned by meta, or for a person to run)."""
+	return finding["reason"] + (
+		f" -- not applied from here: {finding['blocked_reason']}" if finding["blocked_reason"] else ""
+	)
 
 
 def has_doctypes(conn) -> bool:
@@ -68,20 +86,30 @@ def has_doctypes(conn) -> bool:
 def handle_apply(settings: ConnectionSettings, args: argparse.Namespace) -> int:
 	if args.drop and not args.yes:
 		raise InvalidInput("Dropping an index needs --yes")
+	limits = online.Limits(args.lock_wait_timeout, args.retries)
 	database = database_of(settings, args)
 	columns = tuple(c.strip() for c in args.columns.split(",") if c.strip())
+	conn = connect_mariadb(settings, database)
 	result = online.apply(
-		connect_mariadb(settings, database),
+		conn,
 		database,
 		args.table,
 		columns,
 		args.index_name or index_name(columns),
 		kind=DROP if args.drop else ADD,
-		lock_wait_timeout_s=args.lock_wait_timeout,
-		retries=args.retries,
+		limits=limits,
+		owners=owners_of(conn, database, args.table),
 		on_progress=None if args.json else ProgressBar("attempt"),
 	)
 	print_json(result.as_dict()) if args.json else print(
 		f"{result.status} in {result.duration_s} s: {result.message}"
 	)
 	return 0 if result.status == "Applied" else 1
+
+
+def owners_of(conn, database: str, table: str) -> dict:
+	"""Indexes of `table` that a Frappe site's DocType meta owns (none outside a Frappe database)."""
+	if not has_doctypes(conn):
+		return {}
+	metas = [m for m in metas_from_database(conn) if m.table == table]
+	return owners_by_table(metas, indexes(conn, database, table)).get(table, {})

@@ -15,3 +15,7 @@ class InvalidInput(PerfEngineError, ValueError):
 
 class ServiceUnavailable(PerfEngineError):
 	"""MariaDB, Redis or RQ could not be reached or answered with an error."""
+
+
+class UnreadableStatement(PerfEngineError, ValueError):
+	"""The SQL reader refuses a statement (too long, unterminated, truncated): it is counted, never guessed."""

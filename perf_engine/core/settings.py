@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from perf_engine.core.errors import InvalidInput
-from perf_engine.core.indexes.apply import LOCK_WAIT_TIMEOUT_S, RETRIES
+from perf_engine.core.indexes.apply import LOCK_WAIT_RANGE_S, LOCK_WAIT_TIMEOUT_S, RETRIES, RETRIES_RANGE
 from perf_engine.core.jobs.advice import AdviceLimits
 from perf_engine.core.jobs.stalls import QUEUE_WAIT_LIMIT_S, STALL_AFTER_S, StallLimits
 from perf_engine.core.redis_cleanup import DEFAULT_PATTERNS
@@ -42,8 +42,8 @@ RANGES = {
 	"stall_after_minutes": Range(1, WEEK_MINUTES, "Stall limit", "minutes"),
 	"queue_wait_limit_minutes": Range(1, WEEK_MINUTES, "Queue wait limit", "minutes"),
 	"backlog_limit": Range(0, 10_000_000, "Backlog limit", "jobs"),
-	"ddl_lock_wait_timeout": Range(0, 60, "DDL lock wait timeout", "s"),
-	"ddl_retries": Range(0, 20, "DDL retries"),
+	"ddl_lock_wait_timeout": Range(*LOCK_WAIT_RANGE_S, "DDL lock wait timeout (seconds)"),
+	"ddl_retries": Range(*RETRIES_RANGE, "DDL retries"),
 	"cache_ttl": Range(1, 30 * 24 * 3600, "Cache TTL", "s"),
 	"l1_cache_size": Range(0, 1_000_000, "In-process cache size", "entries"),
 	"l1_cache_ttl": Range(0, 3600, "In-process cache TTL", "s"),
@@ -100,9 +100,7 @@ class Settings:
 			value = getattr(self, name)
 			if not limits.low <= value <= limits.high:
 				unit = f" {limits.unit}" if limits.unit else ""
-				found.append(
-					f"{limits.label} must be between {limits.low} and {limits.high}{unit}, got {value}"
-				)
+				found.append(f"{limits.label} must be from {limits.low} to {limits.high}{unit}, got {value}")
 		if self.redis_target_pressure > self.redis_pressure_threshold:
 			found.append(
 				f"Cleanup target ({self.redis_target_pressure} %) must not be above the cleanup threshold ({self.redis_pressure_threshold} %)"

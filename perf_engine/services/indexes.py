@@ -1,4 +1,10 @@
-"""Index analysis and apply for this site, through the core, stored as Index Recommendations."""
+"""Index analysis and apply for this site, through the core, stored as Index Recommendations.
+
+A stored recommendation is never trusted for DDL: before queueing and again in the job,
+its identity (table, columns, kind, index name) must hash to its name (the key the
+analysis gave it), the live schema must allow the change, and a drop must be one a
+current analysis still proposes. Whoever applies, and the exact DDL that ran, are recorded.
+"""
 
 import json
 
@@ -7,40 +13,18 @@ from frappe import _
 from frappe.custom.doctype.property_setter.property_setter import make_property_setter
 from frappe.utils import now_datetime
 
+from perf_engine.core.errors import InvalidInput
 from perf_engine.core.indexes import apply as online
-from perf_engine.core.indexes.analysis import analyze
-from perf_engine.core.indexes.recommendation import ADD, DROP
-from perf_engine.core.indexes.schema import DocTypeMeta
+from perf_engine.core.indexes.analysis import analyze, current_drops, owners_by_table
+from perf_engine.core.indexes.catalog import indexes as table_indexes
+from perf_engine.core.indexes.recommendation import ADD, DROP, check_identity
 from perf_engine.services import bridge, settings
+from perf_engine.services.index_meta import doctype_metas
 
 DOCTYPE = "Index Recommendation"
 CLOSED = ("Applied", "Dismissed")
+BUSY = ("Queued", "Applying", "Applied", "Dismissed")
 PROGRESS_EVENT = "perf_engine_index_progress"
-
-
-def doctype_metas(doctype: str | None = None) -> list[DocTypeMeta]:
-	"""Filter-relevant meta of every table DocType (Custom Fields and Property Setters applied)."""
-	names = (
-		[doctype]
-		if doctype
-		else frappe.get_all("DocType", filters={"istable": 0, "issingle": 0, "is_virtual": 0}, pluck="name")
-	)
-	metas = []
-	for name in names:
-		meta = frappe.get_meta(name)
-		fields = [
-			{
-				"fieldname": f.fieldname,
-				"fieldtype": f.fieldtype,
-				"options": f.options,
-				"in_standard_filter": f.in_standard_filter,
-			}
-			for f in meta.fields
-			if f.fieldname
-		]
-		search = [s.strip() for s in (meta.search_fields or "").split(",") if s.strip()]
-		metas.append(DocTypeMeta(name, fields, search, meta.sort_field))
-	return metas
 
 
 def analyze_and_store(doctype: str | None = None) -> dict:
@@ -64,9 +48,11 @@ def analyze_and_store(doctype: str | None = None) -> dict:
 			frappe.db.set_value(DOCTYPE, finding["key"], values)
 			updated += 1
 		else:
-			frappe.get_doc({"doctype": DOCTYPE, "name": finding["key"], "status": "Open", **values}).insert(
-				ignore_permissions=True, set_name=finding["key"]
+			recommendation = frappe.get_doc(
+				{"doctype": DOCTYPE, "name": finding["key"], "status": "Open", **values}
 			)
+			recommendation.flags.from_analysis = True
+			recommendation.insert(ignore_permissions=True, set_name=finding["key"])
 			created += 1
 	return {**result, "created": created, "updated": updated}
 
@@ -85,19 +71,69 @@ def recommendation_values(finding: dict) -> dict:
 		"total_time_s": finding["total_time_s"],
 		"reason": finding["reason"],
 		"ddl": finding["ddl"],
+		"managed_by": finding["managed_by"],
+		"blocked_reason": finding["blocked_reason"],
 		"evidence": json.dumps(finding["evidence"], indent=1, default=str),
 		"last_analyzed": now_datetime(),
 	}
 
 
+def limits() -> online.Limits:
+	"""The apply limits from the site's settings (validated there against the core's bounds)."""
+	current = settings.get()
+	with bridge.core_errors():
+		return online.Limits(current.ddl_lock_wait_timeout, current.ddl_retries)
+
+
+def columns_of(recommendation) -> tuple[str, ...]:
+	return tuple(c.strip() for c in (recommendation.columns or "").split(",") if c.strip())
+
+
+def verified_change(recommendation) -> online.Change:
+	"""The change this recommendation stands for, re-derived from its key and the live schema.
+
+	Refuses a finding that says it has no one-click action, an identity that no longer hashes
+	to the name the analysis gave it, anything the live schema does not allow, and a drop a
+	current analysis would not propose."""
+	if recommendation.blocked_reason:
+		frappe.throw(recommendation.blocked_reason, frappe.ValidationError, title=_("Not offered"))
+	conn, database, table = bridge.db_connection(), frappe.conf.db_name, recommendation.table_name
+	columns = columns_of(recommendation)
+	with bridge.core_errors():
+		check_identity(recommendation.name, table, columns, recommendation.kind, recommendation.index_name)
+		metas = table_metas(table)
+		owners = owners_by_table(metas, table_indexes(conn, database, table)).get(table, {})
+		change = online.plan(
+			conn, database, table, columns, recommendation.index_name, recommendation.kind, owners
+		)
+		if (
+			change.kind == DROP
+			and not change.done
+			and change.index_name not in current_drops(conn, database, table, metas)
+		):
+			raise InvalidInput(
+				f"An analysis would no longer propose dropping {change.index_name} from {table} "
+				"(what made it redundant or unused has changed): re-run the analysis; nothing was changed"
+			)
+	return change
+
+
+def table_metas(table: str) -> list:
+	"""The meta of the DocType behind `table`, when there is one."""
+	doctype = table[3:] if table.startswith("tab") else ""
+	return doctype_metas(doctype) if doctype and frappe.db.exists("DocType", doctype) else []
+
+
 def enqueue_apply(name: str, confirm: bool = False) -> str:
-	"""Queue the DDL on the long queue; dropping needs an explicit confirmation."""
+	"""Queue the DDL on the long queue, once the finding is verified; dropping needs confirmation."""
 	recommendation = frappe.get_doc(DOCTYPE, name)
-	if recommendation.status in ("Queued", "Applying", "Applied", "Dismissed"):
+	if recommendation.status in BUSY:
 		frappe.throw(_("This recommendation is {0}").format(recommendation.status), frappe.ValidationError)
-	if recommendation.kind == DROP and not confirm:
+	limits()
+	change = verified_change(recommendation)
+	if change.kind == DROP and not confirm:
 		frappe.throw(
-			_("Dropping index {0} needs confirm=1").format(recommendation.index_name), frappe.ValidationError
+			_("Dropping index {0} needs confirm=1").format(change.index_name), frappe.ValidationError
 		)
 	job = frappe.enqueue(
 		"perf_engine.services.indexes.run_apply",
@@ -111,26 +147,32 @@ def enqueue_apply(name: str, confirm: bool = False) -> str:
 
 
 def run_apply(name: str, user: str) -> dict:
-	"""The job: apply online, record status, duration and error, keep single-column indexes in meta."""
+	"""The job: verify again, apply online, record who applied which DDL; keep single columns in meta."""
 	recommendation = frappe.get_doc(DOCTYPE, name)
 	recommendation.db_set("status", "Applying", commit=True)
 	publish(recommendation, user)
-	current = settings.get()
-	columns = tuple(c.strip() for c in recommendation.columns.split(","))
 	try:
-		result = online.apply(
-			bridge.db_connection(),
-			frappe.conf.db_name,
-			recommendation.table_name,
-			columns,
-			recommendation.index_name,
-			kind=recommendation.kind,
-			lock_wait_timeout_s=current.ddl_lock_wait_timeout,
-			retries=current.ddl_retries,
-		)
-		outcome = result.as_dict()
+		change = verified_change(recommendation)
+		if change.done:
+			outcome = online.ApplyResult("Applied", 0.0, 0, change.done).as_dict()
+		else:
+			result = online.run(
+				bridge.db_connection(), frappe.conf.db_name, change.table, change.statement, limits()
+			)
+			outcome = result.as_dict()
 	except Exception as exc:
-		outcome = {"status": "Failed", "duration_s": 0, "message": str(exc)}
+		frappe.db.rollback()
+		outcome = {"status": "Failed", "duration_s": 0, "message": str(exc), "statement": ""}
+	record(recommendation, outcome, user)
+	if outcome["statement"] and recommendation.kind == ADD and recommendation.reference_doctype:
+		keep_in_meta(recommendation.reference_doctype, columns_of(recommendation))
+	frappe.db.commit()
+	publish(recommendation, user)
+	return outcome
+
+
+def record(recommendation, outcome: dict, user: str) -> None:
+	"""Status, duration and error on the document; who ran which exact DDL also on its timeline."""
 	failed = outcome["status"] == "Failed"
 	recommendation.db_set(
 		{
@@ -139,20 +181,18 @@ def run_apply(name: str, user: str) -> dict:
 			"error": outcome["message"] if failed else None,
 			"applied_by": None if failed else user,
 			"applied_at": None if failed else now_datetime(),
+			"applied_ddl": outcome["statement"] or None,
 		}
 	)
-	if not failed and recommendation.kind == ADD and len(columns) == 1 and recommendation.reference_doctype:
-		keep_in_meta(recommendation.reference_doctype, columns[0])
-	frappe.db.commit()
-	publish(recommendation, user)
-	return outcome
+	if outcome["statement"]:
+		recommendation.add_comment("Info", _("{0} ran: {1}").format(user, outcome["statement"]))
 
 
-def keep_in_meta(doctype: str, fieldname: str) -> None:
+def keep_in_meta(doctype: str, columns: tuple[str, ...]) -> None:
 	"""As Frappe's Recorder does: a search_index Property Setter so `bench migrate` keeps the index."""
-	if frappe.get_meta(doctype).has_field(fieldname):
+	if len(columns) == 1 and frappe.get_meta(doctype).has_field(columns[0]):
 		make_property_setter(
-			doctype, fieldname, "search_index", 1, "Check", validate_fields_for_doctype=False
+			doctype, columns[0], "search_index", 1, "Check", validate_fields_for_doctype=False
 		)
 
 
@@ -177,11 +217,13 @@ def trial_ignore(name: str, ignored: bool) -> str:
 		frappe.throw(
 			_("Only indexes recommended for dropping can be ignored on trial"), frappe.ValidationError
 		)
+	change = verified_change(recommendation)
 	with bridge.core_errors():
 		return online.set_ignored(
 			bridge.db_connection(),
 			frappe.conf.db_name,
-			recommendation.table_name,
-			recommendation.index_name,
+			change.table,
+			change.index_name,
 			ignored,
+			online.Limits(limits().lock_wait_timeout_s, retries=0),
 		)

@@ -1,4 +1,4 @@
-"""The one owner of *Perf Engine Settings* in the Frappe layer: read, validate, record.
+"""The one owner of the settings DocType in the Frappe layer: read, validate, record.
 
 Every other module reads the settings through `get()`, a frozen and validated
 `perf_engine.core.settings.Settings`, and writes the read-only status fields through

@@ -159,7 +159,8 @@ class Browser:
 def chromium(base: str, sid: str) -> Iterator[Browser]:
 	"""A headless Chromium logged in to the site through the session cookie."""
 	port = free_port()
-	with tempfile.TemporaryDirectory() as profile:
+	# Chromium's helper processes may still write to the profile as it exits: cleanup is best effort.
+	with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
 		process = subprocess.Popen(
 			[
 				CHROMIUM,

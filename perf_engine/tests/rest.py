@@ -11,6 +11,7 @@ import subprocess
 import sys
 from threading import Thread
 from typing import Any
+from urllib.parse import quote
 
 import frappe
 from frappe.tests.utils import FrappeTestCase
@@ -58,21 +59,32 @@ class Response:
 
 def call(method: str, authorization: str | None = None, http_method: str = "POST", **params: Any) -> Response:
 	"""POST (or GET) `/api/method/<method>` with an optional `Authorization: token key:secret`."""
+	return request(http_method, f"/api/method/{method}", authorization, params)
+
+
+def resource(
+	http_method: str, doctype: str, name: str, authorization: str | None = None, **fields: Any
+) -> Response:
+	"""PUT (or GET, DELETE) `/api/resource/<doctype>/<name>`, as Desk's REST clients do."""
+	return request(http_method, f"/api/resource/{quote(doctype)}/{quote(name)}", authorization, fields)
+
+
+def request(http_method: str, path: str, authorization: str | None, params: dict) -> Response:
+	"""One request through the WSGI app, in a thread of its own (a fresh frappe.local)."""
 	headers = {"X-Frappe-Site-Name": frappe.local.site, "Accept": "application/json"}
 	if authorization:
 		headers["Authorization"] = authorization
 	client = get_test_client()
-	path = f"/api/method/{method}"
 	result: list[Response] = []
 
-	def request() -> None:
+	def send() -> None:
 		if http_method == "GET":
 			response = client.get(path, query_string=params, headers=headers)
 		else:
-			response = client.post(path, json=params, headers=headers)
+			response = client.open(path, method=http_method, json=params, headers=headers)
 		result.append(Response(response.status_code, response.get_data()))
 
-	thread = Thread(target=request)
+	thread = Thread(target=send)
 	thread.start()
 	thread.join()
 	return result[0]

@@ -1,14 +1,15 @@
 """One index analysis of a database: every source of evidence, ranked, with a summary.
 
 Workload-backed findings come first (by total time spent), then known composites and
-schema candidates by priority and size, then drops (redundant, unused).
+schema candidates by priority and size, then drops (redundant, unused). Drops of indexes
+Frappe's meta owns are marked with their owner and what would have to change in meta.
 """
 
 from collections.abc import Callable
 
 import pymysql
 
-from perf_engine.core.indexes import catalog, redundant, schema, workload
+from perf_engine.core.indexes import catalog, managed, redundant, schema, workload
 from perf_engine.core.indexes.recommendation import HIGH, MEDIUM, Recommendation
 
 LARGEST_TABLES = 20
@@ -26,29 +27,66 @@ def analyze(
 	steps = 5
 	sizes = catalog.table_sizes(conn, database)
 	indexes = catalog.indexes(conn, database)
-	rows = {t: s.rows for t, s in sizes.items()}
 	progress(1, steps)
 	schema_found, small = schema.schema_findings(metas, sizes, indexes)
 	known = schema.known_findings(sizes, indexes)
 	progress(2, steps)
-	from_workload, workload_note = workload.workload_findings(conn, database, sizes, indexes)
+	from_workload, workload_note, unread = workload.workload_findings(conn, database, sizes, indexes)
 	progress(3, steps)
-	drops = redundant.redundant_findings(indexes, rows)
-	unused, usage_note = redundant.unused_findings(conn, database, indexes, rows)
+	drops, usage_note = drop_findings(conn, database, metas, sizes, indexes)
 	progress(4, steps)
-	ranked = rank(from_workload, known + schema_found, drops + unused)
+	ranked = rank(from_workload, known + schema_found, drops)
 	largest = sorted(sizes.values(), key=lambda s: -s.rows)[:LARGEST_TABLES]
 	progress(5, steps)
 	return {
 		"findings": [r.as_dict() for r in ranked],
 		"largest_tables": [vars(s) for s in largest],
 		"skipped_small_tables": small,
+		"unread_statements": unread,
 		"notes": [
 			workload_note,
 			usage_note,
 			f"{len(small)} DocType table(s) under 50,000 rows were skipped: not worth an index.",
 		],
 	}
+
+
+def drop_findings(
+	conn: pymysql.Connection,
+	database: str,
+	metas: list[schema.DocTypeMeta],
+	sizes: dict[str, catalog.TableSize],
+	indexes: dict[str, list[catalog.Index]],
+) -> tuple[list[Recommendation], str]:
+	"""Redundant, then unused indexes and duplicate foreign keys; those meta owns carry their owner."""
+	keys = catalog.foreign_keys(conn, database)
+	owners = owners_by_table(metas, indexes)
+	drops = redundant.redundant_findings(indexes, sizes, keys, owners)
+	rows = {t: s.rows for t, s in sizes.items()}
+	unused, usage_note = redundant.unused_findings(conn, database, indexes, rows, keys)
+	for finding in drops + unused:
+		owner = owners.get(finding.table, {}).get(finding.index_name)
+		if owner and not finding.foreign_key:
+			finding.managed_by = owner.owner
+			finding.blocked_reason = f"Frappe manages this index ({owner.owner}): to drop it, {owner.change}."
+	return drops + unused, usage_note
+
+
+def owners_by_table(
+	metas: list[schema.DocTypeMeta], indexes: dict[str, list[catalog.Index]]
+) -> dict[str, dict[str, managed.Owner]]:
+	"""Table -> index name -> the meta that owns it."""
+	return {meta.table: managed.owners(meta, indexes.get(meta.table, [])) for meta in metas}
+
+
+def current_drops(
+	conn: pymysql.Connection, database: str, table: str, metas: list[schema.DocTypeMeta]
+) -> dict[str, Recommendation]:
+	"""The drops an analysis would propose on one table now, by index name."""
+	sizes = catalog.table_sizes(conn, database)
+	indexes = catalog.indexes(conn, database, table)
+	drops, _ = drop_findings(conn, database, metas, sizes, indexes)
+	return {d.index_name: d for d in drops if d.table == table and not d.foreign_key}
 
 
 def rank(

@@ -1,7 +1,8 @@
 """What the database holds, from information_schema estimates only (never COUNT(*)).
 
-Measures: estimated rows, data and index size per table; every index with its columns in
-order, uniqueness and type; the columns of a table.
+Measures: estimated rows, data and index size and engine per table; every index with its
+parts in order (column, prefix length, direction), uniqueness and type; foreign keys with
+their columns on both sides; the columns of a table.
 """
 
 from dataclasses import dataclass
@@ -9,14 +10,58 @@ from dataclasses import dataclass
 import pymysql
 
 TABLES_SQL = """
-	SELECT table_name, COALESCE(table_rows, 0), COALESCE(data_length, 0), COALESCE(index_length, 0)
+	SELECT table_name, COALESCE(table_rows, 0), COALESCE(data_length, 0), COALESCE(index_length, 0),
+		COALESCE(engine, '')
 	FROM information_schema.TABLES WHERE table_schema = %s AND table_type = 'BASE TABLE'
 """
 INDEXES_SQL = """
-	SELECT table_name, index_name, column_name, non_unique, index_type, seq_in_index, cardinality
-	FROM information_schema.STATISTICS WHERE table_schema = %s ORDER BY table_name, index_name, seq_in_index
+	SELECT table_name, index_name, column_name, non_unique, index_type, seq_in_index, cardinality, sub_part,
+		collation
+	FROM information_schema.STATISTICS WHERE table_schema = %s {only_table}
+	ORDER BY table_name, index_name, seq_in_index
+"""
+FOREIGN_KEYS_SQL = """
+	SELECT constraint_name, table_name, column_name, referenced_table_name, referenced_column_name
+	FROM information_schema.KEY_COLUMN_USAGE
+	WHERE table_schema = %s AND referenced_table_schema = %s AND referenced_table_name IS NOT NULL {only_table}
+	ORDER BY table_name, constraint_name, ordinal_position
 """
 COLUMNS_SQL = "SELECT column_name FROM information_schema.COLUMNS WHERE table_schema = %s AND table_name = %s"
+INNODB = "InnoDB"
+BTREE, FULLTEXT, SPATIAL = "BTREE", "FULLTEXT", "SPATIAL"
+
+
+@dataclass(frozen=True)
+class Part:
+	"""One column of an index: `name(10)` has length 10, a whole column None; DESC or not."""
+
+	column: str
+	length: int | None = None
+	descending: bool = False
+
+	@property
+	def key(self) -> tuple[str, int | None, bool]:
+		"""What makes two parts the same part (column names compare case-insensitively)."""
+		return (self.column.lower(), self.length, self.descending)
+
+	def serves(self, other: "Part") -> bool:
+		"""This part can do what `other` does: same column and direction, at least as long."""
+		return (
+			self.column.lower() == other.column.lower()
+			and self.descending == other.descending
+			and (self.length is None or (other.length is not None and other.length <= self.length))
+		)
+
+	def enforces(self, other: "Part") -> bool:
+		"""A unique key on this part makes `other` unique too: same column, at most as long."""
+		return self.column.lower() == other.column.lower() and (
+			other.length is None or (self.length is not None and self.length <= other.length)
+		)
+
+	def __str__(self) -> str:
+		return (
+			self.column + (f"({self.length})" if self.length else "") + (" DESC" if self.descending else "")
+		)
 
 
 @dataclass(frozen=True)
@@ -26,10 +71,26 @@ class Index:
 	unique: bool
 	index_type: str
 	cardinality: tuple[int | None, ...] = ()
+	lengths: tuple[int | None, ...] = ()
+	descending: tuple[bool, ...] = ()
 
 	@property
 	def primary(self) -> bool:
 		return self.name == "PRIMARY"
+
+	@property
+	def parts(self) -> tuple[Part, ...]:
+		lengths = self.lengths or (None,) * len(self.columns)
+		descending = self.descending or (False,) * len(self.columns)
+		return tuple(Part(c, n, d) for c, n, d in zip(self.columns, lengths, descending, strict=True))
+
+	@property
+	def whole_columns(self) -> bool:
+		"""Every part is a whole column: what a foreign key or a plain lookup can rely on."""
+		return all(p.length is None for p in self.parts)
+
+	def describe(self) -> str:
+		return f"{self.name} ({', '.join(map(str, self.parts))})"
 
 
 @dataclass(frozen=True)
@@ -38,33 +99,79 @@ class TableSize:
 	rows: int
 	data_bytes: int
 	index_bytes: int
+	engine: str = INNODB
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+	"""A foreign key of `table`; InnoDB needs an index led by its columns on both tables."""
+
+	name: str
+	table: str
+	columns: tuple[str, ...]
+	referenced_table: str
+	referenced_columns: tuple[str, ...]
+
+	def columns_on(self, table: str) -> list[tuple[str, ...]]:
+		"""The column lists this key needs indexed on `table` (both, for a self-reference)."""
+		needed = []
+		if table == self.table:
+			needed.append(self.columns)
+		if table == self.referenced_table:
+			needed.append(self.referenced_columns)
+		return needed
 
 
 def table_sizes(conn: pymysql.Connection, schema: str) -> dict[str, TableSize]:
 	with conn.cursor() as cur:
 		cur.execute(TABLES_SQL, (schema,))
-		return {row[0]: TableSize(row[0], int(row[1]), int(row[2]), int(row[3])) for row in cur.fetchall()}
+		return {
+			row[0]: TableSize(row[0], int(row[1]), int(row[2]), int(row[3]), row[4]) for row in cur.fetchall()
+		}
 
 
-def indexes(conn: pymysql.Connection, schema: str) -> dict[str, list[Index]]:
-	"""Every index per table, columns in index order."""
+def indexes(conn: pymysql.Connection, schema: str, table: str | None = None) -> dict[str, list[Index]]:
+	"""Every index per table (or of one table), parts in index order."""
 	with conn.cursor() as cur:
-		cur.execute(INDEXES_SQL, (schema,))
+		if table is None:
+			cur.execute(INDEXES_SQL.format(only_table=""), (schema,))
+		else:
+			cur.execute(INDEXES_SQL.format(only_table="AND table_name = %s"), (schema, table))
 		rows = cur.fetchall()
 	grouped: dict[tuple[str, str], list] = {}
-	for table, name, column, non_unique, index_type, _, cardinality in rows:
-		grouped.setdefault((table, name), []).append((column, non_unique, index_type, cardinality))
+	for table_name, name, column, non_unique, index_type, _, cardinality, sub_part, collation in rows:
+		grouped.setdefault((table_name, name), []).append(
+			(column, non_unique, index_type, cardinality, sub_part, collation)
+		)
 	result: dict[str, list[Index]] = {}
-	for (table, name), parts in grouped.items():
+	for (table_name, name), parts in grouped.items():
 		index = Index(
 			name=name,
 			columns=tuple(p[0] for p in parts),
 			unique=not parts[0][1],
 			index_type=parts[0][2],
 			cardinality=tuple(p[3] for p in parts),
+			lengths=tuple(int(p[4]) if p[4] else None for p in parts),
+			descending=tuple(p[5] == "D" for p in parts),
 		)
-		result.setdefault(table, []).append(index)
+		result.setdefault(table_name, []).append(index)
 	return result
+
+
+def foreign_keys(conn: pymysql.Connection, schema: str, table: str | None = None) -> list[ForeignKey]:
+	"""Foreign keys inside this schema; with `table`, those on it or referencing it."""
+	only = "" if table is None else "AND (table_name = %s OR referenced_table_name = %s)"
+	args = (schema, schema) if table is None else (schema, schema, table, table)
+	with conn.cursor() as cur:
+		cur.execute(FOREIGN_KEYS_SQL.format(only_table=only), args)
+		rows = cur.fetchall()
+	grouped: dict[tuple[str, str], list] = {}
+	for name, table_name, column, referenced_table, referenced_column in rows:
+		grouped.setdefault((table_name, name), []).append((column, referenced_table, referenced_column))
+	return [
+		ForeignKey(name, table_name, tuple(p[0] for p in parts), parts[0][1], tuple(p[2] for p in parts))
+		for (table_name, name), parts in grouped.items()
+	]
 
 
 def columns(conn: pymysql.Connection, schema: str, table: str) -> set[str]:
@@ -74,10 +181,18 @@ def columns(conn: pymysql.Connection, schema: str, table: str) -> set[str]:
 
 
 def covered(columns_wanted: tuple[str, ...], table_indexes: list[Index]) -> Index | None:
-	"""The index whose leading columns are exactly `columns_wanted`, if one exists."""
-	size = len(columns_wanted)
-	lowered = tuple(c.lower() for c in columns_wanted)
+	"""The B-tree index whose leading whole columns are exactly `columns_wanted`, if one exists.
+
+	FULLTEXT and SPATIAL indexes answer no lookup by left prefix, and a prefix part
+	(`name(10)`) narrows the search without answering it: neither covers. Direction does
+	not matter to a lookup."""
+	wanted = tuple(c.lower() for c in columns_wanted)
 	for index in table_indexes:
-		if tuple(c.lower() for c in index.columns[:size]) == lowered:
+		leading = index.parts[: len(wanted)]
+		if (
+			index.index_type == BTREE
+			and tuple(p.column.lower() for p in leading) == wanted
+			and all(p.length is None for p in leading)
+		):
 			return index
 	return None

@@ -3,6 +3,8 @@
 import hashlib
 from dataclasses import asdict, dataclass, field
 
+from perf_engine.core.errors import InvalidInput
+
 HIGH_ROWS = 100_000
 MEDIUM_ROWS = 50_000
 HIGH, MEDIUM, LOW = "HIGH", "MEDIUM", "LOW"
@@ -22,22 +24,46 @@ class Recommendation:
 	index_name: str = ""
 	evidence: dict = field(default_factory=dict)
 	total_time_s: float = 0.0
+	managed_by: str = ""  # the DocType meta that owns the index (see managed.py)
+	blocked_reason: str = ""  # why there is no one-click action, and what would have to change
+	foreign_key: bool = False  # a duplicate foreign key: its DDL is for a person to run
 
 	def __post_init__(self) -> None:
 		self.index_name = self.index_name or index_name(self.columns)
 
 	@property
 	def key(self) -> str:
-		"""Stable identity across analysis runs: table, columns and kind."""
-		raw = f"{self.table}|{','.join(self.columns)}|{self.kind}"
-		return hashlib.sha1(raw.encode()).hexdigest()[:16]
+		return key(self.table, self.columns, self.kind, self.index_name, self.foreign_key)
 
 	@property
 	def ddl(self) -> str:
+		if self.foreign_key:
+			return f"ALTER TABLE {quote(self.table)} DROP FOREIGN KEY {quote(self.index_name)}"
 		return ddl(self.table, self.index_name, self.columns, self.kind)
 
 	def as_dict(self) -> dict:
 		return {**asdict(self), "key": self.key, "ddl": self.ddl}
+
+
+def key(table: str, columns: tuple[str, ...], kind: str, name: str, foreign_key: bool = False) -> str:
+	"""Stable identity across analysis runs: table, columns and kind, and for a drop the index
+	name too (two identical indexes are two findings). Applying checks a document against it."""
+	raw = f"{table}|{','.join(columns)}|{kind}"
+	if kind == DROP:
+		raw += f"|{name}" + ("|foreign key" if foreign_key else "")
+	return hashlib.sha1(raw.encode()).hexdigest()[:16]
+
+
+def check_identity(name: str, table: str, columns: tuple[str, ...], kind: str, index: str) -> None:
+	"""Refuse a stored finding whose table, columns, kind or index name is not what the analysis
+	found: its name is the key of that identity, so any change to one of them shows."""
+	derived = index_name(columns) if kind == ADD else index
+	if index != derived or key(table, columns, kind, index) != name:
+		raise InvalidInput(
+			f"Recommendation {name} no longer matches the finding the analysis stored under that name "
+			f"(now {kind} {index!r} on {table!r} ({', '.join(columns)})): it was changed after the analysis; "
+			"nothing was changed"
+		)
 
 
 def index_name(columns: tuple[str, ...]) -> str:

@@ -30,9 +30,13 @@ class DocTypeMeta:
 	"""The parts of a DocType's meta that say what people filter and sort by."""
 
 	doctype: str
-	fields: list[dict] = field(default_factory=list)  # fieldname, fieldtype, options, in_standard_filter
+	# fieldname, fieldtype, options, in_standard_filter, search_index, unique, and set_by:
+	# {"search_index" | "unique": the DocField, Custom Field or Property Setter that set it}
+	fields: list[dict] = field(default_factory=list)
 	search_fields: list[str] = field(default_factory=list)
 	sort_field: str | None = None
+	istable: bool = False
+	declared_indexes: list[tuple[str, str]] = field(default_factory=list)  # name, code that adds it
 
 	@property
 	def table(self) -> str:
@@ -69,7 +73,7 @@ def schema_findings(
 	findings, small = [], []
 	for meta in metas:
 		size = sizes.get(meta.table)
-		if size is None:
+		if size is None or meta.istable:
 			continue
 		priority = priority_for(size.rows)
 		if priority == LOW:

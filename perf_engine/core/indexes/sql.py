@@ -1,332 +1,381 @@
-"""A small real SQL reader: a tokenizer and a recursive-descent parser for the parts of
-SELECT, UPDATE and DELETE statements that decide index use.
+"""What one SQL statement asks of each table's indexes, read with sqlglot's MySQL parser.
 
-It maps each statement to, per table: columns compared for equality (=, IN, IS NULL,
-<=>), columns compared by range (<, >, BETWEEN, LIKE 'prefix%'), and ORDER BY columns.
-Predicates joined by OR are left out: no single composite index serves both branches.
+For every table a query reads (in subqueries, derived tables, UNION branches, JOINs and
+EXISTS too), in order of appearance: columns compared for equality (=, <=>, IN, IS NULL),
+by range (<, >, BETWEEN, LIKE 'prefix%'), joined to another table's column, in ORDER BY
+and in GROUP BY; and the predicates no index can serve, with why (an OR between different
+columns, a function around the column, a LIKE pattern with a leading wildcard).
+
+Text is normalised first (placeholders `%s`, `%(name)s` and `?`, performance_schema digest
+marks, comments, long literal lists). Statements that are too long, unterminated, truncated
+digests or that sqlglot cannot parse are refused with a reason, never guessed.
 """
 
-from collections import defaultdict
+import logging
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
-KEYWORDS = {
-	"select",
-	"from",
-	"where",
-	"join",
-	"inner",
-	"left",
-	"right",
-	"outer",
-	"cross",
-	"straight_join",
-	"on",
-	"using",
-	"and",
-	"or",
-	"not",
-	"in",
-	"between",
-	"like",
-	"is",
-	"null",
-	"order",
-	"by",
-	"group",
-	"having",
-	"limit",
-	"offset",
-	"as",
-	"update",
-	"set",
-	"delete",
-	"asc",
-	"desc",
-	"for",
-	"union",
-	"lock",
-	"share",
-	"mode",
-	"escape",
-}
-EQUALITY_OPS = {"=", "<=>"}
-RANGE_OPS = {"<", ">", "<=", ">="}
-CLAUSE_END = {"group", "having", "order", "limit", "for", "union", "lock", ";"}
-TWO_CHAR_OPS = {"<=", ">=", "<>", "!=", "||", "&&"}
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
 
+from perf_engine.core.errors import UnreadableStatement
+from perf_engine.core.indexes.sql_text import normalise
 
-@dataclass
-class Token:
-	kind: str  # ident, keyword, string, number, op, punct
-	value: str
+logger = logging.getLogger(__name__)
+
+DIALECT = "mysql"
+
+OR_BRANCHES = "OR between different columns"
+FUNCTION = "function or expression around the column"
+LEADING_WILDCARD = "LIKE pattern starts with a wildcard"
+
+NOT_UNDERSTOOD = "sqlglot fell back to an unparsed command"
+READER_FAILED = "perf_engine's reader failed on the parsed statement"
+
+EQUALITY_OPS = (exp.EQ, exp.NullSafeEQ)
+RANGE_OPS = (exp.GT, exp.GTE, exp.LT, exp.LTE)
+SCOPE_NODES = (exp.Select, exp.Update, exp.Delete)
+QUERY_STATEMENTS = (exp.Query, exp.Update, exp.Delete, exp.Insert)
+QUERY_KEYWORDS = {"SELECT", "WITH", "UPDATE", "DELETE", "INSERT", "REPLACE"}
 
 
 @dataclass
 class TableUse:
+	"""The columns one occurrence of a table in a statement is filtered, joined, sorted and grouped by."""
+
+	table: str
+	database: str | None = None
 	equality: list[str] = field(default_factory=list)
 	range: list[str] = field(default_factory=list)
+	join: list[str] = field(default_factory=list)
 	order_by: list[str] = field(default_factory=list)
+	group_by: list[str] = field(default_factory=list)
+	unindexable: list[tuple[str, str]] = field(default_factory=list)  # (column, why)
+
+	def add(self, role: str, column: str) -> None:
+		columns = getattr(self, role)
+		if column not in columns:
+			columns.append(column)
+
+	def refuse(self, column: str, why: str) -> None:
+		if (column, why) not in self.unindexable:
+			self.unindexable.append((column, why))
 
 
-def tokenize(sql: str) -> list[Token]:
-	"""Split SQL into tokens; quoted identifiers and strings keep their exact text."""
-	tokens, i, n = [], 0, len(sql)
-	while i < n:
-		char = sql[i]
-		if char.isspace():
-			i += 1
-		elif sql.startswith("--", i) or char == "#":
-			i = sql.find("\n", i) if "\n" in sql[i:] else n
-		elif sql.startswith("/*", i):
-			i = sql.find("*/", i) + 2 if "*/" in sql[i:] else n
-		elif char == "`":
-			end = sql.find("`", i + 1)
-			tokens.append(Token("ident", sql[i + 1 : end]))
-			i = end + 1
-		elif char in "'\"":
-			j = i + 1
-			while j < n and sql[j] != char:
-				j += 2 if sql[j] == "\\" else 1
-			tokens.append(Token("string", sql[i + 1 : j]))
-			i = j + 1
-		elif char.isdigit():
-			j = i
-			while j < n and (sql[j].isalnum() or sql[j] == "."):
-				j += 1
-			tokens.append(Token("number", sql[i:j]))
-			i = j
-		elif char.isalpha() or char in "_$@":
-			j = i
-			while j < n and (sql[j].isalnum() or sql[j] in "_$@"):
-				j += 1
-			word = sql[i:j]
-			tokens.append(
-				Token("keyword", word.lower()) if word.lower() in KEYWORDS else Token("ident", word)
-			)
-			i = j
-		elif sql[i : i + 3] == "<=>":
-			tokens.append(Token("op", "<=>"))
-			i += 3
-		elif sql[i : i + 2] in TWO_CHAR_OPS:
-			tokens.append(Token("op", sql[i : i + 2]))
-			i += 2
-		elif char in "=<>!+-*/%":
-			tokens.append(Token("op", char))
-			i += 1
-		else:
-			tokens.append(Token("punct", char))
-			i += 1
-	return tokens
+@dataclass
+class Reading:
+	"""One statement's table uses, or why it was not read (`unread`); non-queries give neither."""
+
+	uses: list[TableUse] = field(default_factory=list)
+	unread: str | None = None
 
 
-class Parser:
-	"""Walks the token list once, collecting tables, aliases and indexable predicates."""
+ColumnsOf = Callable[[str], Collection[str] | None]
 
-	def __init__(self, tokens: list[Token]):
-		self.tokens = tokens
-		self.pos = 0
-		self.aliases: dict[str, str] = {}
-		self.tables: list[str] = []
-		self.predicates: list[tuple[str | None, str, str]] = []  # (qualifier, column, equality|range)
-		self.order: list[tuple[str | None, str]] = []
 
-	def peek(self, offset: int = 0) -> Token | None:
-		index = self.pos + offset
-		return self.tokens[index] if index < len(self.tokens) else None
+def read(sql: str, columns_of: ColumnsOf | None = None) -> Reading:
+	"""Every table use of a statement; `columns_of(table)` (the catalog) resolves and checks columns."""
+	try:
+		trees = sqlglot.parse(normalise(sql), read=DIALECT)
+	except UnreadableStatement as refused:
+		return Reading(unread=str(refused))
+	except (SqlglotError, RecursionError) as error:
+		return Reading(unread=f"sqlglot could not parse it: {str(error).splitlines()[0][:200]}")
+	uses: list[TableUse] = []
+	for tree in trees:
+		if isinstance(tree, exp.Command) and str(tree.this).upper() in QUERY_KEYWORDS:
+			return Reading(unread=NOT_UNDERSTOOD)
+		if isinstance(tree, QUERY_STATEMENTS):
+			try:
+				uses += StatementReader(tree, columns_of).uses()
+			except RecursionError:
+				return Reading(unread="nested too deeply")
+			except Exception:
+				# One odd tree must not stop a weekly analysis of hundreds of statements.
+				logger.exception("Reading a parsed statement failed: %.200s", sql)
+				return Reading(unread=READER_FAILED)
+	return Reading(uses=uses)
 
-	def at(self, *values: str) -> bool:
-		token = self.peek()
-		return token is not None and token.kind in ("keyword", "op", "punct") and token.value in values
 
-	def advance(self) -> Token:
-		token = self.tokens[self.pos]
-		self.pos += 1
-		return token
+@dataclass
+class Scope:
+	"""One SELECT, UPDATE or DELETE: its own tables by alias (None for a derived table), its JOINs."""
 
-	def parse(self) -> None:
-		while self.peek():
-			if self.at("from", "join", "update", "straight_join"):
-				self.advance()
-				self.table_list()
-			elif self.at("where", "on", "having"):
-				self.advance()
-				self.condition(negated=False)
-			elif self.at("order") and self.peek(1) and self.peek(1).value == "by":
-				self.pos += 2
-				self.order_by()
-			else:
-				self.advance()
+	node: exp.Expression
+	local: dict[str, TableUse | None]
+	joined: list[tuple[exp.Join, TableUse | None]]
 
-	def table_list(self) -> None:
-		"""`t [AS] a, u b` up to the next clause keyword."""
-		while self.peek() and self.peek().kind == "ident":
-			name = self.advance().value
-			if self.at(".") and self.peek(1) and self.peek(1).kind == "ident":
-				self.advance()
-				name = self.advance().value
-			self.tables.append(name)
-			self.aliases[name] = name
-			if self.at("as"):
-				self.advance()
-			if self.peek() and self.peek().kind == "ident":
-				self.aliases[self.advance().value] = name
-			if not self.at(","):
-				return
-			self.advance()
 
-	def column_ref(self) -> tuple[str | None, str] | None:
-		"""`col`, `t.col` or `db.t.col`; None if the next tokens are not a column."""
-		if not self.peek() or self.peek().kind != "ident" or (self.peek(1) and self.peek(1).value == "("):
-			return None
-		parts = [self.advance().value]
-		while self.at(".") and self.peek(1) and self.peek(1).kind == "ident":
-			self.advance()
-			parts.append(self.advance().value)
-		return (parts[-2] if len(parts) > 1 else None), parts[-1]
+class StatementReader:
+	"""Walks each query scope of one parsed statement and records its tables' index-relevant columns."""
 
-	def condition(self, negated: bool) -> None:
-		"""A disjunction of conjunctions; if this level has an OR, none of its predicates count."""
-		start = len(self.predicates)
-		self.term(negated)
-		saw_or = False
-		while self.at("and", "or", "&&", "||"):
-			saw_or |= self.advance().value in ("or", "||")
-			self.term(negated)
-		if saw_or:
-			del self.predicates[start:]
+	def __init__(self, tree: exp.Expression, columns_of: ColumnsOf | None):
+		self.tree = tree
+		self.columns_of = columns_of
+		self.known: dict[str, dict[str, str] | None] = {}
+		self.ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+		self.found: list[TableUse] = []
 
-	def term(self, negated: bool) -> None:
-		if self.at("not"):
-			self.advance()
-			self.term(not negated)
-			return
-		if self.at("("):
-			self.advance()
-			if self.at("select"):
-				self.skip_parenthesised()
-				return
-			self.condition(negated)
-			if self.at(")"):
-				self.advance()
-			return
-		start = self.pos
-		column = self.column_ref()
-		if column is None:
-			self.pos = start
-			self.skip_expression()
-			return
-		kind = self.predicate_kind()
-		if kind and not negated:
-			self.predicates.append((*column, kind))
+	def uses(self) -> list[TableUse]:
+		for node in self.tree.find_all(*SCOPE_NODES):
+			scope = self.scope(node)
+			for join, joined_use in scope.joined:
+				self.join_condition(join, joined_use, scope)
+			where = node.args.get("where")
+			if where is not None:
+				self.conditions(where.this, scope, only=None)
+			self.sorting(scope, "order", "order_by")
+			self.sorting(scope, "group", "group_by")
+		return self.found
 
-	def predicate_kind(self) -> str | None:
-		"""Consume the operator and its operand; say whether an index can use it."""
-		token = self.peek()
-		if token is None:
-			return None
-		if token.value in EQUALITY_OPS:
-			self.advance()
-			return "equality" if self.operand() else None
-		if token.value in RANGE_OPS:
-			self.advance()
-			return "range" if self.operand() else None
-		if token.value == "in":
-			self.advance()
-			self.skip_parenthesised()
-			return "equality"
-		if token.value == "between":
-			self.advance()
-			self.operand()
-			if self.at("and"):
-				self.advance()
-			self.operand()
-			return "range"
-		if token.value == "like":
-			self.advance()
-			pattern = self.peek()
-			self.operand()
-			return (
-				"range"
-				if pattern and pattern.kind == "string" and not pattern.value.startswith(("%", "_"))
-				else None
-			)
-		if token.value == "is":
-			self.advance()
-			if self.at("not"):
-				self.advance()
-				self.advance()
-				return None
-			self.advance()
-			return "equality"
-		self.skip_expression()
+	def scope(self, node: exp.Expression) -> Scope:
+		"""This node's FROM and JOIN sources, parenthesised join groups included, in order."""
+		roots = [(node.this, None)] if isinstance(node, (exp.Update, exp.Delete)) else []
+		if node.args.get("from_") is not None:
+			roots.append((node.args["from_"].this, None))
+		roots += [(join.this, join) for join in node.args.get("joins") or []]
+		scope, stack = Scope(node, {}, []), list(reversed(roots))
+		while stack:
+			source, join = stack.pop()
+			if isinstance(source, exp.Subquery) and not isinstance(source.this, exp.Query):
+				stack.append((source.this, join))
+				continue
+			use = self.source(source, scope.local)
+			if join is not None:
+				scope.joined.append((join, use))
+			stack += reversed([(nested.this, nested) for nested in source.args.get("joins") or []])
+		return scope
+
+	def source(self, source: exp.Expression, local: dict[str, TableUse | None]) -> TableUse | None:
+		"""Register one source under its alias; a real table (not a CTE) gets a TableUse."""
+		alias = source.alias_or_name
+		if isinstance(source, exp.Table) and isinstance(source.this, exp.Identifier):
+			if source.db or source.name not in self.ctes:
+				use = TableUse(source.name, source.db or None)
+				local[alias] = use
+				self.found.append(use)
+				return use
+		if alias:
+			local[alias] = None
 		return None
 
-	def operand(self) -> bool:
-		"""A literal or placeholder makes the predicate indexable; a column or function does not."""
-		token = self.peek()
-		if token is None:
-			return False
-		if token.kind in ("string", "number") or token.value in ("%", "?", "null"):
-			self.advance()
-			if token.value == "%" and self.peek() and self.peek().value == "s":
-				self.advance()
-			return True
-		if token.kind == "ident" and self.peek(1) and self.peek(1).value == "(":
-			self.advance()
-			self.skip_parenthesised()
-			return True
-		self.column_ref()
-		return False
+	def join_condition(self, join: exp.Join, joined_use: TableUse | None, scope: Scope) -> None:
+		"""An inner JOIN's ON works like WHERE; a LEFT JOIN's ON only filters the joined table."""
+		left = (join.side or "").upper() == "LEFT"
+		if left and joined_use is None:
+			return
+		if join.args.get("on") is not None:
+			self.conditions(join.args["on"], scope, joined_use if left else None)
+		for column in join.args.get("using") or []:
+			name = self.checked(joined_use, column.name) if joined_use else None
+			if name:
+				joined_use.add("equality" if left else "join", name)
 
-	def skip_parenthesised(self) -> None:
-		depth = 1 if self.tokens[self.pos - 1].value == "(" else 0
-		if depth == 0 and self.at("("):
-			self.advance()
-			depth = 1
-		while self.peek() and depth:
-			value = self.advance().value
-			depth += {"(": 1, ")": -1}.get(value, 0)
-
-	def skip_expression(self) -> None:
-		while (
-			self.peek() and not self.at("and", "or", ")", *CLAUSE_END) and self.peek().value not in CLAUSE_END
-		):
-			if self.at("("):
-				self.advance()
-				self.skip_parenthesised()
+	def conditions(self, condition: exp.Expression, scope: Scope, only: TableUse | None) -> None:
+		"""Each AND-ed predicate on its own; OR and XOR groups as a whole."""
+		stack = [condition]
+		while stack:
+			node = stack.pop()
+			if isinstance(node, exp.And):
+				stack += [node.expression, node.this]
+			elif isinstance(node, exp.Paren):
+				stack.append(node.this)
+			elif isinstance(node, (exp.Or, exp.Xor)):
+				self.disjunction(node, scope, only)
 			else:
-				self.advance()
+				self.predicate(node, scope, only)
 
-	def order_by(self) -> None:
-		while True:
-			column = self.column_ref()
-			if column:
-				self.order.append(column)
-			if self.at("asc", "desc"):
-				self.advance()
-			if not self.at(","):
+	def disjunction(self, node: exp.Expression, scope: Scope, only: TableUse | None) -> None:
+		"""OR branches that all pin one column (`a = 1 OR a IS NULL OR a < 0`) are one IN or range on it,
+		as MariaDB's range optimizer reads them; any other OR leaves its columns to no single index."""
+		if isinstance(node, exp.Or):
+			branches = [self.sargable(branch.unnest(), scope) for branch in node.flatten()]
+			if all(branches) and len({(id(use), name) for use, name, _ in branches}) == 1:
+				use, name, _ = branches[0]
+				if only is None or use is only:
+					use.add("equality" if all(r == "equality" for *_, r in branches) else "range", name)
 				return
-			self.advance()
+		self.refuse(self.local_columns(node, scope), OR_BRANCHES, only)
 
+	def sargable(self, node: exp.Expression, scope: Scope) -> tuple[TableUse, str, str] | None:
+		"""(use, column, equality|range) when `node` compares a plain column with constants."""
+		if isinstance(node, exp.Escape):
+			node = node.this
+		role, column_side, value_sides = self.oriented(node, scope)
+		resolved = self.bare(column_side, scope)
+		if role in (None, "wildcard") or resolved is None:
+			return None
+		return (*resolved, role) if all(self.constant(v, scope) for v in value_sides) else None
 
-def table_uses(sql: str) -> dict[str, TableUse]:
-	"""Per table: equality, range and ORDER BY columns of one statement, in order of appearance."""
-	parser = Parser(tokenize(sql))
-	parser.parse()
-	uses: dict[str, TableUse] = defaultdict(TableUse)
-	single = parser.tables[0] if len(set(parser.tables)) == 1 else None
+	def predicate(self, node: exp.Expression, scope: Scope, only: TableUse | None) -> None:
+		"""One comparison: equality, range, join, or a column no index can serve here."""
+		if isinstance(node, exp.Escape):
+			node = node.this
+		if isinstance(node, EQUALITY_OPS) and self.join_pair(node, scope, only):
+			return
+		role, column_side, value_sides = self.oriented(node, scope)
+		if role is None or not all(self.constant(value, scope) for value in value_sides):
+			return
+		if isinstance(column_side, exp.Tuple) and not isinstance(node, exp.In):
+			return  # a row comparison, `(a, b) < (1, 2)`: MariaDB reads no index range from it
+		for target in column_side.expressions if isinstance(column_side, exp.Tuple) else [column_side]:
+			self.record(target, role, scope, only)
 
-	def table_of(qualifier: str | None) -> str | None:
-		return parser.aliases.get(qualifier) if qualifier else single
+	def oriented(
+		self, node: exp.Expression, scope: Scope
+	) -> tuple[str | None, exp.Expression | None, list[exp.Expression]]:
+		"""The predicate's shape with the plain column on the column side (`5 < a` reads as `a > 5`)."""
+		role, column_side, value_sides = self.shape(node)
+		symmetric = isinstance(node, (*EQUALITY_OPS, *RANGE_OPS))
+		if symmetric and self.bare(column_side, scope) is None and self.bare(node.expression, scope):
+			return role, node.expression, [node.this]
+		return role, column_side, value_sides
 
-	for qualifier, column, kind in parser.predicates:
-		table = table_of(qualifier)
-		if table and kind in ("equality", "range"):
-			target = getattr(uses[table], kind)
-			if column not in target:
-				target.append(column)
-	for qualifier, column in parser.order:
-		table = table_of(qualifier)
-		if table and column not in uses[table].order_by:
-			uses[table].order_by.append(column)
-	return dict(uses)
+	def shape(self, node: exp.Expression) -> tuple[str | None, exp.Expression | None, list[exp.Expression]]:
+		"""The role a predicate can give its column, the column side, and the value sides."""
+		if isinstance(node, EQUALITY_OPS):
+			return "equality", node.this, [node.expression]
+		if isinstance(node, RANGE_OPS):
+			return "range", node.this, [node.expression]
+		if isinstance(node, exp.In) and not node.args.get("unnest"):
+			query = node.args.get("query")
+			return "equality", node.this, [*node.expressions, *([query] if query is not None else [])]
+		if isinstance(node, exp.Between):
+			return "range", node.this, [node.args["low"], node.args["high"]]
+		if isinstance(node, exp.Is) and isinstance(node.expression, exp.Null):
+			return "equality", node.this, []
+		if isinstance(node, exp.Like):
+			pattern = node.expression
+			if isinstance(pattern, exp.Literal) and pattern.is_string:
+				return ("wildcard" if pattern.this[:1] in ("%", "_") else "range"), node.this, [pattern]
+		return None, None, []
+
+	def record(self, target: exp.Expression, role: str, scope: Scope, only: TableUse | None) -> None:
+		"""Add a plain column to its role; a column inside an expression is refused, with why."""
+		resolved = self.bare(target, scope)
+		if resolved is None:
+			self.refuse(self.local_columns(target, scope), FUNCTION, only)
+			return
+		use, name = resolved
+		if only is not None and use is not only:
+			return
+		if role == "wildcard":
+			use.refuse(name, LEADING_WILDCARD)
+		else:
+			use.add(role, name)
+
+	def refuse(self, columns: list[tuple[TableUse | None, str]], why: str, only: TableUse | None) -> None:
+		for use, name in columns:
+			if use is not None and (only is None or use is only):
+				use.refuse(name, why)
+
+	def join_pair(self, node: exp.Expression, scope: Scope, only: TableUse | None) -> bool:
+		"""`a.x = b.y` between two of this scope's tables: join columns (equality for a LEFT JOIN's table).
+
+		True when the predicate compares this scope's columns on both sides, so it is no filter."""
+		left, right = self.plain(node.this, scope), self.plain(node.expression, scope)
+		if left is None or right is None:
+			return bool(self.local_columns(node.this, scope) and self.local_columns(node.expression, scope))
+		if left[0] is right[0]:
+			return True
+		for (use, name), (other, _) in ((left, right), (right, left)):
+			if use is None:
+				continue
+			if only is None:
+				use.add("join", name)
+			elif use is only and other is not only:
+				use.add("equality", name)
+		return True
+
+	def sorting(self, scope: Scope, clause: str, role: str) -> None:
+		"""ORDER BY / GROUP BY columns; select aliases and positions stand for their expressions.
+
+		As in MariaDB, ORDER BY looks at select aliases first, GROUP BY at the tables' columns first."""
+		node = scope.node.args.get(clause)
+		if node is None:
+			return
+		selected = scope.node.args.get("expressions") or []
+		aliases = {e.alias.lower(): e.this for e in selected if isinstance(e, exp.Alias)}
+		for item in node.expressions:
+			target = item.this if isinstance(item, exp.Ordered) else item
+			if isinstance(target, exp.Literal) and not target.is_string and target.this.isdigit():
+				position = int(target.this) - 1
+				target = selected[position].unalias() if 0 <= position < len(selected) else None
+			elif isinstance(target, exp.Column) and not target.table and target.name.lower() in aliases:
+				if clause == "order" or not self.confirmed(target, scope):
+					target = aliases[target.name.lower()]
+			resolved = self.bare(target, scope)
+			if resolved:
+				resolved[0].add(role, resolved[1])
+
+	def confirmed(self, column: exp.Column, scope: Scope) -> bool:
+		"""The catalog knows this column on one of this scope's tables."""
+		resolved = self.bare(column, scope)
+		return bool(resolved) and self.catalog(resolved[0].table) is not None
+
+	def bare(self, node: exp.Expression | None, scope: Scope) -> tuple[TableUse, str] | None:
+		"""(table use, column) when `node` is a plain column of one of this scope's tables."""
+		resolved = self.plain(node, scope)
+		return resolved if resolved and resolved[0] is not None else None
+
+	def plain(self, node: exp.Expression | None, scope: Scope) -> tuple[TableUse | None, str] | None:
+		"""`resolve` for `node` when it is a plain column (in parentheses or not), else None."""
+		while isinstance(node, exp.Paren):
+			node = node.this
+		if not isinstance(node, exp.Column) or not isinstance(node.this, exp.Identifier):
+			return None
+		return self.resolve(node, scope)
+
+	def resolve(self, column: exp.Column, scope: Scope) -> tuple[TableUse | None, str] | None:
+		"""(use, name) for a column of one of this scope's tables; (None, name) for a column of this
+		scope that no table can take (a derived table's, unknown to the catalog, or ambiguous);
+		None for a column of an enclosing query, fixed while this one runs."""
+		if column.table:
+			if column.table not in scope.local:
+				return None
+			use = scope.local[column.table]
+			name = self.checked(use, column.name) if use else None
+			return (use, name) if use and name else (None, column.name)
+		sources = list(scope.local.values())
+		if len(sources) == 1 and sources[0] is not None:
+			name = self.checked(sources[0], column.name)
+			return (sources[0], name) if name else None
+		if any(use is None or self.catalog(use.table) is None for use in sources):
+			return (None, column.name)
+		# Among several tables only the catalog can say whose column it is.
+		found = [(use, name) for use in sources if (name := self.checked(use, column.name))]
+		return found[0] if len(found) == 1 else (None, column.name) if found else None
+
+	def checked(self, use: TableUse, column: str) -> str | None:
+		"""The catalog's spelling of a column of this table, None if it has no such column."""
+		known = self.catalog(use.table)
+		if known is None:
+			return column
+		return known.get(column.lower())
+
+	def catalog(self, table: str) -> dict[str, str] | None:
+		"""The table's columns by lower-case name, None when there is no catalog or it does not know it."""
+		if self.columns_of is None:
+			return None
+		if table not in self.known:
+			names = self.columns_of(table)
+			self.known[table] = None if names is None else {name.lower(): name for name in names}
+		return self.known[table]
+
+	def local_columns(self, node: exp.Expression, scope: Scope) -> list[tuple[TableUse | None, str]]:
+		"""Columns of this scope inside `node` (see `resolve`), not counting nested queries."""
+		found, stack = [], [node]
+		while stack:
+			current = stack.pop()
+			if isinstance(current, exp.Column) and isinstance(current.this, exp.Identifier):
+				resolved = self.resolve(current, scope)
+				if resolved:
+					found.append(resolved)
+			elif not isinstance(current, (exp.Query, exp.Subquery)):
+				stack += reversed(list(current.iter_expressions()))
+		return found
+
+	def constant(self, node: exp.Expression, scope: Scope) -> bool:
+		"""True when no column of this scope's own tables appears in it: fixed while the scope runs."""
+		return not self.local_columns(node, scope)

@@ -1,10 +1,13 @@
 """Workload evidence: the statements that really examine many rows or use no index.
 
 Sources: performance_schema's statement digests when it is on, and the slow query log
-when it is on (table or file). Each statement is mapped to tables and columns with the
-SQL reader in `sql.py`; a composite puts equality columns first (most selective first,
-from index statistics or mysql.column_stats, never COUNT(DISTINCT)), then one range
-column. SELECT samples with literal values are checked with EXPLAIN.
+when it is on (table or file); the MAX_STATEMENTS that took the most time are read. Each
+statement is mapped to tables and columns with the SQL reader in `sql.py`, checked against
+the catalog's columns; a composite puts equality columns first (most selective first, from
+index statistics or mysql.column_stats, never COUNT(DISTINCT)), then one range column, or
+else one ORDER BY (or GROUP BY) column; a table with neither gets its join key. SELECT
+samples with literal values are checked with EXPLAIN. Statements the reader refuses are
+counted and named in the note, never guessed.
 """
 
 import logging
@@ -14,17 +17,20 @@ from dataclasses import dataclass
 
 import pymysql
 
-from perf_engine.core.indexes.catalog import Index, TableSize, covered
+from perf_engine.core.indexes import slow_log
+from perf_engine.core.indexes.catalog import Index, TableSize, columns, covered
 from perf_engine.core.indexes.recommendation import ADD, Recommendation, priority_for
 from perf_engine.core.indexes.redundant import variable
-from perf_engine.core.indexes.sql import table_uses
+from perf_engine.core.indexes.sql import TableUse, read
 
 logger = logging.getLogger(__name__)
 
 ROWS_EXAMINED_PER_CALL = 1000
 PICOSECONDS = 1e12
-SLOW_LOG_TAIL_BYTES = 16 * 1024 * 1024
 MAX_STATEMENTS = 500
+UNREAD_SNIPPET = 300
+UNREAD_IN_NOTE = 3
+MAX_UNREAD_LISTED = 50
 DIGEST_SQL = """
 	SELECT digest_text, count_star, sum_timer_wait, sum_rows_examined, sum_no_index_used
 	FROM performance_schema.events_statements_summary_by_digest
@@ -81,27 +87,23 @@ def slow_log_table(conn: pymysql.Connection, schema: str) -> list[Statement]:
 
 
 def slow_log_file(path: str, schema: str) -> list[Statement]:
-	"""Statements from the tail of a slow log file this process can read."""
+	"""Statements of this schema from the bounded tail of a slow log file this process can read."""
 	if not path or not os.access(path, os.R_OK):
 		return []
-	with open(path, "rb") as log:
-		log.seek(max(0, os.path.getsize(path) - SLOW_LOG_TAIL_BYTES))
-		text = log.read().decode(errors="replace")
 	grouped: dict[str, Statement] = {}
-	current_db, query_time, rows = None, 0.0, 0
-	for line in text.splitlines():
-		if line.startswith("# Query_time:"):
-			parts = line.replace(":", "").split()
-			query_time = float(parts[parts.index("Query_time") + 1])
-			rows = int(parts[parts.index("Rows_examined") + 1]) if "Rows_examined" in parts else 0
-		elif line.lower().startswith("use "):
-			current_db = line[4:].strip(" ;`")
-		elif line and not line.startswith(("#", "SET timestamp", "/")) and current_db == schema:
-			entry = grouped.setdefault(line, Statement(line, 0, 0.0, 0, "slow log (file)", True))
-			entry.calls += 1
-			entry.total_time_s += query_time
-			entry.rows_examined += rows
-	return list(grouped.values())
+	for entry in slow_log.entries(slow_log.tail(path)):
+		if entry.schema != schema:
+			continue
+		statement = grouped.setdefault(entry.sql, Statement(entry.sql, 0, 0.0, 0, "slow log (file)", True))
+		statement.calls += 1
+		statement.total_time_s += entry.query_time_s
+		statement.rows_examined += entry.rows_examined
+	return heaviest(list(grouped.values()))
+
+
+def heaviest(found: list[Statement]) -> list[Statement]:
+	"""The MAX_STATEMENTS statements that took the most time: what one analysis reads."""
+	return sorted(found, key=lambda s: -s.total_time_s)[:MAX_STATEMENTS]
 
 
 def statements(conn: pymysql.Connection, schema: str) -> tuple[list[Statement], str]:
@@ -123,12 +125,13 @@ def statements(conn: pymysql.Connection, schema: str) -> tuple[list[Statement], 
 			)
 	if not readers:
 		return [], ENABLE_HINT
-	for name, read in readers:
+	for name, source in readers:
 		try:
-			found += read()
+			found += source()
 			sources.append(name)
 		except pymysql.MySQLError as exc:
 			unreadable.append(f"{name} ({exc.args[-1]})")
+	found = heaviest(found)
 	note = f"Workload read from {', '.join(sources) or 'nothing'}: {len(found)} statement(s)."
 	if unreadable:
 		note += f" Could not read {', '.join(unreadable)}: grant this user SELECT on it, or run the analysis as an admin user."
@@ -177,39 +180,112 @@ def explain(conn: pymysql.Connection, sql: str) -> list[dict] | None:
 
 def workload_findings(
 	conn: pymysql.Connection, schema: str, sizes: dict[str, TableSize], indexes: dict[str, list[Index]]
-) -> tuple[list[Recommendation], str]:
-	"""Composite indexes the measured statements need and do not have, ranked by total time."""
+) -> tuple[list[Recommendation], str, list[dict]]:
+	"""Composite indexes the measured statements need and do not have, ranked by total time.
+
+	Also a note on what was read, and the statements the reader refused (never guessed)."""
 	found, note = statements(conn, schema)
+	findings, unread = findings_from(conn, schema, found, sizes, indexes)
+	return findings, note + unread_note(unread), unread[:MAX_UNREAD_LISTED]
+
+
+def findings_from(
+	conn: pymysql.Connection,
+	schema: str,
+	found: list[Statement],
+	sizes: dict[str, TableSize],
+	indexes: dict[str, list[Index]],
+) -> tuple[list[Recommendation], list[dict]]:
+	"""Each statement read against the catalog; one finding per table and composite, and the unread."""
+	facts = TableFacts(conn, schema, sizes)
 	by_target: dict[tuple[str, tuple[str, ...]], Recommendation] = {}
 	totals: dict[tuple[str, tuple[str, ...]], float] = defaultdict(float)
+	unread: list[dict] = []
 	for statement in found:
-		for table, use in table_uses(statement.sql).items():
-			if table not in sizes:
-				continue
-			table_indexes = indexes.get(table, [])
-			equality = sorted(
-				use.equality, key=lambda c: -(selectivity(conn, schema, table, c, table_indexes) or 0)
+		reading = read(statement.sql, facts.columns)
+		if reading.unread:
+			unread.append(
+				{
+					"statement": statement.sql[:UNREAD_SNIPPET],
+					"source": statement.source,
+					"reason": reading.unread,
+				}
 			)
-			columns = tuple(equality + use.range[:1]) or tuple(use.order_by[:1])
+		for use in reading.uses:
+			if use.table not in sizes or (use.database and use.database != schema):
+				continue
+			table_indexes = indexes.get(use.table, [])
+			columns = composite(use, facts.by_selectivity(use.table, use.equality, table_indexes))
 			if not columns or covered(columns, table_indexes):
 				continue
-			target = (table, columns)
+			target = (use.table, columns)
 			totals[target] += statement.total_time_s
 			if target not in by_target:
-				size = sizes[table]
-				by_target[target] = Recommendation(
-					table,
-					columns,
-					ADD,
-					priority_for(size.rows),
-					f"used by {statement.source}: {statement.calls} call(s), {statement.rows_examined:,} rows examined",
-					size.rows,
-					"workload",
-					evidence={
-						"statement": statement.sql[:2000],
-						"explain": explain(conn, statement.sql) if statement.literal else None,
-					},
-				)
+				by_target[target] = finding(conn, statement, use, columns, sizes[use.table])
 	for target, recommendation in by_target.items():
 		recommendation.total_time_s = round(totals[target], 3)
-	return sorted(by_target.values(), key=lambda r: -r.total_time_s), note
+	return sorted(by_target.values(), key=lambda r: -r.total_time_s), unread
+
+
+def composite(use: TableUse, equality: list[str]) -> tuple[str, ...]:
+	"""Equality columns, then one range column or else one sort column; a join key alone otherwise."""
+	sort = [c for c in (use.order_by or use.group_by) if c not in equality]
+	leading = tuple(equality + (use.range[:1] if use.range else sort[:1]))
+	return leading or tuple(use.join)
+
+
+def finding(
+	conn: pymysql.Connection, statement: Statement, use: TableUse, columns: tuple[str, ...], size: TableSize
+) -> Recommendation:
+	"""The recommendation for one table use, with the statement, its EXPLAIN and what the reader saw."""
+	return Recommendation(
+		use.table,
+		columns,
+		ADD,
+		priority_for(size.rows),
+		f"used by {statement.source}: {statement.calls} call(s), {statement.rows_examined:,} rows examined",
+		size.rows,
+		"workload",
+		evidence={
+			"statement": statement.sql[:2000],
+			"explain": explain(conn, statement.sql) if statement.literal else None,
+			"reading": {
+				role: getattr(use, role) for role in ("equality", "range", "join", "order_by", "group_by")
+			}
+			| {"unindexable": [{"column": c, "why": why} for c, why in use.unindexable]},
+		},
+	)
+
+
+def unread_note(unread: list[dict]) -> str:
+	"""How many statements the reader refused, naming the first few."""
+	if not unread:
+		return ""
+	named = "; ".join(f"{u['statement'][:80]!r} ({u['reason']})" for u in unread[:UNREAD_IN_NOTE])
+	return f" {len(unread)} statement(s) could not be read and were left out, not guessed: {named}."
+
+
+class TableFacts:
+	"""Column names and selectivities the reader and the ranking ask for, each read once per analysis."""
+
+	def __init__(self, conn: pymysql.Connection, schema: str, sizes: dict[str, TableSize]):
+		self.conn, self.schema, self.sizes = conn, schema, sizes
+		self.table_columns: dict[str, set[str] | None] = {}
+		self.distinct: dict[tuple[str, str], float] = {}
+
+	def columns(self, table: str) -> set[str] | None:
+		"""The table's columns; None for a table this schema does not have (its uses are skipped)."""
+		if table not in self.table_columns:
+			self.table_columns[table] = (
+				columns(self.conn, self.schema, table) if table in self.sizes else None
+			)
+		return self.table_columns[table]
+
+	def by_selectivity(self, table: str, equality: list[str], table_indexes: list[Index]) -> list[str]:
+		"""Equality columns, most selective first."""
+		for column in equality:
+			if (table, column) not in self.distinct:
+				self.distinct[table, column] = (
+					selectivity(self.conn, self.schema, table, column, table_indexes) or 0
+				)
+		return sorted(equality, key=lambda c: -self.distinct[table, c])

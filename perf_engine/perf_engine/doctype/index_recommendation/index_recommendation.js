@@ -8,14 +8,17 @@ frappe.ui.form.on("Index Recommendation", {
 		});
 	},
 	refresh(frm) {
+		// A finding Frappe's meta owns, or one perf_engine only reports, has no one-click action.
+		const offered = !frm.doc.blocked_reason;
+		if (frm.doc.blocked_reason) frm.dashboard.set_headline(frappe.utils.escape_html(frm.doc.blocked_reason));
 		if (["Open", "Failed"].includes(frm.doc.status)) {
 			const label = frm.doc.kind === "drop" ? __("Drop Index") : __("Apply");
-			frm.add_custom_button(label, () => apply(frm)).addClass("btn-primary");
+			if (offered) frm.add_custom_button(label, () => apply(frm)).addClass("btn-primary");
 			frm.add_custom_button(__("Dismiss"), () =>
 				frappe.call("perf_engine.api.dismiss_index_recommendation", { name: frm.doc.name }).then(() => frm.reload_doc())
 			);
 		}
-		if (frm.doc.kind === "drop" && frm.doc.status === "Open") {
+		if (offered && frm.doc.kind === "drop" && frm.doc.status === "Open") {
 			frm.add_custom_button(__("Ignore on Trial"), () => trial(frm, 1), __("Trial"));
 			frm.add_custom_button(__("Restore"), () => trial(frm, 0), __("Trial"));
 		}

@@ -17,4 +17,4 @@ class PerfEngineSettings(Document):
 		with bridge.core_errors():
 			problems = Settings.parse(self.as_dict()).problems()
 		if problems:
-			frappe.throw(problems, frappe.ValidationError, title=_("Invalid settings"), as_list=True)
+			frappe.throw("; ".join(problems), frappe.ValidationError, title=_("Invalid settings"))

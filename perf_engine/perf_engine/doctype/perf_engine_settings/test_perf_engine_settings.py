@@ -54,7 +54,7 @@ class TestPerfEngineSettings(FrappeTestCase):
 		with self.assertRaises(frappe.ValidationError) as caught:
 			doc.save()
 		self.assertIn(
-			"Stalled-job check interval must be between 1 and 1440 minutes, got 0", str(caught.exception)
+			"Stalled-job check interval must be from 1 to 1440 minutes, got 0", str(caught.exception)
 		)
 
 	def test_zero_retries_are_kept_where_zero_means_something(self):

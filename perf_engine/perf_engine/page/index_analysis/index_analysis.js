@@ -38,17 +38,21 @@ class IndexAnalysisView {
 			return;
 		}
 		const rows = findings.map((f) => {
-			const actions = ["Open", "Failed"].includes(f.status)
-				? `<button class="btn btn-xs btn-primary" data-apply="${f.name}" data-kind="${f.kind}">${f.kind === "drop" ? __("Drop") : __("Apply")}</button>
-				   <button class="btn btn-xs btn-default" data-dismiss="${f.name}">${__("Dismiss")}</button>`
+			const open = ["Open", "Failed"].includes(f.status);
+			// A finding Frappe's meta owns, or one perf_engine only reports, has no one-click action.
+			const apply = open && !f.blocked_reason
+				? `<button class="btn btn-xs btn-primary" data-apply="${esc(f.name)}" data-kind="${esc(f.kind)}">${f.kind === "drop" ? __("Drop") : __("Apply")}</button>`
 				: "";
+			const dismiss = open ? `<button class="btn btn-xs btn-default" data-dismiss="${esc(f.name)}">${__("Dismiss")}</button>` : "";
+			const managed = f.managed_by ? `<div><span class="indicator-pill gray">${__("Managed by {0}", [esc(f.managed_by)])}</span></div>` : "";
+			const blocked = f.blocked_reason ? `<div class="text-muted">${esc(f.blocked_reason)}</div>` : "";
 			return `<tr>
-				<td><a href="/app/index-recommendation/${f.name}">${esc(f.table_name)}</a></td>
-				<td>${esc(f.columns)}</td><td>${f.kind}</td>
-				<td><span class="indicator-pill ${PRIORITY_COLOURS[f.priority]}">${f.priority}</span></td>
+				<td><a href="/app/index-recommendation/${encodeURIComponent(f.name)}">${esc(f.table_name)}</a></td>
+				<td>${esc(f.columns)}</td><td>${esc(f.kind)}</td>
+				<td><span class="indicator-pill ${PRIORITY_COLOURS[f.priority]}">${esc(f.priority)}</span></td>
 				<td><span class="indicator-pill ${STATUS_COLOURS[f.status] || "gray"}">${__(f.status)}</span></td>
-				<td class="small">${esc(f.reason || "")}${f.error ? `<div class="text-danger">${esc(f.error)}</div>` : ""}</td>
-				<td>${actions}</td></tr>`;
+				<td class="small">${esc(f.reason || "")}${managed}${blocked}${f.error ? `<div class="text-danger">${esc(f.error)}</div>` : ""}</td>
+				<td>${apply} ${dismiss}</td></tr>`;
 		});
 		this.$findings.html(
 			`<table class="table table-bordered table-sm"><thead><tr><th>${__("Table")}</th><th>${__("Columns")}</th><th>${__("Kind")}</th><th>${__("Priority")}</th><th>${__("Status")}</th><th>${__("Evidence")}</th><th></th></tr></thead><tbody>${rows.join("")}</tbody></table>`
