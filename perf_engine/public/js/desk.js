@@ -1,6 +1,6 @@
-// perf_engine's one set of Desk helpers, pulled into each page and form script with
-// {% include "perf_engine/public/js/desk.js" %}. Every value placed into HTML is escaped
-// here; markup built from escaped parts is passed as {html: "..."}.
+// perf_engine's one set of Desk helpers, pulled into each page and form script by
+// Frappe's include directive (see queue_status.js). Every value placed into HTML is
+// escaped here; markup built from escaped parts is passed as {html: "..."}.
 frappe.provide("frappe.perf_engine");
 
 Object.assign(frappe.perf_engine, {
