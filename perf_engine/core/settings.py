@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from perf_engine.core.cache.store import DEFAULT_TTL_S
 from perf_engine.core.errors import InvalidInput
 from perf_engine.core.indexes.apply import LOCK_WAIT_RANGE_S, LOCK_WAIT_TIMEOUT_S, RETRIES, RETRIES_RANGE
 from perf_engine.core.jobs.advice import AdviceLimits
@@ -67,7 +68,7 @@ class Settings:
 	weekly_index_analysis: bool = False
 	ddl_lock_wait_timeout: int = LOCK_WAIT_TIMEOUT_S
 	ddl_retries: int = RETRIES
-	cache_ttl: int = 3600
+	cache_ttl: int = DEFAULT_TTL_S
 	l1_cache_size: int = 1000
 	l1_cache_ttl: int = 5
 	redis_pressure_threshold: float = 90
