@@ -11,8 +11,17 @@ from frappe.utils.background_jobs import create_job_id, execute_job, generate_qn
 
 from perf_engine.core.jobs import actions, fanout, stalls
 from perf_engine.core.jobs.routing import enqueue_routed
+from perf_engine.core.settings import MINUTE_S
 from perf_engine.perf_engine.doctype.stalled_job import stalled_job
-from perf_engine.services import bridge, settings
+from perf_engine.services import bridge, schedule, settings
+
+LAST_RUN_KEY = "perf_engine:last_stall_check"
+
+
+def check_stalls_when_due() -> None:
+	"""Ticks every minute; runs the check once `stall_check_minutes` have passed since the last run."""
+	if schedule.due(LAST_RUN_KEY, settings.get().stall_check_minutes * MINUTE_S):
+		check_stalls()
 
 
 def bench_queues() -> dict[str, str]:

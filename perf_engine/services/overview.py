@@ -10,8 +10,9 @@ import frappe
 from frappe.utils import now_datetime
 
 from perf_engine.core import figures as core_figures
+from perf_engine.core.settings import MINUTE_S
 from perf_engine.core.site_counts import site_counts
-from perf_engine.services import bridge, jobs, settings
+from perf_engine.services import bridge, jobs, schedule, settings
 
 HISTORY_DOCTYPES = {
 	"Perf Snapshot": "taken_at",
@@ -42,6 +43,12 @@ def counts() -> dict:
 def health() -> dict:
 	"""Every subsystem as ok, warning, critical or unknown, with the reason and the next action."""
 	return {**figures()["health"], "checked_at": now_datetime()}
+
+
+def snapshot_when_due() -> None:
+	"""Ticks every minute; samples once `snapshot_minutes` have passed."""
+	if schedule.due(LAST_SNAPSHOT_KEY, settings.get().snapshot_minutes * MINUTE_S):
+		take_snapshot()
 
 
 def take_snapshot() -> str:

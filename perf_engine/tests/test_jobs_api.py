@@ -11,7 +11,6 @@ from rq.registry import StartedJobRegistry
 from perf_engine.core.jobs import stalls
 from perf_engine.services import bridge, jobs, settings
 from perf_engine.services.settings import DOCTYPE as SETTINGS
-from perf_engine.tasks.jobs import LAST_RUN_KEY
 from perf_engine.tests import rest
 
 HOOK = "perf_engine.tasks.jobs.check_stalls_when_due"
@@ -119,7 +118,7 @@ class TestJobsAPI(rest.ApiTestCase):
 		self.assertEqual(job_type.cron_format, "* * * * *")
 		job = frappe.enqueue("frappe.ping", queue="short")
 		age_job(job.id, 30)
-		frappe.cache.delete_value(LAST_RUN_KEY)
+		frappe.cache.delete_value(jobs.LAST_RUN_KEY)
 		job_type.execute()
 		self.assertTrue(frappe.db.exists("Stalled Job", {"job_id": job.id, "status": "Open"}))
 
