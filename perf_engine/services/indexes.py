@@ -17,6 +17,7 @@ from perf_engine.core.errors import InvalidInput
 from perf_engine.core.indexes import apply as online
 from perf_engine.core.indexes.analysis import analyze, current_drops, owners_by_table
 from perf_engine.core.indexes.catalog import indexes as table_indexes
+from perf_engine.core.indexes.catalog import table_sizes
 from perf_engine.core.indexes.recommendation import ADD, DROP, check_identity
 from perf_engine.services import bridge, settings
 from perf_engine.services.index_meta import doctype_metas
@@ -227,3 +228,36 @@ def trial_ignore(name: str, ignored: bool) -> str:
 			ignored,
 			online.Limits(limits().lock_wait_timeout_s, retries=0),
 		)
+
+
+LARGEST_TABLES_SHOWN = 20
+FINDINGS_SHOWN = 200
+
+
+def overview() -> dict:
+	"""Largest tables and the findings not dismissed, busiest and most urgent first."""
+	sizes = sorted(table_sizes(bridge.db_connection(), frappe.conf.db_name).values(), key=lambda s: -s.rows)[
+		:LARGEST_TABLES_SHOWN
+	]
+	findings = frappe.get_all(
+		DOCTYPE,
+		filters={"status": ("not in", ("Dismissed",))},
+		fields=[
+			"name",
+			"table_name",
+			"columns",
+			"kind",
+			"priority",
+			"status",
+			"reason",
+			"rows_estimate",
+			"source",
+			"ddl",
+			"error",
+			"managed_by",
+			"blocked_reason",
+		],
+		order_by="FIELD(status, 'Applying', 'Queued', 'Open', 'Failed', 'Applied'), FIELD(priority, 'HIGH', 'MEDIUM', 'LOW'), total_time_s desc, rows_estimate desc",
+		limit=FINDINGS_SHOWN,
+	)
+	return {"largest_tables": [vars(s) for s in sizes], "findings": findings}
