@@ -68,10 +68,10 @@ def test_sigkilled_worker_leaves_an_orphan_found_once_its_heartbeat_lapses(
 	"""Killing worker and horse mid-job leaves an orphan detected after the heartbeat grace; requeue reruns it."""
 	worker = start_worker([QUEUES["default"]])
 	queue = Queue(QUEUES["default"], connection=redis_client)
-	job = queue.enqueue(
-		"tests.jobfuncs.sleep_first_time", str(tmp_path / "marker"), 60, job_id="a.local::orphan"
-	)
-	wait_for(lambda: started(job))
+	marker = tmp_path / "marker"
+	job = queue.enqueue("tests.jobfuncs.sleep_first_time", str(marker), 60, job_id="a.local::orphan")
+	# STARTED is set before the function body runs: kill only once the first run is really inside it.
+	wait_for(lambda: started(job) and marker.exists())
 	worker.kill()
 	killed_at = time.monotonic()
 	limits = StallLimits(stall_after_s=3600, heartbeat_grace_s=2)
