@@ -58,7 +58,7 @@ scheduler_events = {
 		# Threshold check over the last 15 minutes; Redis cleanup when memory pressure is high.
 		"*/15 * * * *": [
 			"perf_engine.tasks.thresholds.check_thresholds",
-			"perf_engine.tasks.cache.cleanup_when_pressured",
+			"perf_engine.tasks.redis_memory.cleanup_when_pressured",
 		],
 		# Minute ticks that run when due: stalled jobs (`stall_check_minutes`, default 5) and
 		# snapshots for the workspace charts (`snapshot_minutes`, default 5).

@@ -104,5 +104,5 @@ def handle_warm(settings: ConnectionSettings, args: argparse.Namespace) -> int:
 		"--site",
 		settings.site,
 	]
-	command += ["execute", "perf_engine.tasks.cache.warm_caches"]
+	command += ["execute", "perf_engine.services.warm.warm_caches"]
 	return subprocess.run(command, cwd=bench / "sites", check=False).returncode

@@ -7,7 +7,7 @@ routes every `perf_engine.*` logger, the core's included, to Frappe's own logger
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import frappe
 import pymysql
@@ -79,6 +79,11 @@ def queue_redis() -> redis.Redis:
 def require_manager() -> None:
 	"""Refuse Guest and anyone without a manager role, with a message that says who may."""
 	frappe.only_for(MANAGER_ROLES)
+
+
+def progress(title: str) -> Callable[[int, int], None]:
+	"""An `on_progress` callback for core functions: Frappe's realtime progress bar in Desk."""
+	return lambda done, total: frappe.publish_progress(done * 100 / max(total, 1), title=title)
 
 
 @contextlib.contextmanager

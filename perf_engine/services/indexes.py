@@ -32,10 +32,12 @@ def analyze_and_store(doctype: str | None = None) -> dict:
 	"""Run the analysis and upsert findings: open ones are refreshed, closed ones never reopened."""
 	if doctype and not frappe.db.exists("DocType", doctype):
 		frappe.throw(_("DocType {0} does not exist").format(doctype), frappe.ValidationError)
-	progress = lambda done, total: frappe.publish_progress(done * 100 / total, title=_("Analysing indexes"))  # noqa: E731
 	with bridge.core_errors():
 		result = analyze(
-			bridge.db_connection(), frappe.conf.db_name, doctype_metas(doctype), on_progress=progress
+			bridge.db_connection(),
+			frappe.conf.db_name,
+			doctype_metas(doctype),
+			on_progress=bridge.progress(_("Analysing indexes")),
 		)
 	if doctype:
 		result["findings"] = [f for f in result["findings"] if f["table"] == f"tab{doctype}"]

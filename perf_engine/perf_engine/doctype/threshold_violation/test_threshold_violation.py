@@ -9,7 +9,7 @@ from frappe.tests.utils import FrappeTestCase
 
 from perf_engine.core.monitor import MONITOR_KEY
 from perf_engine.services.settings import DOCTYPE as SETTINGS
-from perf_engine.tasks.thresholds import check_thresholds
+from perf_engine.services.thresholds import check_thresholds
 
 HOOK = "perf_engine.tasks.thresholds.check_thresholds"
 
