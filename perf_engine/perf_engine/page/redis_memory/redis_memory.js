@@ -1,7 +1,9 @@
 // Redis Memory: usage against the limit, memory by key prefix, dry run and clean up.
+{% include "perf_engine/public/js/desk.js" %}
+
 frappe.pages["redis-memory"].on_page_load = function (wrapper) {
 	const page = frappe.ui.make_app_page({ parent: wrapper, title: __("Redis Memory"), single_column: true });
-	const view = new RedisMemoryView(page);
+	const view = new frappe.perf_engine.RedisMemory(page);
 	page.set_primary_action(__("Clean Up"), () => view.cleanup(false), "delete");
 	page.add_inner_button(__("Dry Run"), () => view.cleanup(true));
 	page.add_inner_button(__("Warm Caches"), () => view.warm());
@@ -9,7 +11,9 @@ frappe.pages["redis-memory"].on_page_load = function (wrapper) {
 	view.refresh();
 };
 
-class RedisMemoryView {
+frappe.perf_engine.RedisMemory = class RedisMemory {
+	static BAR_STYLES = { green: "success", orange: "warning", red: "danger", gray: "secondary" };
+
 	constructor(page) {
 		this.$summary = $("<div></div>").appendTo(page.main);
 		$(`<h5 class="mt-4">${__("This site's keys by prefix (sampled)")}</h5>`).appendTo(page.main);
@@ -21,30 +25,41 @@ class RedisMemoryView {
 		frappe.call("perf_engine.api.get_redis_memory").then(({ message }) => this.render(message));
 	}
 
+	colour(m) {
+		if (m.pressure == null) return "gray";
+		return m.pressure >= m.threshold ? "red" : m.pressure >= m.target ? "orange" : "green";
+	}
+
 	render(m) {
-		const pct = m.pressure == null ? null : Math.round(m.pressure * 1000) / 10;
-		const colour = pct == null ? "gray" : pct >= m.threshold * 100 ? "red" : pct >= m.target * 100 ? "orange" : "green";
-		const limit = m.limit_bytes ? frappe.form.formatters.Int(m.limit_bytes / 1048576) + " MB" : __("none (set maxmemory or a budget)");
+		const { esc, int, bytes, percent, float, pill, table } = frappe.perf_engine;
+		const colour = this.colour(m);
+		const width = m.pressure == null ? 0 : Math.min(100, Math.round(m.pressure * 100));
+		const limit = m.limit_bytes ? bytes(m.limit_bytes) : esc(__("none (set maxmemory or a budget)"));
 		this.$summary.html(`
 			<div class="frappe-card p-3">
-				<div class="d-flex justify-content-between"><b>${__("Used")} ${(m.used_memory / 1048576).toFixed(1)} MB / ${limit}</b>
-				<span class="indicator-pill ${colour}">${pct == null ? __("no limit") : pct + " %"}</span></div>
-				<div class="progress mt-2"><div class="progress-bar bg-${colour === "green" ? "success" : colour === "orange" ? "warning" : "danger"}" style="width:${pct || 0}%"></div></div>
-				<div class="mt-2">${__("Peak")} ${(m.used_memory_peak / 1048576).toFixed(1)} MB · ${__("Policy")} ${m.maxmemory_policy}
-				· ${__("Fragmentation (allocator)")} ${m.allocator_frag_ratio ?? "—"} · ${__("Evicted")} ${m.evicted_keys}
-				· ${__("Expired")} ${m.expired_keys} · ${__("Hit rate")} ${m.hit_rate == null ? "—" : Math.round(m.hit_rate * 100) + " %"}</div>
-				<div class="text-muted small mt-1">${__("Cleanup above {0} %, down to {1} %.", [m.threshold * 100, m.target * 100])} ${m.note}</div>
+				<div class="d-flex justify-content-between"><b>${__("Used")} ${bytes(m.used_memory)} / ${limit}</b>
+				${pill(colour, m.pressure == null ? __("no limit") : percent(m.pressure)).html}</div>
+				<div class="progress mt-2"><div class="progress-bar bg-${RedisMemory.BAR_STYLES[colour]}" style="width:${width}%"></div></div>
+				<div class="mt-2">${__("Peak")} ${bytes(m.used_memory_peak)} · ${__("Policy")} ${esc(m.maxmemory_policy)}
+				· ${__("Fragmentation (allocator)")} ${float(m.allocator_frag_ratio)} · ${__("Evicted")} ${int(m.evicted_keys)}
+				· ${__("Expired")} ${int(m.expired_keys)} · ${__("Hit rate")} ${percent(m.hit_rate, 0)}</div>
+				<div class="text-muted small mt-1">${esc(__("Cleanup above {0}, down to {1}.", [percent(m.threshold, 0), percent(m.target, 0)]))} ${esc(m.note)}</div>
 			</div>`);
-		const rows = m.breakdown.prefixes.map((p) => `<tr><td>${frappe.utils.escape_html(p.prefix)}</td><td>${p.keys}</td><td>${(p.bytes / 1024).toFixed(1)} KB</td></tr>`);
-		this.$breakdown.html(`<table class="table table-bordered table-sm"><thead><tr><th>${__("Prefix")}</th><th>${__("Keys")}</th><th>${__("Memory")}</th></tr></thead><tbody>${rows.join("")}</tbody></table>
-			<div class="text-muted small">${__("{0} keys sampled", [m.breakdown.sampled_keys])}${m.breakdown.complete ? "" : " " + __("(sample limit reached)")}</div>`);
+		const sampled = __("{0} keys sampled", [m.breakdown.sampled_keys]) + (m.breakdown.complete ? "" : " " + __("(sample limit reached)"));
+		this.$breakdown.html(
+			table(
+				["Prefix", "Keys", "Memory"],
+				m.breakdown.prefixes.map((p) => [p.prefix, { html: int(p.keys) }, { html: bytes(p.bytes) }])
+			) + `<div class="text-muted small">${esc(sampled)}</div>`
+		);
 	}
 
 	cleanup(dry_run) {
 		const run = () =>
 			frappe.call({ method: "perf_engine.api.cleanup_redis", args: { dry_run: dry_run ? 1 : 0, force: 1 }, freeze: true }).then(({ message }) => {
+				const { esc, int, bytes } = frappe.perf_engine;
 				const verb = dry_run ? __("Would delete") : __("Deleted");
-				this.$result.html(`<div class="alert alert-info">${verb} ${message.keys} ${__("keys")}, ${(message.bytes / 1024).toFixed(1)} KB.</div>`);
+				this.$result.html(`<div class="alert alert-info">${esc(verb)} ${int(message.keys)} ${__("keys")}, ${bytes(message.bytes)}.</div>`);
 				this.refresh();
 			});
 		if (dry_run) run();
@@ -53,7 +68,7 @@ class RedisMemoryView {
 
 	warm() {
 		frappe.call({ method: "perf_engine.api.warm_caches", freeze: true }).then(({ message }) =>
-			frappe.show_alert(message.skipped || __("Warmed {0} entries in {1} s", [message.warmed, message.duration_s]))
+			frappe.show_alert(frappe.perf_engine.esc(message.skipped || __("Warmed {0} entries in {1} s", [message.warmed, message.duration_s])))
 		);
 	}
-}
+};
