@@ -4,9 +4,8 @@ import frappe
 
 from perf_engine.core import thresholds
 from perf_engine.core.capacity import DEFAULT_MEMORY_PER_WORKER_MB, CapacityInputs, host_resources
-from perf_engine.perf_engine.doctype.capacity_model.capacity_model import build_report
 from perf_engine.perf_engine.doctype.performance_threshold.performance_threshold import load_thresholds
-from perf_engine.services import bridge
+from perf_engine.services import bridge, capacity
 
 
 @frappe.whitelist()
@@ -40,7 +39,7 @@ def calculate_capacity(
 			host_memory_gb=host_memory_gb or host["host_memory_gb"],
 			memory_per_worker_mb=memory_per_worker_mb,
 		)
-		return build_report(inputs)
+		return capacity.report(inputs)
 
 
 @frappe.whitelist()

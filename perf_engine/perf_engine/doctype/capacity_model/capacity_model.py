@@ -7,9 +7,7 @@ from frappe.utils import now_datetime
 
 from perf_engine.core import bench_comparison
 from perf_engine.core.capacity import LIMITS, CapacityInputs, host_resources
-from perf_engine.core.capacity_report import capacity_report
-from perf_engine.core.config import bench_config
-from perf_engine.services import bridge
+from perf_engine.services import bridge, capacity
 
 INPUT_FIELDS = (*LIMITS, "mix_light", "mix_medium", "mix_heavy", "mix_batch")
 
@@ -25,7 +23,7 @@ class CapacityModel(Document):
 	def validate(self) -> None:
 		with bridge.core_errors():
 			inputs = CapacityInputs(**{f: float(self.get(f) or 0) for f in INPUT_FIELDS})
-		self.set_outputs(build_report(inputs))
+		self.set_outputs(capacity.report(inputs))
 
 	def set_outputs(self, report: dict) -> None:
 		reference = report["reference"]
@@ -40,16 +38,3 @@ class CapacityModel(Document):
 		self.verdict = bench_comparison.summary(report["comparison"].get("rows"))
 		self.computed_at = now_datetime()
 		self.result_json = frappe.as_json(report)
-
-
-def build_report(inputs: CapacityInputs) -> dict:
-	"""The core's capacity report with this site's database, cache, RQ and bench config."""
-	settings = bridge.connection_settings()
-	return capacity_report(
-		inputs,
-		settings,
-		db=bridge.db_connection(),
-		cache=bridge.cache_redis(),
-		queue=bridge.queue_redis(),
-		bench_config=bench_config(settings.bench_path),
-	)
