@@ -5,9 +5,10 @@ from datetime import datetime, timedelta
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from rq import Queue
 
 from perf_engine.cli import main
-from perf_engine.core import health
+from perf_engine.core import figures, health
 from perf_engine.core.figures import collect
 from perf_engine.core.settings import DOCTYPE, Settings
 from tests.services import mariadb_settings
@@ -147,3 +148,30 @@ def test_cli_metrics_carry_health_and_counts_with_a_site(
 	statuses = {s.labels["subsystem"]: s.value for s in families["perf_engine_health"].samples}
 	assert set(statuses) == set(health.SUBSYSTEMS)
 	assert statuses["stalls"] == 1  # warning
+
+
+def test_totals_sum_the_figures_and_leave_failed_parts_empty(site_db, redis_client):
+	"""Cards and snapshots read one set of totals; a part that failed is None, never a false 0."""
+	insert(site_db, "tabThreshold Violation", name="v1", severity="WARNING", measured_at=NOW)
+	insert(site_db, "tabThreshold Violation", name="v2", severity="CRITICAL", measured_at=NOW)
+	Queue("default", connection=redis_client).enqueue("tests.jobfuncs.add", 1, 2)
+	found = gather(site_db, redis_client)
+	totals = figures.totals(found)
+	redis_part = {name: totals.pop(name) for name in ("redis_used_mb", "redis_used_percent")}
+	assert totals == {
+		"queued_jobs": 1,
+		"busy_workers": 0,
+		"live_workers": 0,
+		"open_stalls": 0,
+		"violations_24h": 2,
+		"open_high_indexes": 0,
+	}
+	assert redis_part["redis_used_mb"] > 0
+	without_site = collect(
+		queue=redis_client,
+		queue_names={"default": "default"},
+		cache=redis_client,
+		settings=Settings(),
+		now=NOW,
+	)
+	assert figures.totals(without_site)["violations_24h"] is None

@@ -30,19 +30,18 @@ def card(value: float | None, fieldtype: str = "Int") -> dict:
 def queued_jobs_card(filters: str | None = None) -> dict:
 	"""Number card: jobs waiting in every queue of the bench."""
 	bridge.require_manager()
-	return card(sum(row["queued"] for row in overview.figures()["queues"] or []))
+	return card(overview.totals()["queued_jobs"])
 
 
 @frappe.whitelist()
 def redis_used_card(filters: str | None = None) -> dict:
 	"""Number card: Redis memory used, in % of maxmemory or the budget."""
 	bridge.require_manager()
-	redis = overview.figures()["redis"]
-	return card(redis["pressure"] * 100 if redis and redis["pressure"] is not None else None, "Percent")
+	return card(overview.totals()["redis_used_percent"], "Percent")
 
 
 @frappe.whitelist()
 def violations_24h_card(filters: str | None = None) -> dict:
 	"""Number card: threshold violations in the last 24 hours."""
 	bridge.require_manager()
-	return card(sum(overview.counts()["violations_24h"].values()))
+	return card(overview.totals()["violations_24h"])

@@ -19,6 +19,8 @@ from perf_engine.core.settings import Settings
 from perf_engine.core.site_counts import site_counts
 
 NO_SITE = "no site database given (pass --bench and --site)"
+MB = 1024 * 1024
+PERCENT = 100
 
 
 def collect(
@@ -47,3 +49,19 @@ def collect(
 	found["errors"] = {part.name: part.error for part in parts if not part.ok}
 	found["health"] = health.assess(found, settings)
 	return found
+
+
+def totals(found: dict) -> dict:
+	"""The headline numbers of the workspace's cards and snapshots; None where their part failed."""
+	rows, redis, counts = found["queues"], found["redis"], found["counts"]
+	pressure = redis["pressure"] if redis else None
+	return {
+		"queued_jobs": None if rows is None else sum(r["queued"] for r in rows),
+		"busy_workers": None if rows is None else sum(r["workers"]["busy"] for r in rows),
+		"live_workers": None if rows is None else sum(r["workers"]["total"] for r in rows),
+		"open_stalls": counts and counts["open_stalls"],
+		"redis_used_mb": redis and redis["used_memory"] / MB,
+		"redis_used_percent": None if pressure is None else pressure * PERCENT,
+		"violations_24h": counts and sum(counts["violations_24h"].values()),
+		"open_high_indexes": counts and counts["open_index_findings"].get("HIGH", 0),
+	}

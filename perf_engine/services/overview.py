@@ -11,7 +11,6 @@ from frappe.utils import now_datetime
 
 from perf_engine.core import figures as core_figures
 from perf_engine.core.settings import MINUTE_S
-from perf_engine.core.site_counts import site_counts
 from perf_engine.services import bridge, jobs, schedule, settings
 
 HISTORY_DOCTYPES = {
@@ -20,7 +19,6 @@ HISTORY_DOCTYPES = {
 	"Redis Cleanup Log": "creation",
 }
 LAST_SNAPSHOT_KEY = "perf_engine:last_snapshot"
-MB = 1024 * 1024
 
 
 def figures() -> dict:
@@ -35,9 +33,9 @@ def figures() -> dict:
 	)
 
 
-def counts() -> dict:
-	"""This site's history counts alone, for the number cards."""
-	return site_counts(bridge.db_connection(), now_datetime())
+def totals() -> dict:
+	"""The headline numbers for the workspace's number cards."""
+	return core_figures.totals(figures())
 
 
 def health() -> dict:
@@ -53,28 +51,9 @@ def snapshot_when_due() -> None:
 
 def take_snapshot() -> str:
 	"""Store one Perf Snapshot from the current figures (missing parts stay empty)."""
-	found = figures()
-	rows, redis, counts = found["queues"] or [], found["redis"], found["counts"] or {}
-	return (
-		frappe.get_doc(
-			{
-				"doctype": "Perf Snapshot",
-				"taken_at": now_datetime(),
-				"queued_jobs": sum(r["queued"] for r in rows),
-				"busy_workers": sum(r["workers"]["busy"] for r in rows),
-				"live_workers": sum(r["workers"]["total"] for r in rows),
-				"open_stalls": counts.get("open_stalls"),
-				"redis_used_mb": redis["used_memory"] / MB if redis else None,
-				"redis_used_percent": redis["pressure"] * 100
-				if redis and redis["pressure"] is not None
-				else None,
-				"violations_24h": sum((counts.get("violations_24h") or {}).values()),
-				"open_high_indexes": (counts.get("open_index_findings") or {}).get("HIGH", 0),
-			}
-		)
-		.insert(ignore_permissions=True)
-		.name
-	)
+	totals = core_figures.totals(figures())
+	snapshot = frappe.get_doc({"doctype": "Perf Snapshot", "taken_at": now_datetime(), **totals})
+	return snapshot.insert(ignore_permissions=True).name
 
 
 def prune_history() -> dict:
