@@ -7,6 +7,7 @@ current analysis still proposes. Whoever applies, and the exact DDL that ran, ar
 """
 
 import json
+import logging
 
 import frappe
 from frappe import _
@@ -22,6 +23,7 @@ from perf_engine.core.indexes.recommendation import ADD, DROP, check_identity
 from perf_engine.services import bridge, settings
 from perf_engine.services.index_meta import doctype_metas
 
+logger = logging.getLogger(__name__)
 DOCTYPE = "Index Recommendation"
 CLOSED = ("Applied", "Dismissed")
 BUSY = ("Queued", "Applying", "Applied", "Dismissed")
@@ -165,6 +167,7 @@ def run_apply(name: str, user: str) -> dict:
 			outcome = result.as_dict()
 	except Exception as exc:
 		frappe.db.rollback()
+		logger.exception("applying index recommendation %s failed", name)
 		outcome = {"status": "Failed", "duration_s": 0, "message": str(exc), "statement": ""}
 	record(recommendation, outcome, user)
 	if outcome["statement"] and recommendation.kind == ADD and recommendation.reference_doctype:

@@ -4,6 +4,8 @@ Other apps reach `enqueue` and `fan_out` through the facade `perf_engine.jobs`; 
 whitelisted methods in `perf_engine.api.jobs` and the scheduled check use the rest.
 """
 
+import logging
+
 import frappe
 from frappe import _
 from frappe.utils import get_url_to_form
@@ -15,6 +17,7 @@ from perf_engine.core.settings import MINUTE_S
 from perf_engine.perf_engine.doctype.stalled_job import stalled_job
 from perf_engine.services import bridge, schedule, settings
 
+logger = logging.getLogger(__name__)
 LAST_RUN_KEY = "perf_engine:last_stall_check"
 
 
@@ -101,6 +104,7 @@ def remediate(findings: list[stalls.Finding]) -> None:
 		try:
 			outcome = act(connection, finding.job_id)["action"]
 		except Exception as exc:
+			logger.exception("remediating stalled job %s failed", finding.job_id)
 			outcome = f"failed: {exc}"
 		frappe.db.set_value("Stalled Job", stalled_job.finding_name(finding), "remediation", outcome)
 
