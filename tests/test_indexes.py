@@ -1,4 +1,4 @@
-"""Index analysis, redundancy and online apply against a real MariaDB."""
+"""Index analysis against a real MariaDB: schema candidates, known composites, workload, ranking, unused indexes, the IGNORED trial."""
 
 import pymysql
 import pytest
@@ -138,9 +138,10 @@ def test_analysis_ranks_and_summarises(db, database_name):
 
 
 def test_unused_indexes_from_userstat_state_their_window(db, database_name):
-	"""With userstat on, an index the workload used is kept and one it never used is a drop candidate."""
+	"""With userstat on, an unused index is a drop candidate; a used one, or an unused sole-enforcer UNIQUE, is not."""
 	make_invoices(db, 2000)
 	with db.cursor() as cur:
+		cur.execute(f"ALTER TABLE `{INVOICE}` ADD UNIQUE KEY po_unique (po_no)")
 		cur.execute("SELECT @@global.userstat")
 		saved = cur.fetchone()[0]
 		cur.execute("SET GLOBAL userstat = 1")
@@ -155,6 +156,7 @@ def test_unused_indexes_from_userstat_state_their_window(db, database_name):
 			cur.execute("SET GLOBAL userstat = %s", (saved,))
 	unused = {f.index_name for f in findings}
 	assert "company_status" in unused and "customer" not in unused and "PRIMARY" not in unused
+	assert "po_unique" not in unused, "the only key keeping po_no unique is never proposed for dropping"
 	assert (
 		note.startswith("Usage from userstat INDEX_STATISTICS, over the")
 		and "since the server started" in note

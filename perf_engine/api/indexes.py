@@ -11,7 +11,15 @@ def analyze_indexes(doctype: str | None = None) -> dict:
 	bridge.require_manager()
 	result = indexes.analyze_and_store(doctype)
 	return {
-		key: result[key] for key in ("created", "updated", "largest_tables", "notes", "skipped_small_tables")
+		key: result[key]
+		for key in (
+			"created",
+			"updated",
+			"largest_tables",
+			"notes",
+			"skipped_small_tables",
+			"unread_statements",
+		)
 	} | {"findings": len(result["findings"])}
 
 

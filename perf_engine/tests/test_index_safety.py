@@ -264,18 +264,22 @@ class TestIndexSafety(rest.ApiTestCase):
 	def test_upgrade_patch_bounds_settings_and_forgets_drop_findings_under_old_keys(self):
 		"""Old defaults move to 1 s and 5 retries, out-of-range values to the bound; old-key drops go, current ones stay."""
 		settings = SETTINGS
-		saved = frappe.db.get_value(settings, settings, ["ddl_lock_wait_timeout", "ddl_retries"])
+		saved = [frappe.db.get_single_value(settings, f) for f in ("ddl_lock_wait_timeout", "ddl_retries")]
 		old_key = hashlib.sha1(b"tabToDo|reference_type,reference_name|drop").hexdigest()[:16]
+		current = finding(
+			"tabToDo", "perf_engine_dup"
+		)  # before the stale one, which matches the same filters
 		stale = stored("tabToDo", ("reference_type", "reference_name"), "perf_engine_dup", name=old_key)
-		current = finding("tabToDo", "perf_engine_dup")
 		try:
 			for values, expected in (
 				({"ddl_lock_wait_timeout": 5, "ddl_retries": 3}, (1, 5)),
 				({"ddl_lock_wait_timeout": 60, "ddl_retries": -2}, (10, 0)),
 			):
-				frappe.db.set_single_value(settings, values)
+				frappe.db.set_single_value(
+					settings, dict(values)
+				)  # Frappe adds `modified` to the dict it is given
 				index_safety.execute()
-				self.assertEqual(tuple(frappe.db.get_value(settings, settings, list(values))), expected)
+				self.assertEqual(tuple(frappe.db.get_single_value(settings, f) for f in values), expected)
 		finally:
 			frappe.db.set_single_value(settings, {"ddl_lock_wait_timeout": saved[0], "ddl_retries": saved[1]})
 			frappe.db.commit()

@@ -53,6 +53,7 @@ class TestIndexesAPI(rest.ApiTestCase):
 		"""Analysis over real DocTypes creates ToDo findings; applying one builds the index and keeps it in meta."""
 		response = rest.call("perf_engine.api.analyze_indexes", self.manager, doctype="ToDo")
 		self.assertEqual(response.status_code, 200, response.text)
+		self.assertIsInstance(response.message["unread_statements"], list, "refused workload SQL is listed")
 		frappe.db.rollback()  # a fresh snapshot sees what the request committed
 		name = frappe.db.get_value(
 			"Index Recommendation", {"table_name": "tabToDo", "columns": "date", "kind": "add"}

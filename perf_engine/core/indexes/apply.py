@@ -211,6 +211,7 @@ def run(
 ) -> ApplyResult:
 	"""Run one DDL on `table` in short attempts, giving up on a holder instead of queueing behind it."""
 	started, wait_s, error = time.monotonic(), limits.lock_wait_timeout_s, ""
+	search = holders.HolderSearch()
 
 	def failed(attempt: int, message: str) -> ApplyResult:
 		return ApplyResult("Failed", round(time.monotonic() - started, 3), attempt, message)

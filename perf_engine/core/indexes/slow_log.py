@@ -5,8 +5,8 @@ time and rows examined; its database is the `Schema:` of MariaDB's `# Thread_id:
 else the last `use db;`; `SET timestamp=...;` is bookkeeping. From the first other line up
 to the next entry's header everything is the statement (lines starting with `#` or `use`
 included), so multi-line statements stay whole. Only a bounded tail of the
-file is read, and a statement is kept to just over the SQL reader's limit, which then
-refuses it as too long.
+file is read, and a statement is kept to one character over the SQL reader's limit, which
+then refuses it as too long.
 """
 
 import os
@@ -96,9 +96,11 @@ class PendingEntry:
 			self.schema = schema.group(1)
 
 	def add(self, line: str) -> None:
-		if self.chars <= MAX_STATEMENT_CHARS:
-			self.lines.append(line)
-			self.chars += len(line) + 1
+		"""Keep at most one character past the reader's limit: enough for it to refuse the statement."""
+		room = MAX_STATEMENT_CHARS + 1 - self.chars
+		if room > 0:
+			self.lines.append(line[:room])
+			self.chars += len(line[:room]) + 1
 
 	def finish(self) -> SlowLogEntry | None:
 		sql = "\n".join(self.lines).strip()

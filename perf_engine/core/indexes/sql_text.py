@@ -20,6 +20,7 @@ TOO_LONG = f"longer than {MAX_STATEMENT_CHARS:,} characters"
 TRUNCATED = "truncated digest (ends in ...)"
 
 QUOTE_ENDS = {"'": re.compile(r"['\\]"), '"': re.compile(r'["\\]')}
+BACKTICK_END = re.compile("`")
 SPECIAL_START = re.compile(r"['\"`]|/\*|--(?=\s)|#")
 PLACEHOLDER = re.compile(r"%\(\w+\)s|%s(?!\w)")
 DIGEST_LIST = re.compile(r"\(\s*\.\.\.\s*\)")
@@ -60,7 +61,7 @@ def segments(sql: str) -> Iterator[tuple[bool, str]]:
 			end = quoted_end(sql, start.start(), QUOTE_ENDS[mark])
 			yield True, sql[start.start() : end]
 		elif mark == "`":
-			end = quoted_end(sql, start.start(), re.compile("`"))
+			end = quoted_end(sql, start.start(), BACKTICK_END)
 			yield False, sql[start.start() : end]
 		elif mark == "/*":
 			close = sql.find("*/", start.end())
