@@ -118,13 +118,7 @@ def test_capacity_verdict_comes_from_the_stored_comparison_rows(site_db, redis_c
 
 def test_without_a_site_database_the_history_parts_are_unknown(redis_client):
 	"""Queues and Redis are judged; the parts fed by the site's records say why they are unknown."""
-	found = collect(
-		queue=redis_client,
-		queue_names={"default": "default"},
-		cache=redis_client,
-		settings=Settings(),
-		now=NOW,
-	)
+	found = gather(None, redis_client)
 	parts = found["health"]["subsystems"]
 	assert parts["queues"]["status"] == "ok"
 	for name in ("stalls", "indexes", "thresholds", "capacity"):
@@ -167,11 +161,5 @@ def test_totals_sum_the_figures_and_leave_failed_parts_empty(site_db, redis_clie
 		"open_high_indexes": 0,
 	}
 	assert redis_part["redis_used_mb"] > 0
-	without_site = collect(
-		queue=redis_client,
-		queue_names={"default": "default"},
-		cache=redis_client,
-		settings=Settings(),
-		now=NOW,
-	)
+	without_site = gather(None, redis_client)
 	assert figures.totals(without_site)["violations_24h"] is None
