@@ -66,13 +66,17 @@ class TestDeskPages(FrappeTestCase):
 				"kind": "long_running",
 				"status": "Open",
 				"queue": "default",
-				"job_id": f'{frappe.local.site}::"><b id="pe-injected-id">',
-				"method": method,
 				"age_s": 42,
-				"action": "warn",
-				"detail": "<i id='pe-injected-detail'>detail</i>",
 			}
 		).insert(ignore_permissions=True)
+		# As the stall check stores them (db.set_value): RQ's data, unsanitised by a document save.
+		raw = {
+			"method": method,
+			"job_id": f'{frappe.local.site}::"><b id="pe-injected-id">',
+			"detail": "<i id='pe-injected-detail'>detail</i>",
+			"action": "warn",
+		}
+		frappe.db.set_value("Stalled Job", stall.name, raw)
 		frappe.db.commit()
 		try:
 			with browser.web_server() as base:
