@@ -14,7 +14,7 @@ from perf_engine.core.errors import InvalidInput
 from perf_engine.core.indexes import apply, catalog, holders
 from perf_engine.core.indexes.managed import Owner
 from perf_engine.core.indexes.recommendation import DROP
-from tests.services import connect_database, mariadb_settings
+from tests.services import connect_database, mariadb_settings, temporary_database
 from tests.test_indexes import INVOICE, index_names, make_invoices
 
 # A blocked attempt may hold the table for its 1 s lock wait; scheduling on a shared machine adds a little.
@@ -289,6 +289,27 @@ def test_a_running_statement_on_the_table_is_named_before_any_attempt(db, databa
 	assert (
 		f"thread {runner.thread_id()} (root, running for" in result.message and "SLEEP(4)" in result.message
 	)
+
+
+def test_a_statement_on_the_same_table_of_another_site_is_no_holder(db, database_name):
+	"""Every site of a bench has its own tabSales Invoice: a long statement on another database's copy never blocks."""
+	make_invoices(db, 100)
+	with temporary_database() as other_site:
+		other = connect_database(other_site)
+		make_invoices(other, 10)
+		thread = threading.Thread(
+			target=lambda: other.cursor().execute(f"SELECT SLEEP(3) FROM `{INVOICE}` LIMIT 1")
+		)
+		thread.start()
+		try:
+			time.sleep(HOLDER_AGE_S + 0.3)
+			result = apply.apply(
+				db, database_name, INVOICE, ("po_no",), "po_no_index", limits=apply.Limits(1, 0)
+			)
+		finally:
+			thread.join()
+			other.close()
+	assert result.status == "Applied", result.message
 
 
 @pytest.fixture

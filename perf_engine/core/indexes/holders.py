@@ -36,7 +36,8 @@ METADATA_LOCKS_ONLY_SQL = """
 	WHERE table_schema = %s AND table_name = %s AND thread_id != CONNECTION_ID()
 	GROUP BY thread_id
 """
-# Idle sessions inside a transaction (in this database) and statements naming the table.
+# Idle sessions inside a transaction and statements naming the table, both in this database: every
+# site of a bench has its own `tabSales Invoice`.
 SESSIONS_SQL = f"""
 	SELECT p.id, p.user, IF(p.command = 'Sleep', TIMESTAMPDIFF(SECOND, t.trx_started, NOW()), p.time),
 		p.command, LEFT(COALESCE(p.info, t.trx_query, ''), {QUERY_CHARS})
@@ -44,7 +45,7 @@ SESSIONS_SQL = f"""
 	LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.id
 	WHERE p.id != CONNECTION_ID() AND (
 		(p.command = 'Sleep' AND t.trx_id IS NOT NULL AND p.db = %s)
-		OR (p.command = 'Query' AND LOCATE(%s, p.info) > 0)
+		OR (p.command = 'Query' AND p.db = %s AND LOCATE(%s, p.info) > 0)
 	)
 """
 HOLDERS_BY_THREAD_ONLY = "this database user lacks the PROCESS privilege, so holders are named by thread only"
@@ -111,7 +112,7 @@ def find(conn: pymysql.Connection, schema: str, table: str) -> HolderSearch:
 	queries = (
 		[(METADATA_LOCKS_SQL, (schema, table)), (METADATA_LOCKS_ONLY_SQL, (schema, table))]
 		if exact
-		else [(SESSIONS_SQL, (schema, table))]
+		else [(SESSIONS_SQL, (schema, schema, table))]
 	)
 	for sql, args in queries:
 		try:
