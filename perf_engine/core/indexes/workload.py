@@ -22,6 +22,7 @@ from perf_engine.core.indexes.catalog import Index, TableSize, columns, covered
 from perf_engine.core.indexes.recommendation import ADD, Recommendation, priority_for
 from perf_engine.core.indexes.redundant import variable
 from perf_engine.core.indexes.sql import TableUse, read
+from perf_engine.core.indexes.sql_text import MAX_STATEMENT_CHARS
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +39,9 @@ DIGEST_SQL = """
 		AND (sum_no_index_used > 0 OR sum_rows_examined / GREATEST(count_star, 1) >= %s)
 	ORDER BY sum_timer_wait DESC LIMIT %s
 """
+# Text past the reader's limit is never needed: one character more tells it to refuse.
 SLOW_TABLE_SQL = """
-	SELECT sql_text, COUNT(*), SUM(TIME_TO_SEC(query_time)), SUM(rows_examined)
+	SELECT LEFT(sql_text, %s), COUNT(*), SUM(TIME_TO_SEC(query_time)), SUM(rows_examined)
 	FROM mysql.slow_log WHERE db = %s GROUP BY sql_text ORDER BY SUM(TIME_TO_SEC(query_time)) DESC LIMIT %s
 """
 ENABLE_HINT = (
@@ -71,7 +73,7 @@ def digests(conn: pymysql.Connection, schema: str) -> list[Statement]:
 
 def slow_log_table(conn: pymysql.Connection, schema: str) -> list[Statement]:
 	with conn.cursor() as cur:
-		cur.execute(SLOW_TABLE_SQL, (schema, MAX_STATEMENTS))
+		cur.execute(SLOW_TABLE_SQL, (MAX_STATEMENT_CHARS + 1, schema, MAX_STATEMENTS))
 		rows = cur.fetchall()
 	return [
 		Statement(
