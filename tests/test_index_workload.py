@@ -200,3 +200,13 @@ def test_importing_the_analysis_leaves_sqlglot_unloaded():
 	probe = "import sys, perf_engine.core.indexes.analysis; print('sqlglot' in sys.modules)"
 	loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
 	assert loaded.stdout.strip() == "False"
+
+
+def test_an_analysis_with_no_statements_leaves_sqlglot_unloaded():
+	"""With no workload source on there is nothing to parse, so the analysis never loads sqlglot."""
+	probe = (
+		"import sys; from perf_engine.core.indexes import workload; "
+		"print(workload.findings_from(None, 'site', [], {}, {}), 'sqlglot' in sys.modules)"
+	)
+	loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+	assert loaded.stdout.strip() == "([], []) False"
