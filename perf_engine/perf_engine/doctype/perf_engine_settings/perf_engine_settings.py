@@ -3,6 +3,16 @@
 
 from frappe.model.document import Document
 
+from perf_engine import bridge
+from perf_engine.core.jobs.workers import HEARTBEAT_GRACE_S, check_heartbeat_grace
+
 
 class PerfEngineSettings(Document):
 	"""Single record holding perf_engine's schedules, limits, warm list and cleanup patterns."""
+
+	def validate(self) -> None:
+		"""An empty heartbeat grace takes the default; one too short to tell a busy worker from a dead one is refused."""
+		if self.heartbeat_grace_seconds is None:
+			self.heartbeat_grace_seconds = HEARTBEAT_GRACE_S
+		with bridge.core_errors():
+			check_heartbeat_grace(self.heartbeat_grace_seconds)
