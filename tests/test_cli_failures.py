@@ -222,3 +222,20 @@ def test_help_lists_each_commands_exit_codes():
 	):
 		assert findings in perf_engine(*command, "--help").stdout, command
 	assert "  1  " not in perf_engine("doctor", "--help").stdout, "doctor never exits 1"
+
+
+def test_an_unexpected_error_is_exit_4_with_the_traceback_only_on_request(redis_db, redis_client):
+	"""A key of the wrong type where RQ's queue should be is a bug-class error: one line and exit 4,
+	the traceback only with -v, and a password in the URL masked in both."""
+	redis_client.set("rq:queue:default", "not a list")
+	url = redis_db.url.replace("redis://", "redis://default:pw-hidden@")
+	plain = perf_engine("--redis-queue-url", redis_db.url, "queues")
+	assert_answer(plain, 4, {})
+	assert (
+		"WRONGTYPE" in plain.stderr
+		and plain.stderr.count("\n") == 1
+		and "unexpected error ResponseError" in plain.stderr
+	)
+	verbose = perf_engine("-v", "--redis-queue-url", url, "queues")
+	assert verbose.returncode == 4 and "Traceback" in verbose.stderr
+	assert "pw-hidden" not in verbose.stdout + verbose.stderr
