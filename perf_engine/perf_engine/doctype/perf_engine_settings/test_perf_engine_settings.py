@@ -4,6 +4,7 @@
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
+from perf_engine import jobs
 from perf_engine.bridge import connection_settings
 from perf_engine.tests import rest
 
@@ -35,6 +36,22 @@ class TestPerfEngineSettings(FrappeTestCase):
 		self.assertEqual(
 			rest.call("frappe.desk.form.load.getdoc", http_method="GET", **args).status_code, 403
 		)
+
+	def test_heartbeat_grace_below_rqs_interval_is_refused(self):
+		"""A grace under RQ's 30 s heartbeat plus margin is refused on save; the floor itself is kept."""
+		settings = frappe.get_single("Perf Engine Settings")
+		original = settings.heartbeat_grace_seconds
+		try:
+			settings.heartbeat_grace_seconds = 10
+			with self.assertRaisesRegex(frappe.ValidationError, "at least 45 s"):
+				settings.save()
+			settings.heartbeat_grace_seconds = 45
+			settings.save()
+			self.assertEqual(jobs.stall_limits().heartbeat_grace_s, 45)
+		finally:
+			settings.reload()
+			settings.heartbeat_grace_seconds = original
+			settings.save()
 
 	def test_core_reads_this_sites_connections(self):
 		"""The bridge hands the core this site's database name and the bench's queues."""
