@@ -10,6 +10,18 @@ from perf_engine.core.capacity_recommendation import HOST_WEB_WORKERS, MARIADB_P
 from perf_engine.core.errors import InvalidInput
 
 HOST = {"host_cpu_cores": 4, "host_memory_gb": 8}
+LARGE_SITE = {
+	"concurrent_users": 5000,
+	"transactions_per_user_per_hour": 60,
+	"peak_multiplier": 3,
+	"mix_light": 40,
+	"mix_medium": 30,
+	"mix_heavy": 20,
+	"mix_batch": 10,
+	"host_cpu_cores": 16,
+	"host_memory_gb": 64,
+	"memory_per_worker_mb": 512,
+}
 
 
 def model_for(**inputs):
@@ -71,18 +83,7 @@ def test_small_site_matches_hand_computed_model():
 
 def test_large_site_caps_the_pool_at_500():
 	"""5000 users x 60 tx/h at 3x peak: API calls drive workers and the pool hits its 500 ceiling."""
-	model = model_for(
-		concurrent_users=5000,
-		transactions_per_user_per_hour=60,
-		peak_multiplier=3,
-		mix_light=40,
-		mix_medium=30,
-		mix_heavy=20,
-		mix_batch=10,
-		host_cpu_cores=16,
-		host_memory_gb=64,
-		memory_per_worker_mb=512,
-	)
+	model = model_for(**LARGE_SITE)
 	web = model["web"]
 	assert (web["workers_for_requests"], web["workers_for_api"]) == (125, 150)
 	assert (web["recommended_gunicorn_workers"], web["minimum_gunicorn_workers"]) == (225, 150)
@@ -140,18 +141,7 @@ def test_tiny_load_recommends_one_web_worker_and_says_which_floors_applied():
 def test_huge_load_names_the_hard_limits_and_never_recommends_below_the_minimum():
 	"""5000 users at 60 tx/h, peak 3: the pool is 726 (its own minimum) past the 500 ceiling, and the
 	workers pass this host; the verdict says to scale out."""
-	advice = advice_for(
-		concurrent_users=5000,
-		transactions_per_user_per_hour=60,
-		peak_multiplier=3,
-		mix_light=40,
-		mix_medium=30,
-		mix_heavy=20,
-		mix_batch=10,
-		host_cpu_cores=16,
-		host_memory_gb=64,
-		memory_per_worker_mb=512,
-	)
+	advice = advice_for(**LARGE_SITE)
 	assert advice["db_pool"] == {"recommended": 726, "minimum": 726}
 	limits = {limit["limit"]: limit for limit in advice["limits"]}
 	assert (limits[MARIADB_POOL]["needed"], limits[MARIADB_POOL]["available"]) == (726, 500)

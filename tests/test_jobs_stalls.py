@@ -141,14 +141,18 @@ def test_hung_worker_is_lost_not_dead(redis_client, start_worker):
 		"tests.jobfuncs.sleep_for", 30, job_id="a.local::hung"
 	)
 	wait_for(lambda: started(job))
+	horse = worker.horse_pid()
 	worker.process.send_signal(signal.SIGSTOP)
 	try:
 		silence(redis_client, worker.name, HEARTBEAT_GRACE_S + 1)
 		lost = findings_for(redis_client, job)
 		assert [(f.kind, f.action) for f in lost] == [(WORKER_LOST, WARN)]
 		assert f"pid {worker.process.pid}" in lost[0].detail and "hung or stopped" in lost[0].detail
+		assert f"work horse (pid {horse})" in lost[0].detail
 		with pytest.raises(InvalidInput, match="may still be running"):
 			requeue_job(redis_client, job.id)
+		with pytest.raises(InvalidInput, match=f"End pid {horse}"):
+			stop_job(redis_client, job.id)
 	finally:
 		worker.process.send_signal(signal.SIGCONT)
 

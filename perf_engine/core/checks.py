@@ -38,5 +38,5 @@ def run_check(name: str, check: Callable[[], dict[str, Any]]) -> CheckResult:
 		logger.warning("check %s failed: %s", name, exc)
 		return CheckResult(name=name, ok=False, error=str(exc), service=exc.service)
 	except Exception as exc:
-		logger.warning("check %s failed: %s", name, exc, exc_info=True)
+		logger.warning("check %s failed: %s", name, exc)
 		return CheckResult(name=name, ok=False, error=f"{type(exc).__name__}: {exc}")

@@ -71,12 +71,16 @@ def whereabouts(
 			"where perf_engine cannot see processes: check there before requeueing",
 		)
 	if worker and worker.pid and is_worker_process(worker.pid, worker.birth):
+		horse = child_of(worker.pid)
+		running = (
+			f"its work horse (pid {horse}) may still be running the job" if horse else "the job may still run"
+		)
 		return Whereabouts(
 			HERE,
 			here,
-			worker.pid,
+			horse or worker.pid,
 			f"worker {name} (pid {worker.pid} on {here}) still exists but stopped heartbeating: it is hung or "
-			"stopped, and the job may still be running",
+			f"stopped, and {running}",
 		)
 	horse = find_horse(name, started_at)
 	if horse:
@@ -103,6 +107,15 @@ def is_worker_process(pid: int, birth: datetime | None) -> bool:
 	except psutil.Error:
 		return False
 	return birth is None or started <= birth.timestamp() + CLOCK_SLACK_S
+
+
+def child_of(pid: int) -> int | None:
+	"""The horse a live worker forked, if it has one now."""
+	try:
+		children = psutil.Process(pid).children()
+	except psutil.Error:
+		return None
+	return children[0].pid if children else None
 
 
 def find_horse(worker_name: str, started_at: datetime | None) -> int | None:

@@ -39,19 +39,14 @@ class TestPerfEngineSettings(FrappeTestCase):
 
 	def test_heartbeat_grace_below_rqs_interval_is_refused(self):
 		"""A grace under RQ's 30 s heartbeat plus margin is refused on save; the floor itself is kept."""
-		settings = frappe.get_single("Perf Engine Settings")
-		original = settings.heartbeat_grace_seconds
+		original = frappe.get_single("Perf Engine Settings").heartbeat_grace_seconds
 		try:
-			settings.heartbeat_grace_seconds = 10
 			with self.assertRaisesRegex(frappe.ValidationError, "at least 45 s"):
-				settings.save()
-			settings.heartbeat_grace_seconds = 45
-			settings.save()
+				save_grace(10)
+			save_grace(45)
 			self.assertEqual(jobs.stall_limits().heartbeat_grace_s, 45)
 		finally:
-			settings.reload()
-			settings.heartbeat_grace_seconds = original
-			settings.save()
+			save_grace(original)
 
 	def test_core_reads_this_sites_connections(self):
 		"""The bridge hands the core this site's database name and the bench's queues."""
@@ -60,3 +55,10 @@ class TestPerfEngineSettings(FrappeTestCase):
 		self.assertEqual(settings.site, frappe.local.site)
 		self.assertIn("long", settings.queues)
 		self.assertEqual(settings.cache_prefix, f"{frappe.conf.db_name}|")
+
+
+def save_grace(seconds: int | None) -> None:
+	"""Save the heartbeat grace on a freshly loaded Settings record."""
+	settings = frappe.get_single("Perf Engine Settings")
+	settings.heartbeat_grace_seconds = seconds
+	settings.save()
