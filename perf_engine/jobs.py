@@ -27,7 +27,7 @@ def bench_queues() -> dict[str, str]:
 
 def stall_limits() -> stalls.StallLimits:
 	settings = frappe.get_cached_doc(SETTINGS)
-	grace = settings.heartbeat_grace_seconds
+	grace = settings.get("heartbeat_grace_seconds")
 	with bridge.core_errors():
 		return stalls.StallLimits(
 			stall_after_s=(settings.stall_after_minutes or 30) * MINUTE_S,

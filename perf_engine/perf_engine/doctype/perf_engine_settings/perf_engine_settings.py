@@ -12,7 +12,7 @@ class PerfEngineSettings(Document):
 
 	def validate(self) -> None:
 		"""An empty heartbeat grace takes the default; one too short to tell a busy worker from a dead one is refused."""
-		if self.heartbeat_grace_seconds is None:
+		if self.get("heartbeat_grace_seconds") is None:
 			self.heartbeat_grace_seconds = HEARTBEAT_GRACE_S
 		with bridge.core_errors():
 			check_heartbeat_grace(self.heartbeat_grace_seconds)

@@ -38,13 +38,21 @@ class TestPerfEngineSettings(FrappeTestCase):
 		)
 
 	def test_heartbeat_grace_below_rqs_interval_is_refused(self):
-		"""A grace under RQ's 30 s heartbeat plus margin is refused on save; the floor itself is kept."""
-		original = frappe.get_single("Perf Engine Settings").heartbeat_grace_seconds
+		"""A grace under RQ's 30 s heartbeat plus margin is refused on save; the floor itself is kept, and
+		an empty field (as on sites installed before the setting existed) reads as the 90 s default."""
+		original = frappe.get_single("Perf Engine Settings").get("heartbeat_grace_seconds")
 		try:
+			frappe.db.delete(
+				"Singles", {"doctype": "Perf Engine Settings", "field": "heartbeat_grace_seconds"}
+			)
+			frappe.clear_document_cache("Perf Engine Settings", "Perf Engine Settings")
+			self.assertEqual(jobs.stall_limits().heartbeat_grace_s, 90)
 			with self.assertRaisesRegex(frappe.ValidationError, "at least 45 s"):
 				save_grace(10)
 			save_grace(45)
 			self.assertEqual(jobs.stall_limits().heartbeat_grace_s, 45)
+			save_grace(None)
+			self.assertEqual(frappe.get_single("Perf Engine Settings").heartbeat_grace_seconds, 90)
 		finally:
 			save_grace(original)
 
