@@ -140,7 +140,8 @@ def started_findings(
 				kind, action, detail = WORKER_LOST, WARN, where.detail
 			else:
 				kind, action, detail = orphan_kind, REQUEUE, f"{where.detail}; {NEVER_FINISHES}"
-		elif expiry[job.id] < now.timestamp():
+		elif expiry[job.id] < now.timestamp() and worker.current_job != job.id:
+			# A live worker still on this job is running it, whatever its registry entry says.
 			kind, action = orphan_kind, REQUEUE
 			detail = f"worker {job.worker_name} stopped renewing its started entry; {NEVER_FINISHES}"
 		elif age > limits.stall_after_s or (job.timeout and job.timeout > 0 and age > job.timeout):
