@@ -13,6 +13,7 @@ from perf_engine import bridge
 from perf_engine.core.jobs import actions, fanout, stalls
 from perf_engine.core.jobs.advice import AdviceLimits
 from perf_engine.core.jobs.routing import enqueue_routed
+from perf_engine.core.jobs.workers import HEARTBEAT_GRACE_S
 from perf_engine.perf_engine.doctype.stalled_job import stalled_job
 
 SETTINGS = "Perf Engine Settings"
@@ -26,10 +27,13 @@ def bench_queues() -> dict[str, str]:
 
 def stall_limits() -> stalls.StallLimits:
 	settings = frappe.get_cached_doc(SETTINGS)
-	return stalls.StallLimits(
-		stall_after_s=(settings.stall_after_minutes or 30) * MINUTE_S,
-		queue_wait_limit_s=(settings.queue_wait_limit_minutes or 10) * MINUTE_S,
-	)
+	grace = settings.get("heartbeat_grace_seconds")
+	with bridge.core_errors():
+		return stalls.StallLimits(
+			stall_after_s=(settings.stall_after_minutes or 30) * MINUTE_S,
+			queue_wait_limit_s=(settings.queue_wait_limit_minutes or 10) * MINUTE_S,
+			heartbeat_grace_s=HEARTBEAT_GRACE_S if grace is None else grace,
+		)
 
 
 def advice_limits() -> AdviceLimits:
@@ -103,13 +107,13 @@ def remediate(findings: list[stalls.Finding]) -> None:
 
 	Every run acts on every such finding, not only new ones: a stall first reported as a
 	warning is acted on once it passes twice its limit."""
-	connection = bridge.queue_redis()
+	connection, grace = bridge.queue_redis(), stall_limits().heartbeat_grace_s
 	for finding in findings:
 		if not finding.job_id or finding.action == stalls.WARN or finding.site != frappe.local.site:
 			continue
 		act = actions.stop_job if finding.action == stalls.STOP else actions.requeue_job
 		try:
-			outcome = act(connection, finding.job_id)["action"]
+			outcome = act(connection, finding.job_id, grace)["action"]
 		except Exception as exc:
 			outcome = f"failed: {exc}"
 		frappe.db.set_value("Stalled Job", stalled_job.finding_name(finding), "remediation", outcome)

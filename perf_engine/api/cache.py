@@ -14,6 +14,7 @@ def publish(title: str):
 
 
 @frappe.whitelist()
+@bridge.core_errors()
 def get_redis_memory(sample: int = redis_memory.BREAKDOWN_SAMPLE) -> dict:
 	"""Memory, pressure and fragmentation of the cache Redis, with this site's keys by prefix."""
 	bridge.require_manager()
@@ -30,23 +31,24 @@ def get_redis_memory(sample: int = redis_memory.BREAKDOWN_SAMPLE) -> dict:
 
 
 @frappe.whitelist(methods=["POST"])
+@bridge.core_errors()
 def cleanup_redis(dry_run: int = 1, force: int = 0) -> dict:
 	"""Delete this site's non-essential keys (a dry run by default); `force` ignores the threshold."""
 	bridge.require_manager()
-	with bridge.core_errors():
-		report = redis_cleanup.cleanup(
-			bridge.cache_redis(),
-			bridge.cache_prefix(),
-			dry_run=bool(int(dry_run)),
-			force=bool(int(force)),
-			on_progress=publish(frappe._("Cleaning up Redis")),
-			**cache_tasks.redis_cleanup_options(),
-		)
+	report = redis_cleanup.cleanup(
+		bridge.cache_redis(),
+		bridge.cache_prefix(),
+		dry_run=bool(int(dry_run)),
+		force=bool(int(force)),
+		on_progress=publish(frappe._("Cleaning up Redis")),
+		**cache_tasks.redis_cleanup_options(),
+	)
 	report["log"] = redis_cleanup_log.record(report, "Manual")
 	return report
 
 
 @frappe.whitelist(methods=["POST"])
+@bridge.core_errors()
 def warm_caches() -> dict:
 	"""Warm the configured entries now, as the hourly job does."""
 	bridge.require_manager()

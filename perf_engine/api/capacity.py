@@ -10,6 +10,7 @@ from perf_engine.perf_engine.doctype.performance_threshold.performance_threshold
 
 
 @frappe.whitelist()
+@bridge.core_errors()
 def calculate_capacity(
 	concurrent_users: float,
 	transactions_per_user_per_hour: float,
@@ -23,35 +24,35 @@ def calculate_capacity(
 	host_memory_gb: float | None = None,
 	memory_per_worker_mb: float = DEFAULT_MEMORY_PER_WORKER_MB,
 ) -> dict:
-	"""The reference and measured models and the bench comparison, without saving a Capacity Model."""
+	"""The reference model, the recommendation, the measured model and the bench comparison, unsaved."""
 	bridge.require_manager()
 	host = host_resources()
-	with bridge.core_errors():
-		inputs = CapacityInputs(
-			concurrent_users=concurrent_users,
-			transactions_per_user_per_hour=transactions_per_user_per_hour,
-			avg_records_per_query=avg_records_per_query,
-			peak_multiplier=peak_multiplier,
-			mix_light=mix_light,
-			mix_medium=mix_medium,
-			mix_heavy=mix_heavy,
-			mix_batch=mix_batch,
-			host_cpu_cores=host_cpu_cores or host["host_cpu_cores"],
-			host_memory_gb=host_memory_gb or host["host_memory_gb"],
-			memory_per_worker_mb=memory_per_worker_mb,
-		)
-		return build_report(inputs)
+	inputs = CapacityInputs(
+		concurrent_users=concurrent_users,
+		transactions_per_user_per_hour=transactions_per_user_per_hour,
+		avg_records_per_query=avg_records_per_query,
+		peak_multiplier=peak_multiplier,
+		mix_light=mix_light,
+		mix_medium=mix_medium,
+		mix_heavy=mix_heavy,
+		mix_batch=mix_batch,
+		host_cpu_cores=host["host_cpu_cores"] if host_cpu_cores is None else host_cpu_cores,
+		host_memory_gb=host["host_memory_gb"] if host_memory_gb is None else host_memory_gb,
+		memory_per_worker_mb=memory_per_worker_mb,
+	)
+	return build_report(inputs)
 
 
 @frappe.whitelist()
+@bridge.core_errors()
 def check_threshold(operation_type: str, value: float) -> dict:
 	"""Whether a measured value breaks its Performance Threshold, and how badly."""
 	bridge.require_manager()
-	with bridge.core_errors():
-		return thresholds.check(load_thresholds(), operation_type, value)
+	return thresholds.check(load_thresholds(), operation_type, value)
 
 
 @frappe.whitelist()
+@bridge.core_errors()
 def get_host_resources() -> dict:
 	"""This server's cores and memory, to prefill a new Capacity Model."""
 	bridge.require_manager()

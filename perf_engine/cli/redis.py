@@ -4,6 +4,7 @@ import argparse
 import subprocess
 from pathlib import Path
 
+from perf_engine.cli import exit_codes
 from perf_engine.cli.output import ProgressBar, human_bytes, print_json, print_table
 from perf_engine.core import redis_cleanup, redis_memory
 from perf_engine.core.config import ConnectionSettings
@@ -14,7 +15,9 @@ MB = 1024 * 1024
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-	parser = subparsers.add_parser("redis", help="cache Redis memory, breakdown by prefix, pressure cleanup")
+	parser = exit_codes.add_command(
+		subparsers, "redis", "cache Redis memory, breakdown by prefix, pressure cleanup"
+	)
 	parser.add_argument("--prefix", help="site key prefix, e.g. '_abc123|' (default: from --site)")
 	parser.add_argument("--budget-mb", type=int, default=0, help="memory limit when Redis has no maxmemory")
 	parser.add_argument("--cleanup", action="store_true", help="delete non-essential keys of the site")
@@ -24,7 +27,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 	parser.add_argument("--threshold", type=float, default=90, help="clean up above this pressure, in %%")
 	parser.add_argument("--target", type=float, default=80, help="stop below this pressure, in %%")
 	parser.set_defaults(handler=handle_redis)
-	warm = subparsers.add_parser("warm", help="warm the site's caches now (needs --bench and --site)")
+	warm = exit_codes.add_command(
+		subparsers,
+		"warm",
+		"warm the site's caches now (needs --bench and --site)",
+		findings="warming failed inside the bench (its own output says why)",
+	)
 	warm.set_defaults(handler=handle_warm)
 
 
@@ -85,6 +93,8 @@ def handle_warm(settings: ConnectionSettings, args: argparse.Namespace) -> int:
 	if not settings.bench_path or not settings.site:
 		raise InvalidInput("perf-engine warm needs --bench and --site: it warms that site through Frappe")
 	bench = Path(settings.bench_path)
+	if not (bench / "env/bin/python").is_file():
+		raise InvalidInput(f"{bench} has no env/bin/python: perf-engine warm needs a bench with its Python")
 	command = [
 		str(bench / "env/bin/python"),
 		"-m",
@@ -94,4 +104,5 @@ def handle_warm(settings: ConnectionSettings, args: argparse.Namespace) -> int:
 		settings.site,
 	]
 	command += ["execute", "perf_engine.tasks.cache.warm_caches"]
-	return subprocess.run(command, cwd=bench / "sites", check=False).returncode
+	warmed = subprocess.run(command, cwd=bench / "sites", check=False).returncode == 0
+	return exit_codes.OK if warmed else exit_codes.FINDINGS

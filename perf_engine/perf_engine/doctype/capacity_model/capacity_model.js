@@ -32,17 +32,29 @@ function part_error(part) {
 	return part && part.error ? `<p class="text-muted">${__("Not available")}: ${frappe.utils.escape_html(part.error)}</p>` : "";
 }
 
+function render_sizing(advice) {
+	const lines = [...advice.floors, ...advice.notes].map((line) => `<li>${frappe.utils.escape_html(line)}</li>`).join("");
+	const colour = advice.fits ? "green" : "red";
+	return `<p><span class="indicator-pill ${colour}">${advice.fits ? __("fits") : __("exceeds a hard limit")}</span> ${frappe.utils.escape_html(advice.verdict)}</p>${lines ? `<ul>${lines}</ul>` : ""}`;
+}
+
 function render_report(report) {
 	const ref = report.reference;
+	const advice = report.recommendation;
+	if (!advice) {
+		return `<p class="text-muted">${__("Saved by an older version: save the model again to see its recommendation.")}</p>`;
+	}
 	const measured = report.measured || {};
 	const side_by_side = table(
-		["Figure", "Reference model", "Measured model"],
+		["Figure", "Recommended", "Reference formulas", "Measured model"],
 		[
-			["Gunicorn workers", `${ref.web.recommended_gunicorn_workers} (min ${ref.web.minimum_gunicorn_workers})`, fmt(measured.gunicorn_workers)],
-			["Background workers", `${ref.background.default} default, ${ref.background.short} short, ${ref.background.long} long`, fmt(measured.background_workers)],
-			["Peak requests / min", fmt(ref.web.peak_requests_per_min), measured.requests ? fmt(measured.requests.peak_rate_per_s * 60) : null],
-			["Mean service time (s)", "—", measured.requests ? fmt(measured.requests.mean_service_s) : null],
-			["Inputs from", __("your figures"), measured.missing && measured.missing.length ? __("monitor: no data for {0}", [measured.missing.join(", ")]) : __("Frappe monitor")],
+			["Gunicorn workers", `${advice.gunicorn_workers.recommended} (min ${advice.gunicorn_workers.minimum})`, `${ref.web.recommended_gunicorn_workers} (min ${ref.web.minimum_gunicorn_workers})`, fmt(measured.gunicorn_workers)],
+			["Background workers", `${advice.background.default} default, ${advice.background.short} short, ${advice.background.long} long`, `${ref.background.default} default, ${ref.background.short} short, ${ref.background.long} long`, fmt(measured.background_workers)],
+			["DB pool", `${advice.db_pool.recommended} (min ${advice.db_pool.minimum})`, `${ref.db_connections.recommended_pool} (min ${ref.db_connections.minimum})`, "—"],
+			["Report time (s)", fmt(advice.report.seconds_per_report), "—", "—"],
+			["Peak requests / min", fmt(ref.web.peak_requests_per_min), fmt(ref.web.peak_requests_per_min), measured.requests ? fmt(measured.requests.peak_rate_per_s * 60) : null],
+			["Mean service time (s)", "—", "—", measured.requests ? fmt(measured.requests.mean_service_s) : null],
+			["Inputs from", __("your figures"), __("your figures"), measured.error ? __("not available: {0}", [frappe.utils.escape_html(measured.error)]) : measured.missing && measured.missing.length ? __("monitor: no data for {0}", [measured.missing.join(", ")]) : __("Frappe monitor")],
 		]
 	);
 	const comparison = report.comparison && report.comparison.rows
@@ -60,10 +72,9 @@ function render_report(report) {
 		: part_error(report.volume_tiers);
 	const host = ref.host_gunicorn;
 	return `
-		<h5>${__("Reference and measured models")}</h5>${side_by_side}
+		<h5>${__("Sizing")}</h5>${render_sizing(advice)}
+		<h5>${__("Recommendation, reference formulas and measured model")}</h5>${side_by_side}
 		<h5>${__("What the bench runs now")}</h5>${comparison}
-		<h5>${__("Database connections")}</h5>
-		<p>${__("Needed {0}, recommended pool {1}", [ref.db_connections.total, ref.db_connections.recommended_pool])}</p>
 		<h5>${__("Transaction-mix estimate")}</h5>
 		<p>${__("{0} requests/min: {1} gunicorn, {2} default, {3} long, {4} short workers", [fmt(ref.mix_estimate.requests_per_min), ref.mix_estimate.gunicorn_workers, ref.mix_estimate.background_default, ref.mix_estimate.background_long, ref.mix_estimate.background_short])}</p>
 		<h5>${__("Gunicorn settings for this host")}</h5>

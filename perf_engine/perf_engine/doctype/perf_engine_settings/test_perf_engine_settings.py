@@ -4,6 +4,7 @@
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
+from perf_engine import jobs
 from perf_engine.bridge import connection_settings
 from perf_engine.tests import rest
 
@@ -36,6 +37,25 @@ class TestPerfEngineSettings(FrappeTestCase):
 			rest.call("frappe.desk.form.load.getdoc", http_method="GET", **args).status_code, 403
 		)
 
+	def test_heartbeat_grace_below_rqs_interval_is_refused(self):
+		"""A grace under RQ's 30 s heartbeat plus margin is refused on save; the floor itself is kept, and
+		an empty field (as on sites installed before the setting existed) reads as the 90 s default."""
+		original = frappe.get_single("Perf Engine Settings").get("heartbeat_grace_seconds")
+		try:
+			frappe.db.delete(
+				"Singles", {"doctype": "Perf Engine Settings", "field": "heartbeat_grace_seconds"}
+			)
+			frappe.clear_document_cache("Perf Engine Settings", "Perf Engine Settings")
+			self.assertEqual(jobs.stall_limits().heartbeat_grace_s, 90)
+			with self.assertRaisesRegex(frappe.ValidationError, "at least 45 s"):
+				save_grace(10)
+			save_grace(45)
+			self.assertEqual(jobs.stall_limits().heartbeat_grace_s, 45)
+			save_grace(None)
+			self.assertEqual(frappe.get_single("Perf Engine Settings").heartbeat_grace_seconds, 90)
+		finally:
+			save_grace(original)
+
 	def test_core_reads_this_sites_connections(self):
 		"""The bridge hands the core this site's database name and the bench's queues."""
 		settings = connection_settings()
@@ -43,3 +63,10 @@ class TestPerfEngineSettings(FrappeTestCase):
 		self.assertEqual(settings.site, frappe.local.site)
 		self.assertIn("long", settings.queues)
 		self.assertEqual(settings.cache_prefix, f"{frappe.conf.db_name}|")
+
+
+def save_grace(seconds: int | None) -> None:
+	"""Save the heartbeat grace on a freshly loaded Settings record."""
+	settings = frappe.get_single("Perf Engine Settings")
+	settings.heartbeat_grace_seconds = seconds
+	settings.save()
