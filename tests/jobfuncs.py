@@ -24,6 +24,15 @@ def sleep_first_time(marker: str, seconds: float) -> str:
 	return "first run"
 
 
+def count_run_and_sleep(log: str, seconds: float) -> int:
+	"""Append one line per run, then sleep: how many times a job really ran."""
+	with open(log, "a") as runs:
+		runs.write("run\n")
+	time.sleep(seconds)
+	with open(log) as runs:
+		return len(runs.readlines())
+
+
 def fail_first_time(marker: str) -> str:
 	"""Raise on the first run only, to exercise RQ's Retry."""
 	if not os.path.exists(marker):

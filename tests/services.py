@@ -150,9 +150,32 @@ class WorkerProcess:
 			process.send_signal(signal.SIGKILL)
 		self.process.wait()
 
+	def horse_pid(self) -> int:
+		"""The pid of the work horse the worker forked for its current job (waits for it)."""
+		deadline = time.monotonic() + WORKER_START_TIMEOUT_S
+		while time.monotonic() < deadline:
+			children = psutil.Process(self.process.pid).children()
+			if children:
+				return children[0].pid
+			time.sleep(0.05)
+		raise RuntimeError(f"rq worker {self.name} forked no work horse within {WORKER_START_TIMEOUT_S}s")
+
+	def kill_main(self) -> int:
+		"""SIGKILL the worker's main process only, as an OOM killer picking it would; its horse lives on.
+
+		Returns the horse's pid; the test must let it finish or end it."""
+		horse = self.horse_pid()
+		self.process.send_signal(signal.SIGKILL)
+		self.process.wait()
+		return horse
+
 	def stop(self) -> None:
-		"""Stop the worker and any work horse it forked."""
+		"""Stop the worker and any work horse it forked: a horse outliving its test would write into
+		the next test's Redis database."""
 		if self.process and self.process.poll() is None:
+			horses = psutil.Process(self.process.pid).children(recursive=True)
+			for horse in horses:
+				horse.send_signal(signal.SIGKILL)
 			self.process.terminate()
 			try:
 				self.process.wait(timeout=10)

@@ -47,3 +47,13 @@ def test_documented_methods_exist():
 	"""No section documents a method that is not whitelisted."""
 	documented = {line[3:] for line in DOCS.splitlines() if line.startswith("## ") and " " not in line[3:]}
 	assert documented <= set(whitelisted_methods())
+
+
+def test_every_whitelisted_method_maps_core_errors():
+	"""Each method wears bridge.core_errors(), so no core or Redis failure reaches a caller as a 500."""
+	for path in sorted(API.glob("*.py")):
+		for node in ast.walk(ast.parse(path.read_text())):
+			if isinstance(node, ast.FunctionDef):
+				decorators = [ast.unparse(d) for d in node.decorator_list]
+				if any("whitelist" in d for d in decorators):
+					assert "bridge.core_errors()" in decorators, f"{path.name}: {node.name}"

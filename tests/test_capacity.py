@@ -4,12 +4,49 @@ import math
 
 import pytest
 
+from perf_engine.cli import main
 from perf_engine.core.capacity import CapacityInputs, reference_model
+from perf_engine.core.capacity_recommendation import HOST_WEB_WORKERS, MARIADB_POOL, recommend
 from perf_engine.core.errors import InvalidInput
+
+HOST = {"host_cpu_cores": 4, "host_memory_gb": 8}
+LARGE_SITE = {
+	"concurrent_users": 5000,
+	"transactions_per_user_per_hour": 60,
+	"peak_multiplier": 3,
+	"mix_light": 40,
+	"mix_medium": 30,
+	"mix_heavy": 20,
+	"mix_batch": 10,
+	"host_cpu_cores": 16,
+	"host_memory_gb": 64,
+	"memory_per_worker_mb": 512,
+}
 
 
 def model_for(**inputs):
 	return reference_model(CapacityInputs(**inputs))
+
+
+def advice_for(**inputs):
+	capacity_inputs = CapacityInputs(**inputs)
+	return recommend(capacity_inputs, reference_model(capacity_inputs))
+
+
+def test_seed_worked_example_is_exact_and_needs_no_correction():
+	"""The seed's worked example (500 users x 20 tx/h at 3x peak) gives 7/5 workers, 5/2/1/1 queue
+	workers, pool 37 and minimum 23, and the recommendation keeps every figure."""
+	inputs = {"concurrent_users": 500, "transactions_per_user_per_hour": 20, "peak_multiplier": 3, **HOST}
+	model = model_for(**inputs)
+	web = model["web"]
+	assert (web["recommended_gunicorn_workers"], web["minimum_gunicorn_workers"]) == (7, 5)
+	assert model["background"] == {"jobs_per_min": 50.0, "default": 5, "short": 2, "long": 1, "scheduler": 1}
+	assert model["db_connections"] == {"total": 23, "recommended_pool": 37, "minimum": 23}
+	advice = advice_for(**inputs)
+	assert advice["gunicorn_workers"] == {"recommended": 7, "minimum": 5}
+	assert advice["background"] == {"default": 5, "short": 2, "long": 1, "scheduler": 1}
+	assert advice["db_pool"] == {"recommended": 37, "minimum": 23}
+	assert (advice["floors"], advice["limits"], advice["fits"]) == ([], [], True)
 
 
 def test_small_site_matches_hand_computed_model():
@@ -46,18 +83,7 @@ def test_small_site_matches_hand_computed_model():
 
 def test_large_site_caps_the_pool_at_500():
 	"""5000 users x 60 tx/h at 3x peak: API calls drive workers and the pool hits its 500 ceiling."""
-	model = model_for(
-		concurrent_users=5000,
-		transactions_per_user_per_hour=60,
-		peak_multiplier=3,
-		mix_light=40,
-		mix_medium=30,
-		mix_heavy=20,
-		mix_batch=10,
-		host_cpu_cores=16,
-		host_memory_gb=64,
-		memory_per_worker_mb=512,
-	)
+	model = model_for(**LARGE_SITE)
 	web = model["web"]
 	assert (web["workers_for_requests"], web["workers_for_api"]) == (125, 150)
 	assert (web["recommended_gunicorn_workers"], web["minimum_gunicorn_workers"]) == (225, 150)
@@ -96,6 +122,74 @@ def test_tiny_load_falls_back_to_the_floors():
 	assert model["host_gunicorn"]["workers"] == 4
 
 
+def test_tiny_load_recommends_one_web_worker_and_says_which_floors_applied():
+	"""50 users at 10 tx/h: the formula gives 0 gunicorn workers; the recommendation runs 1 and says why."""
+	model = model_for(concurrent_users=50, transactions_per_user_per_hour=10, **HOST)
+	assert model["web"]["recommended_gunicorn_workers"] == 0, "the seed's figure is kept as it is"
+	advice = advice_for(concurrent_users=50, transactions_per_user_per_hour=10, **HOST)
+	assert advice["gunicorn_workers"] == {"recommended": 1, "minimum": 1}
+	assert advice["floors"][0].startswith("gunicorn workers: at least 1") and "gives 0" in advice["floors"][0]
+	assert {floor.split(":")[0] for floor in advice["floors"][1:]} == {
+		"default queue",
+		"short queue",
+		"long queue",
+	}
+	assert advice["db_pool"] == {"recommended": 18, "minimum": 7}, "the pool counts the floored web worker"
+	assert advice["fits"] and advice["verdict"].startswith("Fits")
+
+
+def test_huge_load_names_the_hard_limits_and_never_recommends_below_the_minimum():
+	"""5000 users at 60 tx/h, peak 3: the pool is 726 (its own minimum) past the 500 ceiling, and the
+	workers pass this host; the verdict says to scale out."""
+	advice = advice_for(**LARGE_SITE)
+	assert advice["db_pool"] == {"recommended": 726, "minimum": 726}
+	limits = {limit["limit"]: limit for limit in advice["limits"]}
+	assert (limits[MARIADB_POOL]["needed"], limits[MARIADB_POOL]["available"]) == (726, 500)
+	assert (limits[HOST_WEB_WORKERS]["needed"], limits[HOST_WEB_WORKERS]["available"]) == (225, 33)
+	assert "scale out to 7 app servers" in advice["verdict"]
+	assert "scale the database out" in advice["verdict"] and not advice["fits"]
+
+
+@pytest.mark.parametrize("users", [1, 10, 50, 100, 500, 1000, 5000, 20_000, 100_000])
+@pytest.mark.parametrize("transactions", [0.5, 10, 60, 600])
+def test_recommendation_is_never_below_its_minimum(users, transactions):
+	"""At every scale each recommended figure is at least its minimum, and at least one web worker."""
+	advice = advice_for(concurrent_users=users, transactions_per_user_per_hour=transactions, **HOST)
+	assert advice["gunicorn_workers"]["recommended"] >= advice["gunicorn_workers"]["minimum"] >= 1
+	assert advice["db_pool"]["recommended"] >= advice["db_pool"]["minimum"]
+	assert advice["fits"] == (not advice["limits"])
+
+
+def test_records_per_query_size_reports_and_the_long_queue():
+	"""50,000 records per query make 50 s reports (10 s per 10,000): the batch share at peak keeps 21
+	long-queue workers busy, and the pool grows with them; 200,000 outlast gunicorn's timeout."""
+	inputs = {"concurrent_users": 500, "transactions_per_user_per_hour": 20, "peak_multiplier": 3, **HOST}
+	advice = advice_for(avg_records_per_query=50_000, **inputs)
+	assert advice["report"] == {
+		"seconds_per_report": 50.0,
+		"batch_jobs_per_min": 25.0,
+		"long_workers_for_reports": 21,
+	}
+	assert advice["background"]["long"] == 21 and model_for(**inputs)["background"]["long"] == 1
+	assert advice["db_pool"] == {"recommended": 61, "minimum": 43}
+	assert "long queue: 21 workers" in advice["notes"][0]
+	slow = advice_for(avg_records_per_query=200_000, **inputs)
+	assert "outlasts gunicorn's 120 s timeout" in slow["notes"][-1]
+	assert advice_for(avg_records_per_query=20, **inputs)["notes"] == []
+
+
+def test_capacity_command_exits_1_only_past_a_hard_limit(capsys):
+	"""`perf-engine capacity` exits 0 when the load fits and 1 with the scale-out verdict when not."""
+	assert (
+		main(["capacity", "--users", "50", "--transactions", "10", "--cores", "4", "--memory-gb", "8"]) == 0
+	)
+	out = capsys.readouterr().out
+	assert "gunicorn workers: at least 1" in out and "Fits this host" in out
+	huge = ["capacity", "--users", "5000", "--transactions", "60", "--peak", "3", "--cores", "16"]
+	assert main([*huge, "--memory-gb", "64"]) == 1
+	assert "Exceeds a hard limit" in capsys.readouterr().out
+
+
 def test_memory_bound_host_limits_gunicorn_workers():
 	"""On a 32-core host with 2.5 GB, memory (int(2.5 x 0.6 x 1024 / 256) = 6) sets the worker count, not CPU."""
 	model = model_for(
@@ -124,6 +218,12 @@ def test_host_defaults_come_from_this_machine():
 		({"memory_per_worker_mb": 0}, "Memory per worker mb must be between"),
 		({"concurrent_users": float("nan")}, "must be a number"),
 		({"concurrent_users": "many"}, "must be a number"),
+		({"mix_light": float("nan")}, "Mix light must be a number"),
+		({"mix_batch": float("inf")}, "Mix batch must be a number"),
+		({"mix_medium": "25"}, "Mix medium must be a number"),
+		({"mix_light": 160, "mix_medium": -60}, "Mix light must be between 0 and 100"),
+		({"host_cpu_cores": 0}, "Host cpu cores must be between 1"),
+		({"host_memory_gb": 0}, "Host memory gb must be between 0.25"),
 		({"mix_light": 50}, "must add up to 100 %, it adds up to 90 %"),
 		({"mix_light": 80, "mix_medium": -10, "mix_heavy": 25}, "cannot be negative"),
 	],

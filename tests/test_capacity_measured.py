@@ -12,6 +12,7 @@ from perf_engine.core.bench_comparison import (
 	max_connections,
 )
 from perf_engine.core.capacity import CapacityInputs, reference_model
+from perf_engine.core.capacity_recommendation import recommend
 from perf_engine.core.measured_capacity import measured_model
 from perf_engine.core.monitor import MONITOR_KEY, parse_entry, read_log, read_redis, recent
 from perf_engine.core.volume_tiers import largest_tables, tier_for
@@ -83,14 +84,13 @@ def test_comparison_uses_live_workers_and_real_max_connections(db, redis_client,
 		redis_client, {"default": "bench-x:default", "short": "bench-x:short", "long": "bench-x:long"}
 	)
 	assert live == {"default": 2, "short": 1, "long": 0}
-	model = reference_model(
-		CapacityInputs(
-			concurrent_users=100, transactions_per_user_per_hour=30, host_cpu_cores=4, host_memory_gb=8
-		)
+	inputs = CapacityInputs(
+		concurrent_users=100, transactions_per_user_per_hour=30, host_cpu_cores=4, host_memory_gb=8
 	)
+	advice = recommend(inputs, reference_model(inputs))
 	rows = {
 		r["resource"]: r
-		for r in compare(model, {"gunicorn_workers": 5, "background_workers": 1}, live, max_connections(db))
+		for r in compare(advice, {"gunicorn_workers": 5, "background_workers": 1}, live, max_connections(db))
 	}
 	assert rows["gunicorn_workers"]["verdict"] == OVER  # 5 > 1.5 x 1
 	assert rows["background_workers"]["verdict"] == UNDER  # 1 < busiest queue's 2

@@ -6,6 +6,7 @@ import pytest
 
 from perf_engine.core.config import load_settings
 from perf_engine.core.errors import InvalidInput
+from perf_engine.core.redaction import redact
 
 
 @pytest.fixture
@@ -68,3 +69,40 @@ def test_bad_inputs_say_what_is_wrong(bench, tmp_path):
 		load_settings({"bench_path": str(tmp_path / "empty")}, environ={})
 	with pytest.raises(InvalidInput, match="port must be a number"):
 		load_settings({"db_port": "abc"}, environ={})
+
+
+def test_site_without_its_bench_is_refused_not_ignored():
+	"""--site (or PERF_ENGINE_SITE) without a bench to read it from is refused instead of dropped."""
+	with pytest.raises(InvalidInput, match="needs its bench"):
+		load_settings({"site": "erp.local"}, environ={})
+	with pytest.raises(InvalidInput, match="needs its bench"):
+		load_settings(environ={"PERF_ENGINE_SITE": "erp.local"})
+
+
+def test_settings_never_show_their_passwords():
+	"""The settings' repr, as a log line or a traceback would print it, masks every password."""
+	settings = load_settings(
+		{"db_password": "db-secret", "redis_cache_url": "redis://:cache-secret@10.0.0.5:6379/1"}, environ={}
+	)
+	shown = repr(settings)
+	assert "db-secret" not in shown and "cache-secret" not in shown
+	assert "redis://:***@10.0.0.5:6379/1" in shown and "db_password='***'" in shown
+
+
+@pytest.mark.parametrize(
+	("text", "masked"),
+	[
+		("redis://:pw@host:6379/0", "redis://:***@host:6379/0"),
+		("rediss://user:p%40ss@host/2", "rediss://user:***@host/2"),
+		("unix://u:pw@/run/redis.sock?db=1", "unix://u:***@/run/redis.sock?db=1"),
+		("mysql://root:pw@db:3306/site", "mysql://root:***@db:3306/site"),
+		("redis://host:6379/0?password=pw&x=1", "redis://host:6379/0?password=***&x=1"),
+		('{"db_password": "pw", "db_name": "x"}', '{"db_password": "***", "db_name": "x"}'),
+		("redis://host:6379/0", "redis://host:6379/0"),
+		("Access denied (using password: YES)", "Access denied (using password: YES)"),
+		("", ""),
+	],
+)
+def test_redaction_masks_passwords_wherever_they_sit(text, masked):
+	"""One redaction function masks URL, keyword and quoted passwords and leaves the rest as it was."""
+	assert redact(text) == masked

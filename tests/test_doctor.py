@@ -34,7 +34,7 @@ def test_doctor_sees_database_sizes_and_live_workers(db, database_name, redis_db
 
 
 def test_doctor_isolates_a_dead_service(capsys):
-	"""With Redis unreachable the Redis sections fail with a reason while MariaDB still reports."""
+	"""With Redis unreachable the Redis sections fail with a reason while MariaDB still reports; exit 3."""
 	code = main(
 		[
 			"--json",
@@ -46,10 +46,24 @@ def test_doctor_isolates_a_dead_service(capsys):
 		]
 	)
 	sections = {s["name"]: s for s in json.loads(capsys.readouterr().out)}
-	assert code == 1
+	assert code == 3
 	assert sections["mariadb"]["ok"] is True
 	assert sections["redis_cache"]["ok"] is False
-	assert "Connection" in sections["redis_cache"]["error"]
+	assert sections["redis_cache"]["error"].startswith("cache Redis at 127.0.0.1:1/0: cannot connect")
+	assert sections["redis_cache"]["service"] == "cache Redis"
+	assert "not checked" in sections["rq"]["error"]
+
+
+def test_doctor_shows_redis_urls_without_their_password(private_redis, capsys):
+	"""A Redis that needs a password: doctor reaches it and shows its URL masked, in text and JSON."""
+	private_redis.config_set("requirepass", "s3cret-pw")
+	port = private_redis.connection_pool.connection_kwargs["port"]
+	url = f"redis://:s3cret-pw@127.0.0.1:{port}/0"
+	for flags in ([], ["--json"]):
+		assert main([*flags, "--redis-cache-url", url, "--redis-queue-url", url, "doctor"]) == 0
+		out = capsys.readouterr()
+		assert "s3cret-pw" not in out.out + out.err
+		assert f"redis://:***@127.0.0.1:{port}/0" in out.out
 
 
 def test_console_script_runs_without_frappe():

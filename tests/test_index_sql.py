@@ -325,6 +325,7 @@ def test_long_literal_lists_are_read_as_one_value():
 		('SELECT a FROM t WHERE b = "x\\"', 'unterminated " quote'),
 		("SELECT a FROM t /* WHERE b = 1", "unterminated /* comment"),
 		("SELECT `name` FROM `tabToDo` WHERE `status` = ? AND `allocated_to` = ...", sql_text.TRUNCATED),
+		("SELECT `name` , `status` , ...", sql_text.TRUNCATED),
 		("SELECT a FROM t WHERE " + "b = 1 AND " * 3000 + "c = 1", sql_text.TOO_LONG),
 	],
 )

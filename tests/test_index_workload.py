@@ -1,5 +1,8 @@
 """Workload findings from read statements, checked against a real MariaDB catalog."""
 
+import subprocess
+import sys
+
 import pytest
 
 from perf_engine.core.indexes import catalog, workload
@@ -190,3 +193,20 @@ def test_one_analysis_reads_at_most_max_statements_the_heaviest_first():
 	kept = heaviest(many)
 	assert len(kept) == MAX_STATEMENTS
 	assert kept[0].total_time_s == MAX_STATEMENTS + 99 and kept[-1].total_time_s == 100
+
+
+def test_importing_the_analysis_leaves_sqlglot_unloaded():
+	"""Web workers that import perf_engine's API pay for sqlglot only when an analysis reads SQL."""
+	probe = "import sys, perf_engine.core.indexes.analysis; print('sqlglot' in sys.modules)"
+	loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+	assert loaded.stdout.strip() == "False"
+
+
+def test_an_analysis_with_no_statements_leaves_sqlglot_unloaded():
+	"""With no workload source on there is nothing to parse, so the analysis never loads sqlglot."""
+	probe = (
+		"import sys; from perf_engine.core.indexes import workload; "
+		"print(workload.findings_from(None, 'site', [], {}, {}), 'sqlglot' in sys.modules)"
+	)
+	loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+	assert loaded.stdout.strip() == "([], []) False"

@@ -15,11 +15,13 @@ def cli(redis_db, *args: str) -> list[str]:
 
 
 def test_queues_prints_counts_and_flags_a_queue_without_workers(redis_db, redis_client, capsys):
-	"""Queued jobs with no worker listening show up in the table and as a 'no worker' line."""
+	"""Queued jobs with no worker listening show up in the table and a 'no worker' line, and exit 1."""
+	assert main(cli(redis_db, "queues")) == 0
+	capsys.readouterr()
 	queue = Queue("long", connection=redis_client)
 	for i in range(4):
 		queue.enqueue("tests.jobfuncs.add", i, 1)
-	assert main(cli(redis_db, "queues")) == 0
+	assert main(cli(redis_db, "queues")) == 1
 	out = capsys.readouterr().out
 	long_row = next(line.split() for line in out.splitlines() if line.startswith("long "))
 	assert long_row[1] == "4"

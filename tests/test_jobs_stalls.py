@@ -1,8 +1,11 @@
 """Stalled-job detection, stop and requeue with real rq worker processes."""
 
+import os
+import signal
 import time
 from datetime import datetime, timedelta, timezone
 
+import psutil
 import pytest
 from rq import Queue
 from rq.job import Job, JobStatus
@@ -10,7 +13,9 @@ from rq.registry import FailedJobRegistry, StartedJobRegistry
 
 from perf_engine.core.errors import InvalidInput
 from perf_engine.core.jobs.actions import requeue_job, stop_job
-from perf_engine.core.jobs.stalls import REQUEUE, STOP, WARN, StallLimits, detect
+from perf_engine.core.jobs.keys import WORKER
+from perf_engine.core.jobs.stalls import REQUEUE, STOP, WARN, WORKER_LOST, StallLimits, detect
+from perf_engine.core.jobs.workers import HEARTBEAT_GRACE_S, MIN_HEARTBEAT_GRACE_S
 
 QUEUES = {"default": "bench:default", "long": "bench:long"}
 
@@ -34,6 +39,18 @@ def backdate(client, job: Job, field: str, delta: timedelta) -> None:
 	"""Make a job look as if this timestamp field were `delta` ago."""
 	at = datetime.now(timezone.utc) - delta
 	client.hset(job.key, field, at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+
+
+def silence(client, worker_name: str, seconds: float) -> None:
+	"""Make a worker's last heartbeat `seconds` old, as if that long had passed since it beat."""
+	at = datetime.now(timezone.utc) - timedelta(seconds=seconds)
+	client.hset(WORKER.format(worker_name), "last_heartbeat", at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+
+
+def findings_for(client, job: Job, **limits) -> list:
+	return [
+		f for f in detect(client, QUEUES, StallLimits(stall_after_s=3600, **limits)) if f.job_id == job.id
+	]
 
 
 def test_job_running_past_the_limit_is_detected_then_stopped(redis_client, start_worker):
@@ -65,29 +82,115 @@ def test_job_running_past_the_limit_is_detected_then_stopped(redis_client, start
 def test_sigkilled_worker_leaves_an_orphan_found_once_its_heartbeat_lapses(
 	redis_client, start_worker, tmp_path
 ):
-	"""Killing worker and horse mid-job leaves an orphan detected after the heartbeat grace; requeue reruns it."""
+	"""Killing worker and horse mid-job leaves an orphan once the grace has passed; requeue reruns it."""
 	worker = start_worker([QUEUES["default"]])
 	queue = Queue(QUEUES["default"], connection=redis_client)
 	marker = tmp_path / "marker"
 	job = queue.enqueue("tests.jobfuncs.sleep_first_time", str(marker), 60, job_id="a.local::orphan")
-	# STARTED is set before the function body runs: kill only once the first run is really inside it.
-	wait_for(lambda: started(job) and marker.exists())
+	wait_for(marker.exists)
 	worker.kill()
-	killed_at = time.monotonic()
-	limits = StallLimits(stall_after_s=3600, heartbeat_grace_s=2)
-	orphans = wait_for(lambda: [f for f in detect(redis_client, QUEUES, limits) if f.kind == "orphaned"])
-	assert time.monotonic() - killed_at < 30, "found long before RQ's own maintenance would"
-	assert (orphans[0].job_id, orphans[0].worker, orphans[0].action) == (job.id, worker.name, REQUEUE)
+	assert not findings_for(redis_client, job), "a worker only just silent is not dead yet"
+	silence(redis_client, worker.name, HEARTBEAT_GRACE_S + 1)
+	orphans = findings_for(redis_client, job)
+	assert [(f.kind, f.worker, f.action) for f in orphans] == [("orphaned", worker.name, REQUEUE)]
+	assert "no process on" in orphans[0].detail and "will never finish" in orphans[0].detail
 	assert redis_client.zscore(StartedJobRegistry(queue=queue).key, job.id), (
 		"still in started: RQ has not noticed"
 	)
 	with pytest.raises(InvalidInput, match="no live worker"):
-		stop_job(redis_client, job.id, heartbeat_grace_s=2)
-	assert requeue_job(redis_client, job.id, heartbeat_grace_s=2)["action"] == "requeued orphan"
+		stop_job(redis_client, job.id)
+	assert requeue_job(redis_client, job.id)["action"] == "requeued orphan"
 	assert job.get_status(refresh=True) == JobStatus.QUEUED
 	start_worker([QUEUES["default"]])
 	wait_for(lambda: job.get_status(refresh=True) == JobStatus.FINISHED)
 	assert job.return_value() == "second run"
+
+
+def test_killed_main_process_with_a_live_horse_is_not_called_dead(redis_client, start_worker, tmp_path):
+	"""SIGKILL of the worker's main process only: its horse finishes the job, which is never called
+	dead, and requeue refuses it, so the job runs exactly once."""
+	worker = start_worker([QUEUES["default"]])
+	runs = tmp_path / "runs"
+	job = Queue(QUEUES["default"], connection=redis_client).enqueue(
+		"tests.jobfuncs.count_run_and_sleep", str(runs), 6, job_id="a.local::horse"
+	)
+	wait_for(lambda: started(job))
+	horse = worker.kill_main()
+	try:
+		silence(redis_client, worker.name, HEARTBEAT_GRACE_S + 1)
+		lost = findings_for(redis_client, job)
+		assert [(f.kind, f.action) for f in lost] == [(WORKER_LOST, WARN)]
+		assert f"work horse (pid {horse}" in lost[0].detail and "still running" in lost[0].detail
+		assert "never finish" not in lost[0].detail
+		with pytest.raises(InvalidInput, match="may still be running"):
+			requeue_job(redis_client, job.id)
+		with pytest.raises(InvalidInput, match=f"End pid {horse}"):
+			stop_job(redis_client, job.id)
+		wait_for(lambda: job.get_status(refresh=True) == JobStatus.FINISHED, timeout_s=30)
+	finally:
+		if psutil.pid_exists(horse):
+			os.kill(horse, signal.SIGKILL)
+	assert runs.read_text().splitlines() == ["run"], "ran exactly once"
+	assert not findings_for(redis_client, job)
+
+
+def test_hung_worker_is_lost_not_dead(redis_client, start_worker):
+	"""A stopped (SIGSTOP) worker past its grace still exists on this host: watched, never requeued."""
+	worker = start_worker([QUEUES["default"]])
+	job = Queue(QUEUES["default"], connection=redis_client).enqueue(
+		"tests.jobfuncs.sleep_for", 30, job_id="a.local::hung"
+	)
+	wait_for(lambda: started(job))
+	horse = worker.horse_pid()
+	worker.process.send_signal(signal.SIGSTOP)
+	try:
+		silence(redis_client, worker.name, HEARTBEAT_GRACE_S + 1)
+		lost = findings_for(redis_client, job)
+		assert [(f.kind, f.action) for f in lost] == [(WORKER_LOST, WARN)]
+		assert f"pid {worker.process.pid}" in lost[0].detail and "hung or stopped" in lost[0].detail
+		assert f"work horse (pid {horse})" in lost[0].detail
+		with pytest.raises(InvalidInput, match="may still be running"):
+			requeue_job(redis_client, job.id)
+		with pytest.raises(InvalidInput, match=f"End pid {horse}"):
+			stop_job(redis_client, job.id)
+	finally:
+		worker.process.send_signal(signal.SIGCONT)
+
+
+def test_job_of_a_worker_on_another_host_may_still_run_there(redis_client, start_worker, tmp_path):
+	"""A silent worker whose hash names another host: the job may run there, so requeue needs force."""
+	worker = start_worker([QUEUES["default"]])
+	job = Queue(QUEUES["default"], connection=redis_client).enqueue(
+		"tests.jobfuncs.sleep_first_time", str(tmp_path / "marker"), 60, job_id="a.local::remote"
+	)
+	wait_for(lambda: started(job))
+	worker.kill()
+	redis_client.hset(WORKER.format(worker.name), "hostname", "app-server-2")
+	silence(redis_client, worker.name, HEARTBEAT_GRACE_S + 1)
+	lost = findings_for(redis_client, job)
+	assert [(f.kind, f.action) for f in lost] == [(WORKER_LOST, WARN)]
+	assert "may still be running on app-server-2" in lost[0].detail
+	with pytest.raises(InvalidInput, match="app-server-2"):
+		requeue_job(redis_client, job.id)
+	assert requeue_job(redis_client, job.id, force=True)["action"] == "requeued orphan"
+	assert job.get_status(refresh=True) == JobStatus.QUEUED
+
+
+def test_grace_below_rq_heartbeat_interval_is_refused(redis_client, start_worker):
+	"""A grace under RQ's 30 s beat plus margin is refused everywhere; at the floor, a busy worker
+	between two beats is healthy."""
+	for grace in (2, MIN_HEARTBEAT_GRACE_S - 1, float("nan"), "90"):
+		with pytest.raises(InvalidInput, match=f"at least {MIN_HEARTBEAT_GRACE_S} s"):
+			StallLimits(heartbeat_grace_s=grace)
+	with pytest.raises(InvalidInput, match="at least"):
+		requeue_job(redis_client, "a.local::any", heartbeat_grace_s=10)
+	worker = start_worker([QUEUES["default"]])
+	job = Queue(QUEUES["default"], connection=redis_client).enqueue(
+		"tests.jobfuncs.sleep_for", 30, job_id="a.local::healthy"
+	)
+	wait_for(lambda: started(job))
+	silence(redis_client, worker.name, 35)  # just before RQ's next beat is due
+	assert not findings_for(redis_client, job, heartbeat_grace_s=MIN_HEARTBEAT_GRACE_S)
 
 
 def test_queue_with_jobs_and_no_worker_is_flagged(redis_client):
@@ -138,12 +241,11 @@ def test_scheduled_job_orphaned_in_started_registry_is_a_zombie(redis_client, st
 	)
 	wait_for(lambda: started(job))
 	worker.kill()
-	limits = StallLimits(stall_after_s=3600, heartbeat_grace_s=2)
-	findings = wait_for(
-		lambda: [
-			f for f in detect(redis_client, QUEUES, limits, scheduled_job_ids=[job.id]) if f.job_id == job.id
-		]
-	)
+	silence(redis_client, worker.name, HEARTBEAT_GRACE_S + 1)
+	limits = StallLimits(stall_after_s=3600)
+	findings = [
+		f for f in detect(redis_client, QUEUES, limits, scheduled_job_ids=[job.id]) if f.job_id == job.id
+	]
 	assert [(f.kind, f.action) for f in findings] == [("zombie_scheduled", REQUEUE)]
 
 

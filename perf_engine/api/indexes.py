@@ -6,6 +6,7 @@ from perf_engine.services import bridge, indexes
 
 
 @frappe.whitelist(methods=["POST"])
+@bridge.core_errors()
 def analyze_indexes(doctype: str | None = None) -> dict:
 	"""Analyse the site (or one DocType) and store findings as Index Recommendations."""
 	bridge.require_manager()
@@ -24,6 +25,7 @@ def analyze_indexes(doctype: str | None = None) -> dict:
 
 
 @frappe.whitelist(methods=["POST"])
+@bridge.core_errors()
 def apply_index_recommendation(name: str, confirm: int = 0) -> dict:
 	"""Verify the finding against its key and the live schema, then queue the online DDL; a drop needs confirm=1."""
 	bridge.require_manager()
@@ -31,6 +33,7 @@ def apply_index_recommendation(name: str, confirm: int = 0) -> dict:
 
 
 @frappe.whitelist(methods=["POST"])
+@bridge.core_errors()
 def dismiss_index_recommendation(name: str) -> dict:
 	"""Dismiss a finding; later analyses never reopen it."""
 	bridge.require_manager()
@@ -39,6 +42,7 @@ def dismiss_index_recommendation(name: str) -> dict:
 
 
 @frappe.whitelist(methods=["POST"])
+@bridge.core_errors()
 def trial_ignore_index(name: str, ignored: int = 1) -> str:
 	"""Make a drop candidate IGNORED (reversible) or restore it."""
 	bridge.require_manager()
@@ -46,6 +50,7 @@ def trial_ignore_index(name: str, ignored: int = 1) -> str:
 
 
 @frappe.whitelist()
+@bridge.core_errors()
 def get_index_overview() -> dict:
 	"""Largest tables and the open findings, for the index-analysis page."""
 	bridge.require_manager()

@@ -9,6 +9,7 @@ from perf_engine.services import bridge, jobs, settings
 
 
 @frappe.whitelist()
+@bridge.core_errors()
 def get_queue_status() -> list[dict]:
 	"""Counts, oldest job age, workers and rebalancing advice for every queue of the bench."""
 	bridge.require_manager()
@@ -18,6 +19,7 @@ def get_queue_status() -> list[dict]:
 
 
 @frappe.whitelist()
+@bridge.core_errors()
 def get_jobs(
 	queue: str,
 	registry: str = "queued",
@@ -33,19 +35,19 @@ def get_jobs(
 			frappe._("Unknown queue {0}; this bench has {1}").format(queue, ", ".join(queues)),
 			frappe.ValidationError,
 		)
-	with bridge.core_errors():
-		return listing.list_jobs(
-			bridge.queue_redis(),
-			queues[queue],
-			registry,
-			page,
-			page_size,
-			site=frappe.local.site,
-			method=method,
-		)
+	return listing.list_jobs(
+		bridge.queue_redis(),
+		queues[queue],
+		registry,
+		page,
+		page_size,
+		site=frappe.local.site,
+		method=method,
+	)
 
 
 @frappe.whitelist()
+@bridge.core_errors()
 def detect_stalled_jobs() -> list[dict]:
 	"""Run the stalled-job check now, as the scheduler does."""
 	bridge.require_manager()
@@ -53,24 +55,26 @@ def detect_stalled_jobs() -> list[dict]:
 
 
 @frappe.whitelist()
+@bridge.core_errors()
 def stop_job(job_id: str) -> dict:
 	"""Stop a running job of this site through RQ's stop command (or cancel a queued one)."""
 	bridge.require_manager()
-	with bridge.core_errors():
-		return actions.stop_job(bridge.queue_redis(), jobs.own_job_id(job_id))
+	grace = settings.get().stall_limits.heartbeat_grace_s
+	return actions.stop_job(bridge.queue_redis(), jobs.own_job_id(job_id), grace)
 
 
 @frappe.whitelist()
-def requeue_job(job_id: str) -> dict:
-	"""Put a failed or orphaned job of this site back on its queue."""
+@bridge.core_errors()
+def requeue_job(job_id: str, force: int = 0) -> dict:
+	"""Put a failed or orphaned job of this site back on its queue; one that may still be running only with force=1."""
 	bridge.require_manager()
-	with bridge.core_errors():
-		return actions.requeue_job(bridge.queue_redis(), jobs.own_job_id(job_id))
+	grace = settings.get().stall_limits.heartbeat_grace_s
+	return actions.requeue_job(bridge.queue_redis(), jobs.own_job_id(job_id), grace, force=bool(int(force)))
 
 
 @frappe.whitelist()
+@bridge.core_errors()
 def get_fanout_progress(fanout_id: str) -> dict:
 	"""Finished, failed and pending chunks of a fan-out started with perf_engine.jobs.fan_out."""
 	bridge.require_manager()
-	with bridge.core_errors():
-		return fanout.progress(bridge.queue_redis(), fanout_id)
+	return fanout.progress(bridge.queue_redis(), fanout_id)

@@ -9,6 +9,7 @@ from perf_engine.services import bridge, overview
 
 
 @frappe.whitelist()
+@bridge.core_errors()
 def get_health() -> dict:
 	"""Every subsystem as ok, warning, critical or unknown, with the reason and the next action."""
 	bridge.require_manager()
@@ -16,6 +17,7 @@ def get_health() -> dict:
 
 
 @frappe.whitelist()
+@bridge.core_errors()
 def metrics() -> Response:
 	"""The same figures in Prometheus' text format, for a scraper using an API key and secret."""
 	bridge.require_manager()
@@ -27,6 +29,7 @@ def card(value: float | None, fieldtype: str = "Int") -> dict:
 
 
 @frappe.whitelist()
+@bridge.core_errors()
 def queued_jobs_card(filters: str | None = None) -> dict:
 	"""Number card: jobs waiting in every queue of the bench."""
 	bridge.require_manager()
@@ -34,6 +37,7 @@ def queued_jobs_card(filters: str | None = None) -> dict:
 
 
 @frappe.whitelist()
+@bridge.core_errors()
 def redis_used_card(filters: str | None = None) -> dict:
 	"""Number card: Redis memory used, in % of maxmemory or the budget."""
 	bridge.require_manager()
@@ -41,6 +45,7 @@ def redis_used_card(filters: str | None = None) -> dict:
 
 
 @frappe.whitelist()
+@bridge.core_errors()
 def violations_24h_card(filters: str | None = None) -> dict:
 	"""Number card: threshold violations in the last 24 hours."""
 	bridge.require_manager()

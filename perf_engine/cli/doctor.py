@@ -2,6 +2,7 @@
 
 import argparse
 
+from perf_engine.cli import exit_codes
 from perf_engine.cli.output import human_bytes, print_json, print_table
 from perf_engine.core.checks import CheckResult
 from perf_engine.core.config import ConnectionSettings
@@ -9,19 +10,23 @@ from perf_engine.core.doctor import run_doctor
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-	parser = subparsers.add_parser("doctor", help="report versions, reachability, queues, workers and sizes")
+	parser = exit_codes.add_command(
+		subparsers, "doctor", "report versions, reachability, queues, workers and sizes"
+	)
 	parser.set_defaults(handler=handle)
 
 
 def handle(settings: ConnectionSettings, args: argparse.Namespace) -> int:
-	"""Print the report; exit 1 when any service could not be reached."""
+	"""Print the report; every section is shown even when a service is down."""
 	results = run_doctor(settings)
 	if args.json:
 		print_json([r.as_dict() for r in results])
 	else:
 		for result in results:
 			print_section(result)
-	return 0 if all(r.ok for r in results) else 1
+	if any(r.service for r in results):
+		return exit_codes.UNAVAILABLE
+	return exit_codes.OK if all(r.ok for r in results) else exit_codes.UNEXPECTED
 
 
 def print_section(result: CheckResult) -> None:

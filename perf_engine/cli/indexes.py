@@ -2,6 +2,7 @@
 
 import argparse
 
+from perf_engine.cli import exit_codes
 from perf_engine.cli.output import ProgressBar, print_json, print_table
 from perf_engine.core.config import ConnectionSettings
 from perf_engine.core.connections import connect_mariadb
@@ -14,12 +15,17 @@ from perf_engine.core.indexes.recommendation import ADD, DROP, index_name
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-	parser = subparsers.add_parser("indexes", help="index analysis and online index changes")
+	parser = exit_codes.add_command(subparsers, "indexes", "index analysis and online index changes")
 	actions = parser.add_subparsers(dest="action", required=True)
-	analyse = actions.add_parser("analyze", help="find indexes to add, redundant and unused ones")
+	analyse = exit_codes.add_command(actions, "analyze", "find indexes to add, redundant and unused ones")
 	analyse.add_argument("--database", help="database to analyse (default: the site's)")
 	analyse.set_defaults(handler=handle_analyze)
-	change = actions.add_parser("apply", help="add (or --drop) one index online")
+	change = exit_codes.add_command(
+		actions,
+		"apply",
+		"add (or --drop) one index online",
+		findings="the change was not applied (lock waits past the retries, or the server refused it)",
+	)
 	change.add_argument("--database")
 	change.add_argument("--table", required=True)
 	change.add_argument("--columns", required=True, help="comma-separated, in index order")
@@ -55,7 +61,7 @@ def handle_analyze(settings: ConnectionSettings, args: argparse.Namespace) -> in
 	result = analyze(conn, database, metas, on_progress=None if args.json else ProgressBar("analysis"))
 	if args.json:
 		print_json(result)
-		return 0
+		return exit_codes.OK
 	print_table(
 		["priority", "kind", "table", "columns", "source", "reason"],
 		[
@@ -65,7 +71,7 @@ def handle_analyze(settings: ConnectionSettings, args: argparse.Namespace) -> in
 	)
 	for note in result["notes"]:
 		print(note)
-	return 0
+	return exit_codes.OK
 
 
 def reason_of(finding: dict) -> str:
@@ -104,7 +110,7 @@ def handle_apply(settings: ConnectionSettings, args: argparse.Namespace) -> int:
 	print_json(result.as_dict()) if args.json else print(
 		f"{result.status} in {result.duration_s} s: {result.message}"
 	)
-	return 0 if result.status == "Applied" else 1
+	return exit_codes.OK if result.status == "Applied" else exit_codes.FINDINGS
 
 
 def owners_of(conn, database: str, table: str) -> dict:

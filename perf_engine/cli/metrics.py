@@ -11,17 +11,20 @@ from datetime import datetime
 
 import pymysql
 
+from perf_engine.cli import exit_codes
 from perf_engine.core.config import ConnectionSettings
 from perf_engine.core.connections import cache_redis, connect_mariadb, queue_redis
-from perf_engine.core.errors import PerfEngineError
+from perf_engine.core.errors import ServiceUnavailable
 from perf_engine.core.figures import collect
 from perf_engine.core.metrics import render
 from perf_engine.core.settings import Settings, stored_settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-	parser = subparsers.add_parser(
-		"metrics", help="print Prometheus metrics for queues, Redis and (with --site) history and health"
+	parser = exit_codes.add_command(
+		subparsers,
+		"metrics",
+		"print Prometheus metrics for queues, Redis and (with --site) history and health",
 	)
 	parser.set_defaults(handler=handle)
 
@@ -39,19 +42,24 @@ def handle(settings: ConnectionSettings, args: argparse.Namespace) -> int:
 	)
 	sys.stdout.write(render(found).decode())
 	failed = {name: error for name, error in found["errors"].items() if name != "counts" or settings.db_name}
+	unavailable = found["unavailable"].keys() & failed.keys()
 	if site_error:
-		failed["counts"] = site_error
+		failed["counts"], unavailable = str(site_error), {*unavailable, "counts"}
 	for name, error in failed.items():
 		print(f"perf-engine: {name} left out: {error}", file=sys.stderr)
-	return 1 if failed else 0
+	if unavailable:
+		return exit_codes.UNAVAILABLE
+	return exit_codes.UNEXPECTED if failed else exit_codes.OK
 
 
-def site_database(settings: ConnectionSettings) -> tuple[pymysql.Connection | None, Settings, str | None]:
-	"""The site's database and saved settings; without a site (or when unreadable) defaults and why."""
+def site_database(
+	settings: ConnectionSettings,
+) -> tuple[pymysql.Connection | None, Settings, ServiceUnavailable | None]:
+	"""The site's database and saved settings; without a site (or when unreachable) defaults and why."""
 	if not settings.db_name:
 		return None, Settings(), None
 	try:
 		db = connect_mariadb(settings)
 		return db, stored_settings(db), None
-	except (PerfEngineError, pymysql.Error) as exc:
-		return None, Settings(), str(exc)
+	except ServiceUnavailable as exc:
+		return None, Settings(), exc

@@ -1,9 +1,12 @@
-"""Plain-text rendering for the CLI: tables, JSON and a progress bar on stderr."""
+"""Plain-text rendering for the CLI: tables, JSON, a progress bar on stderr, and log lines without secrets."""
 
 import json
+import logging
 import sys
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
+
+from perf_engine.core.redaction import redact
 
 BAR_WIDTH = 30
 
@@ -44,3 +47,13 @@ class ProgressBar:
 		end = "\n" if done >= total else ""
 		self.stream.write(f"\r{self.label} [{bar}] {done}/{total}{end}")
 		self.stream.flush()
+
+
+class RedactingFilter(logging.Filter):
+	"""Masks passwords in every log line and traceback the CLI writes."""
+
+	def filter(self, record: logging.LogRecord) -> bool:
+		record.msg, record.args = redact(record.getMessage()), None
+		if record.exc_info:
+			record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+		return True

@@ -2,24 +2,40 @@
 
 import argparse
 
+from perf_engine.cli import exit_codes
 from perf_engine.cli.output import print_json, print_table
 from perf_engine.core.config import ConnectionSettings
 from perf_engine.core.connections import queue_redis
-from perf_engine.core.jobs.advice import AdviceLimits, advise
+from perf_engine.core.jobs.advice import ADD, NO_WORKER, AdviceLimits, advise
 from perf_engine.core.jobs.queue_status import queue_status
 from perf_engine.core.jobs.stalls import StallLimits, detect
+from perf_engine.core.jobs.workers import MIN_HEARTBEAT_GRACE_S
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-	queues = subparsers.add_parser(
-		"queues", help="queued/started/failed counts, oldest job and workers per queue"
+	queues = exit_codes.add_command(
+		subparsers,
+		"queues",
+		"queued/started/failed counts, oldest job and workers per queue",
+		findings="a queue needs workers: none listening, or a backlog or wait past its limit",
 	)
 	queues.add_argument("--backlog-limit", type=int, default=AdviceLimits.backlog_limit)
 	queues.set_defaults(handler=handle_queues)
-	stalls = subparsers.add_parser("stalls", help="long-running, orphaned, waiting and zombie jobs")
+	stalls = exit_codes.add_command(
+		subparsers,
+		"stalls",
+		"long-running, orphaned, waiting and zombie jobs, and jobs whose worker was lost",
+		findings="stalled jobs found (listed)",
+	)
 	stalls.add_argument("--stall-after", type=float, default=StallLimits.stall_after_s, help="seconds")
 	stalls.add_argument(
 		"--queue-wait-limit", type=float, default=StallLimits.queue_wait_limit_s, help="seconds"
+	)
+	stalls.add_argument(
+		"--heartbeat-grace",
+		type=float,
+		default=StallLimits.heartbeat_grace_s,
+		help=f"seconds a busy worker may go without a heartbeat before it counts as dead (at least {MIN_HEARTBEAT_GRACE_S})",
 	)
 	stalls.set_defaults(handler=handle_stalls)
 
@@ -33,9 +49,10 @@ def handle_queues(settings: ConnectionSettings, args: argparse.Namespace) -> int
 	rows = [
 		{**row, **advise(row, limits)} for row in queue_status(queue_redis(settings), queue_names(settings))
 	]
+	needs_workers = any(row["advice"] in (ADD, NO_WORKER) for row in rows)
 	if args.json:
 		print_json(rows)
-		return 0
+		return exit_codes.FINDINGS if needs_workers else exit_codes.OK
 	print_table(
 		[
 			"queue",
@@ -70,12 +87,16 @@ def handle_queues(settings: ConnectionSettings, args: argparse.Namespace) -> int
 	for row in rows:
 		if row["advice"] != "ok":
 			print(f"{row['queue']}: {row['reason']}")
-	return 0
+	return exit_codes.FINDINGS if needs_workers else exit_codes.OK
 
 
 def handle_stalls(settings: ConnectionSettings, args: argparse.Namespace) -> int:
 	"""Exit 1 when anything is stalled, so cron and monitoring can alert on it."""
-	limits = StallLimits(stall_after_s=args.stall_after, queue_wait_limit_s=args.queue_wait_limit)
+	limits = StallLimits(
+		stall_after_s=args.stall_after,
+		queue_wait_limit_s=args.queue_wait_limit,
+		heartbeat_grace_s=args.heartbeat_grace,
+	)
 	findings = [f.as_dict() for f in detect(queue_redis(settings), queue_names(settings), limits)]
 	if args.json:
 		print_json(findings)
@@ -97,4 +118,6 @@ def handle_stalls(settings: ConnectionSettings, args: argparse.Namespace) -> int
 				for f in findings
 			],
 		)
-	return 1 if findings else 0
+		for f in findings:
+			print(f"{f['job_id'] or f['queue']}: {f['detail']}")
+	return exit_codes.FINDINGS if findings else exit_codes.OK

@@ -4,6 +4,7 @@ import argparse
 import subprocess
 from pathlib import Path
 
+from perf_engine.cli import exit_codes
 from perf_engine.cli.output import ProgressBar, human_bytes, print_json, print_table
 from perf_engine.core import redis_cleanup, redis_memory
 from perf_engine.core.config import ConnectionSettings
@@ -13,7 +14,9 @@ from perf_engine.core.settings import MB, Settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-	parser = subparsers.add_parser("redis", help="cache Redis memory, breakdown by prefix, pressure cleanup")
+	parser = exit_codes.add_command(
+		subparsers, "redis", "cache Redis memory, breakdown by prefix, pressure cleanup"
+	)
 	parser.add_argument("--prefix", help="site key prefix, e.g. '_abc123|' (default: from --site)")
 	parser.add_argument(
 		"--budget-mb",
@@ -35,7 +38,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 		"--target", type=float, default=Settings.redis_target_pressure, help="stop below this pressure, in %%"
 	)
 	parser.set_defaults(handler=handle_redis)
-	warm = subparsers.add_parser("warm", help="warm the site's caches now (needs --bench and --site)")
+	warm = exit_codes.add_command(
+		subparsers,
+		"warm",
+		"warm the site's caches now (needs --bench and --site)",
+		findings="warming failed inside the bench (its own output says why)",
+	)
 	warm.set_defaults(handler=handle_warm)
 
 
@@ -96,6 +104,8 @@ def handle_warm(settings: ConnectionSettings, args: argparse.Namespace) -> int:
 	if not settings.bench_path or not settings.site:
 		raise InvalidInput("perf-engine warm needs --bench and --site: it warms that site through Frappe")
 	bench = Path(settings.bench_path)
+	if not (bench / "env/bin/python").is_file():
+		raise InvalidInput(f"{bench} has no env/bin/python: perf-engine warm needs a bench with its Python")
 	command = [
 		str(bench / "env/bin/python"),
 		"-m",
@@ -105,4 +115,5 @@ def handle_warm(settings: ConnectionSettings, args: argparse.Namespace) -> int:
 		settings.site,
 	]
 	command += ["execute", "perf_engine.services.warm.warm_caches"]
-	return subprocess.run(command, cwd=bench / "sites", check=False).returncode
+	warmed = subprocess.run(command, cwd=bench / "sites", check=False).returncode == 0
+	return exit_codes.OK if warmed else exit_codes.FINDINGS

@@ -1,4 +1,4 @@
-"""Compare the reference model with what the bench runs now.
+"""Compare the recommendation with what the bench runs now.
 
 Measures: `gunicorn_workers` and `background_workers` from common_site_config, live RQ
 workers listening on each queue (alive by `jobs.workers`: key present, heartbeat recent), and MariaDB's
@@ -61,17 +61,17 @@ def max_connections(conn: pymysql.Connection) -> int:
 
 
 def compare(
-	model: dict, bench_config: dict, live_workers: dict[str, int], db_max_connections: int
+	recommendation: dict, bench_config: dict, live_workers: dict[str, int], db_max_connections: int
 ) -> list[dict]:
 	"""One row per resource: configured or live value, recommendation, verdict."""
-	web = model["web"]
-	background = model["background"]
+	web = recommendation["gunicorn_workers"]
+	background = recommendation["background"]
 	rows = [
 		{
 			"resource": "gunicorn_workers",
 			"actual": bench_config.get("gunicorn_workers"),
-			"minimum": web["minimum_gunicorn_workers"],
-			"recommended": web["recommended_gunicorn_workers"],
+			"minimum": web["minimum"],
+			"recommended": web["recommended"],
 			"source": "common_site_config.json",
 		}
 	]
@@ -111,8 +111,8 @@ def compare(
 		{
 			"resource": "mariadb_max_connections",
 			"actual": db_max_connections,
-			"minimum": model["db_connections"]["minimum"],
-			"recommended": model["db_connections"]["recommended_pool"],
+			"minimum": recommendation["db_pool"]["minimum"],
+			"recommended": recommendation["db_pool"]["recommended"],
 			"source": "MariaDB @@max_connections",
 		}
 	)

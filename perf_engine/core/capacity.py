@@ -7,6 +7,7 @@ stay exact to the unit; `measured_capacity` gives the second, measured opinion.
 """
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
 import psutil
@@ -27,6 +28,9 @@ DB_POOL_SPARE = 10
 DB_POOL_CEILING = 500
 MIX_REQUESTS_PER_USER_PER_MIN = {"light": 2.0, "medium": 1.0, "heavy": 0.3, "batch": 0.1}
 MIX_OVERHEAD = 1.3
+MIN_DEFAULT_WORKERS = 2
+MIN_SHORT_WORKERS = 1
+MIN_LONG_WORKERS = 1
 MIX_BACKGROUND_SHARES = {"default": 0.3, "long": 0.2, "short": 0.1}
 HOST_MEMORY_SHARE_FOR_WEB = 0.6
 MIN_GUNICORN_WORKERS = 4
@@ -37,6 +41,7 @@ GUNICORN_MAX_REQUESTS = 1000
 GUNICORN_MAX_REQUESTS_JITTER = 50
 DEFAULT_MEMORY_PER_WORKER_MB = 256
 MIX_TOLERANCE_PERCENT = 0.01
+MIX_FIELDS = ("mix_light", "mix_medium", "mix_heavy", "mix_batch")
 
 # (field, lowest allowed, highest allowed): beyond these a figure is a typo, not a plan.
 LIMITS = {
@@ -67,17 +72,17 @@ class CapacityInputs:
 	memory_per_worker_mb: float = DEFAULT_MEMORY_PER_WORKER_MB
 
 	def __post_init__(self) -> None:
-		for name, (low, high) in LIMITS.items():
+		for name, (low, high) in {**LIMITS, **dict.fromkeys(MIX_FIELDS, (0, 100))}.items():
 			value = getattr(self, name)
 			if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
 				raise InvalidInput(f"{label(name)} must be a number, got {value!r}")
+			if value < 0 and name in MIX_FIELDS:
+				raise InvalidInput("Transaction mix shares cannot be negative")
 			if value < low or value > high:
 				raise InvalidInput(
 					f"{label(name)} must be between {readable(low)} and {readable(high)}, got {readable(value)}"
 				)
 		mix = self.mix
-		if any(share < 0 for share in mix.values()):
-			raise InvalidInput("Transaction mix shares cannot be negative")
 		if abs(sum(mix.values()) - 100) > MIX_TOLERANCE_PERCENT:
 			raise InvalidInput(f"Transaction mix must add up to 100 %, it adds up to {sum(mix.values()):g} %")
 
@@ -89,6 +94,12 @@ class CapacityInputs:
 			"heavy": self.mix_heavy,
 			"batch": self.mix_batch,
 		}
+
+
+def inputs_from(values: Mapping[str, float | None]) -> CapacityInputs:
+	"""Inputs from what an operator gave (API, CLI): a missing or None value takes its default,
+	and the host's size defaults to this server's."""
+	return CapacityInputs(**{name: value for name, value in values.items() if value is not None})
 
 
 def host_resources() -> dict[str, float]:
@@ -135,9 +146,9 @@ def background_workers(inputs: CapacityInputs) -> dict:
 	)
 	return {
 		"jobs_per_min": job_rate,
-		"default": max(2, int(job_rate / JOBS_PER_DEFAULT_WORKER_PER_MIN)),
-		"short": max(1, int(job_rate / JOBS_PER_SHORT_WORKER_PER_MIN)),
-		"long": max(1, int(job_rate / JOBS_PER_LONG_WORKER_PER_MIN)),
+		"default": max(MIN_DEFAULT_WORKERS, int(job_rate / JOBS_PER_DEFAULT_WORKER_PER_MIN)),
+		"short": max(MIN_SHORT_WORKERS, int(job_rate / JOBS_PER_SHORT_WORKER_PER_MIN)),
+		"long": max(MIN_LONG_WORKERS, int(job_rate / JOBS_PER_LONG_WORKER_PER_MIN)),
 		"scheduler": 1,
 	}
 
@@ -169,12 +180,21 @@ def mix_estimate(inputs: CapacityInputs) -> dict:
 	}
 
 
-def host_gunicorn_config(inputs: CapacityInputs) -> dict:
-	"""What the host itself can carry: CPU-bound by 2 x cores + 1, memory-bound by worker size."""
-	by_cpu = 2 * inputs.host_cpu_cores + 1
-	by_memory = int(inputs.host_memory_gb * HOST_MEMORY_SHARE_FOR_WEB * 1024 / inputs.memory_per_worker_mb)
+def host_worker_limits(inputs: CapacityInputs) -> dict:
+	"""Gunicorn workers the host carries: CPU-bound by 2 x cores + 1, memory-bound by worker size."""
 	return {
-		"workers": int(max(MIN_GUNICORN_WORKERS, min(by_cpu, by_memory))),
+		"by_cpu": int(2 * inputs.host_cpu_cores + 1),
+		"by_memory": int(
+			inputs.host_memory_gb * HOST_MEMORY_SHARE_FOR_WEB * 1024 / inputs.memory_per_worker_mb
+		),
+	}
+
+
+def host_gunicorn_config(inputs: CapacityInputs) -> dict:
+	"""Gunicorn settings for the host: what it carries, never fewer than MIN_GUNICORN_WORKERS."""
+	limits = host_worker_limits(inputs)
+	return {
+		"workers": max(MIN_GUNICORN_WORKERS, min(limits["by_cpu"], limits["by_memory"])),
 		"worker_class": "gthread",
 		"threads": GUNICORN_THREADS,
 		"timeout": GUNICORN_TIMEOUT_S,

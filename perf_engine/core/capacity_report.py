@@ -1,8 +1,10 @@
 """Everything the Capacity Model shows, gathered with each part isolated from the others.
 
-Parts: the reference model (always), the measured model from monitor data, the volume
-tiers of the site's largest tables, and the comparison with what the bench runs. A part
-that fails (Redis down, no database given) is reported with its error; the rest stands.
+Parts: the reference model and the recommendation built on it (always), the measured
+model from monitor data, the volume tiers of the site's largest tables, and the
+comparison of the recommendation with what the bench runs. A part that fails (Redis
+down, the site's database refusing us, no site given) is reported with its error and
+the service to blame; the rest stands.
 """
 
 from datetime import timedelta
@@ -12,24 +14,39 @@ import redis
 
 from perf_engine.core import bench_comparison, measured_capacity, monitor, volume_tiers
 from perf_engine.core.capacity import CapacityInputs, reference_model
+from perf_engine.core.capacity_recommendation import recommend
 from perf_engine.core.checks import run_check
 from perf_engine.core.config import ConnectionSettings
+from perf_engine.core.errors import InvalidInput
 
 MEASURE_WINDOW = timedelta(hours=1)
+
+
+def needed(connection, what: str):
+	"""The connection a part needs; the error that kept it from being opened; or why there is none."""
+	if isinstance(connection, Exception):
+		raise connection
+	if connection is None:
+		raise InvalidInput(f"needs {what}: name a site with --bench and --site")
+	return connection
 
 
 def capacity_report(
 	inputs: CapacityInputs,
 	settings: ConnectionSettings,
 	*,
-	db: pymysql.Connection | None = None,
+	db: pymysql.Connection | Exception | None = None,
 	cache: redis.Redis | None = None,
 	queue: redis.Redis | None = None,
 	bench_config: dict | None = None,
 ) -> dict:
-	"""Reference model plus whichever measured parts the given connections allow."""
+	"""Reference model, recommendation, and whichever measured parts the given connections allow.
+
+	`db` may be the error that kept the site's database from being opened: the parts that
+	need it report that error instead of a vaguer one."""
 	model = reference_model(inputs)
-	parts = {"reference": model}
+	recommendation = recommend(inputs, model)
+	parts = {"reference": model, "recommendation": recommendation}
 
 	def measured() -> dict:
 		transactions = monitor.read_redis(cache, settings.cache_prefix) if cache is not None else []
@@ -39,19 +56,20 @@ def capacity_report(
 		return {**measured_capacity.measured_model(found), "window_s": MEASURE_WINDOW.total_seconds()}
 
 	def tiers() -> dict:
-		if db is None or not settings.db_name:
-			raise ValueError("no site database given")
-		return {"tables": volume_tiers.largest_tables(db, settings.db_name)}
+		if not settings.db_name:
+			raise InvalidInput("needs the site's database: name a site with --bench and --site")
+		return {"tables": volume_tiers.largest_tables(needed(db, "the site's database"), settings.db_name)}
 
 	def comparison() -> dict:
-		if db is None or queue is None:
-			raise ValueError("needs the site database and the RQ Redis")
+		connection = needed(db, "the site's database")
 		queue_names = {q: settings.qualified_queue(q) for q in settings.queues}
-		live = bench_comparison.live_workers_per_queue(queue, queue_names)
-		rows = bench_comparison.compare(model, bench_config or {}, live, bench_comparison.max_connections(db))
+		live = bench_comparison.live_workers_per_queue(needed(queue, "the queue Redis"), queue_names)
+		rows = bench_comparison.compare(
+			recommendation, bench_config or {}, live, bench_comparison.max_connections(connection)
+		)
 		return {"rows": rows}
 
 	for name, check in (("measured", measured), ("volume_tiers", tiers), ("comparison", comparison)):
 		result = run_check(name, check)
-		parts[name] = result.data if result.ok else {"error": result.error}
+		parts[name] = result.data if result.ok else {"error": result.error, "service": result.service}
 	return parts

@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from perf_engine.core.errors import InvalidInput
+from perf_engine.core.redaction import redact
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_QUEUES = ("default", "short", "long")
@@ -39,6 +40,11 @@ class ConnectionSettings:
 	def cache_prefix(self) -> str:
 		"""Frappe namespaces a site's cache keys as `<db_name>|`."""
 		return f"{self.db_name}|" if self.db_name else ""
+
+	def __repr__(self) -> str:
+		"""Passwords, in db_password or inside a Redis URL, never reach a log or a traceback."""
+		fields_shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self))
+		return redact(f"ConnectionSettings({fields_shown})")
 
 	def qualified_queue(self, queue: str) -> str:
 		"""Frappe names RQ queues `<bench_id>:<queue>`; without a bench the bare name."""
@@ -110,6 +116,10 @@ def load_settings(
 	env_values = from_environment(environ)
 	bench_path = explicit.get("bench_path") or env_values.get("bench_path")
 	site = explicit.get("site") or env_values.get("site")
+	if site and not bench_path:
+		raise InvalidInput(
+			f"Site {site!r} needs its bench: pass --bench (or PERF_ENGINE_BENCH_PATH), whose sites/ holds its config"
+		)
 	bench_values = from_site_config(str(bench_path), site) if bench_path else {}
 	merged = {**bench_values, **env_values, **explicit}
 	try:

@@ -16,8 +16,9 @@ from rq import Queue
 
 from perf_engine.core.checks import CheckResult, run_check
 from perf_engine.core.config import ConnectionSettings
-from perf_engine.core.connections import connect_mariadb, connect_redis
+from perf_engine.core.connections import cache_redis, connect_mariadb, queue_redis
 from perf_engine.core.jobs.workers import registered_workers
+from perf_engine.core.redaction import redact
 
 DATABASE_SIZES_SQL = """
 	SELECT table_schema AS name, COUNT(*) AS tables,
@@ -64,7 +65,11 @@ def rq_report(client: redis.Redis, now: datetime | None = None) -> dict[str, Any
 
 
 def run_doctor(settings: ConnectionSettings) -> list[CheckResult]:
-	"""Every section of the doctor report, each isolated from the others' failures."""
+	"""Every section of the doctor report, each isolated from the others' failures.
+
+	RQ lives in the queue Redis: when that is down, the rq section says so instead of
+	repeating the same failure. A malformed Redis URL is refused before anything runs."""
+	cache, queue = cache_redis(settings), queue_redis(settings)
 
 	def mariadb() -> dict[str, Any]:
 		conn = connect_mariadb(settings, database="")
@@ -73,21 +78,17 @@ def run_doctor(settings: ConnectionSettings) -> list[CheckResult]:
 		finally:
 			conn.close()
 
+	queue_section = run_check(
+		"redis_queue", lambda: {"url": redact(settings.redis_queue_url), **redis_report(queue)}
+	)
+	rq = (
+		run_check("rq", lambda: rq_report(queue))
+		if queue_section.ok
+		else CheckResult("rq", ok=False, error="not checked: the queue Redis is unreachable (above)")
+	)
 	return [
 		run_check("mariadb", mariadb),
-		run_check(
-			"redis_cache",
-			lambda: {
-				"url": settings.redis_cache_url,
-				**redis_report(connect_redis(settings.redis_cache_url)),
-			},
-		),
-		run_check(
-			"redis_queue",
-			lambda: {
-				"url": settings.redis_queue_url,
-				**redis_report(connect_redis(settings.redis_queue_url)),
-			},
-		),
-		run_check("rq", lambda: rq_report(connect_redis(settings.redis_queue_url))),
+		run_check("redis_cache", lambda: {"url": redact(settings.redis_cache_url), **redis_report(cache)}),
+		queue_section,
+		rq,
 	]

@@ -1,8 +1,10 @@
 """Exceptions raised by the core, each with a message an operator can act on.
 
-The Frappe layer turns `InvalidInput` into `frappe.ValidationError`; the CLI prints the
-message and exits non-zero.
+The Frappe layer turns them into Frappe errors (`perf_engine.bridge.core_errors`); the CLI
+prints the message on one line and exits with the code `perf_engine.cli.exit_codes` gives.
 """
+
+import redis
 
 
 class PerfEngineError(Exception):
@@ -14,7 +16,21 @@ class InvalidInput(PerfEngineError, ValueError):
 
 
 class ServiceUnavailable(PerfEngineError):
-	"""MariaDB, Redis or RQ could not be reached or answered with an error."""
+	"""MariaDB or Redis could not be reached or refused us: which, where, what failed, what to check.
+
+	`location` is host:port/db or a socket path, never a URL with its password."""
+
+	def __init__(self, service: str, location: str, failure: str, check: str):
+		self.service = service
+		self.location = location
+		self.failure = failure
+		self.check = check
+		super().__init__(f"{service} at {location}: {failure}. Check {check}.")
+
+
+class RedisUnavailable(ServiceUnavailable, redis.exceptions.ConnectionError):
+	"""A Redis that cannot serve us; still a redis ConnectionError, so code that carries on
+	without Redis (the cache's invalidation) keeps doing so."""
 
 
 class UnreadableStatement(PerfEngineError, ValueError):

@@ -3,7 +3,7 @@
 Parts: queue status rows (pipelined counts), the cache Redis' memory status (one INFO),
 the site's history counts (small queries on perf_engine's own tables) and the health
 judged from them. Each part is gathered on its own: a part that fails is None and its
-error is kept under `errors`, and health reports the subsystems it feeds as unknown.
+error is kept under `errors` (and the unreachable service under `unavailable`), and health reports the subsystems it feeds as unknown.
 """
 
 from datetime import datetime
@@ -47,6 +47,7 @@ def collect(
 	found = {part.name: part.data if part.ok else None for part in parts}
 	found["queues"] = found["queues"] and found["queues"]["rows"]
 	found["errors"] = {part.name: part.error for part in parts if not part.ok}
+	found["unavailable"] = {part.name: part.service for part in parts if part.service}
 	found["health"] = health.assess(found, settings)
 	return found
 

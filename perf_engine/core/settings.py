@@ -11,16 +11,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+import pymysql
+
 from perf_engine.core.cache.store import DEFAULT_TTL_S
 from perf_engine.core.errors import InvalidInput
 from perf_engine.core.indexes.apply import LOCK_WAIT_RANGE_S, LOCK_WAIT_TIMEOUT_S, RETRIES, RETRIES_RANGE
 from perf_engine.core.jobs.advice import AdviceLimits
 from perf_engine.core.jobs.stalls import QUEUE_WAIT_LIMIT_S, STALL_AFTER_S, StallLimits
+from perf_engine.core.jobs.workers import HEARTBEAT_GRACE_S, check_heartbeat_grace
 from perf_engine.core.redis_cleanup import DEFAULT_PATTERNS
 
 # The DocType that stores these settings on a site; its name is written here only.
 DOCTYPE = "Perf Engine Settings"
 SINGLES_SQL = "SELECT field, value FROM `tabSingles` WHERE doctype = %s"
+ER_NO_SUCH_TABLE = 1146
 MINUTE_S = 60
 MB = 1024 * 1024
 PERCENT = 100
@@ -63,6 +67,7 @@ class Settings:
 	stall_check_minutes: int = 5
 	stall_after_minutes: int = STALL_AFTER_S // MINUTE_S
 	queue_wait_limit_minutes: int = QUEUE_WAIT_LIMIT_S // MINUTE_S
+	heartbeat_grace_seconds: int = HEARTBEAT_GRACE_S
 	backlog_limit: int = AdviceLimits.backlog_limit
 	auto_remediate_stalls: bool = False
 	weekly_index_analysis: bool = False
@@ -102,6 +107,10 @@ class Settings:
 			if not limits.low <= value <= limits.high:
 				unit = f" {limits.unit}" if limits.unit else ""
 				found.append(f"{limits.label} must be from {limits.low} to {limits.high}{unit}, got {value}")
+		try:
+			check_heartbeat_grace(self.heartbeat_grace_seconds)  # its floor is the live-worker rule's own
+		except InvalidInput as exc:
+			found.append(str(exc))
 		if self.redis_target_pressure > self.redis_pressure_threshold:
 			found.append(
 				f"Cleanup target ({self.redis_target_pressure} %) must not be above the cleanup threshold ({self.redis_pressure_threshold} %)"
@@ -113,6 +122,7 @@ class Settings:
 		return StallLimits(
 			stall_after_s=self.stall_after_minutes * MINUTE_S,
 			queue_wait_limit_s=self.queue_wait_limit_minutes * MINUTE_S,
+			heartbeat_grace_s=self.heartbeat_grace_seconds,
 		)
 
 	@property
@@ -136,10 +146,16 @@ class Settings:
 		return self.redis_memory_budget_mb * MB
 
 
-def stored_settings(conn) -> Settings:
-	"""A site's saved settings read by SQL, for the CLI beside a bench; unsaved fields are defaults."""
+def stored_settings(conn: pymysql.Connection) -> Settings:
+	"""A site's saved settings read by SQL, for the CLI beside a bench; unsaved fields are defaults,
+	and so is everything in a database that has no Frappe Singles table."""
 	with conn.cursor() as cur:
-		cur.execute(SINGLES_SQL, (DOCTYPE,))
+		try:
+			cur.execute(SINGLES_SQL, (DOCTYPE,))
+		except pymysql.ProgrammingError as exc:
+			if exc.args[0] != ER_NO_SUCH_TABLE:
+				raise
+			return Settings()
 		return Settings.from_values(dict(cur.fetchall()))
 
 

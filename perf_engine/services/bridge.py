@@ -1,8 +1,10 @@
 """The one place the Frappe layer meets the core: connections, errors, permissions, logging.
 
 Everything here is thin: it reads Frappe's own accessors (`frappe.conf`, `frappe.db`,
-`frappe.cache`, `get_redis_conn`) and hands them to `perf_engine.core`. Importing it
-routes every `perf_engine.*` logger, the core's included, to Frappe's own logger.
+`frappe.cache`, `get_redis_conn`) and hands them to `perf_engine.core`. Redis clients are
+the core's ServiceRedis on Frappe's own pools, so an outage comes back as one readable
+error; `core_errors` turns every core error into a Frappe error, never a 500 traceback.
+Importing it routes every `perf_engine.*` logger, the core's included, to Frappe's logger.
 """
 
 import contextlib
@@ -17,9 +19,23 @@ from frappe.utils import get_bench_path
 from frappe.utils.background_jobs import get_queues_timeout, get_redis_conn
 
 from perf_engine.core.config import ConnectionSettings, load_settings
-from perf_engine.core.errors import InvalidInput, PerfEngineError, ServiceUnavailable
+from perf_engine.core.connections import CACHE_REDIS, QUEUE_REDIS, ServiceRedis, service_redis
+from perf_engine.core.errors import InvalidInput, PerfEngineError, RedisUnavailable, ServiceUnavailable
+from perf_engine.core.service_errors import is_service_failure, redis_location, redis_unavailable
 
 MANAGER_ROLES = ("System Manager", "Performance Manager")
+SETTINGS = {
+	CACHE_REDIS: "redis_cache in common_site_config.json",
+	QUEUE_REDIS: "redis_queue in common_site_config.json",
+}
+
+
+class ServiceUnavailableError(frappe.ValidationError):
+	"""MariaDB or Redis cannot serve the request: 503 with the core's one-line message."""
+
+	http_status_code = 503
+
+
 LOGGER = "perf_engine"
 
 
@@ -60,10 +76,26 @@ def db_connection() -> pymysql.Connection:
 	return frappe.db._conn
 
 
-def cache_redis() -> redis.Redis:
+def cache_pool() -> redis.ConnectionPool:
+	"""Frappe's own connection pool for the cache Redis."""
+	return frappe.cache.connection_pool
+
+
+def queue_pool() -> redis.ConnectionPool:
+	"""The pool of Frappe's RQ connection, which pings Redis the first time a process asks for it."""
+	try:
+		return get_redis_conn().connection_pool
+	except redis.exceptions.RedisError as exc:
+		if not is_service_failure(exc):
+			raise
+		location = redis_location(redis.connection.parse_url(frappe.conf.redis_queue))
+		raise redis_unavailable(QUEUE_REDIS, SETTINGS[QUEUE_REDIS], location, exc) from exc
+
+
+def cache_redis() -> ServiceRedis:
 	"""A plain client on Frappe's cache pool: the core adds `cache_prefix()` itself, where
 	frappe.cache's own methods would prefix keys a second time."""
-	return redis.Redis(connection_pool=frappe.cache.connection_pool)
+	return service_redis(cache_pool(), CACHE_REDIS, SETTINGS[CACHE_REDIS])
 
 
 def cache_prefix() -> str:
@@ -71,9 +103,9 @@ def cache_prefix() -> str:
 	return f"{frappe.conf.db_name}|"
 
 
-def queue_redis() -> redis.Redis:
+def queue_redis() -> ServiceRedis:
 	"""The Redis connection RQ uses for this bench."""
-	return get_redis_conn()
+	return service_redis(queue_pool(), QUEUE_REDIS, SETTINGS[QUEUE_REDIS])
 
 
 def require_manager() -> None:
@@ -88,12 +120,32 @@ def progress(title: str) -> Callable[[int, int], None]:
 
 @contextlib.contextmanager
 def core_errors() -> Iterator[None]:
-	"""Turn the core's errors into Frappe's, so Desk and REST show a readable message."""
+	"""Turn the core's errors into Frappe's, so Desk and REST show the readable message alone.
+
+	Also a decorator: every whitelisted method wears it. A Redis failure raised by Frappe's
+	own accessors (frappe.enqueue) is mapped the same way, naming the address it reports."""
 	try:
 		yield
 	except InvalidInput as exc:
-		frappe.throw(str(exc), frappe.ValidationError, title=_("Invalid input"))
+		throw(exc, frappe.ValidationError, _("Invalid input"))
 	except ServiceUnavailable as exc:
-		frappe.throw(str(exc), title=_("Service unavailable"))
+		throw(exc, ServiceUnavailableError, _("Service unavailable"))
+	except redis.exceptions.RedisError as exc:
+		if not is_service_failure(exc):
+			raise
+		unavailable = RedisUnavailable(
+			"Redis",
+			"the address Frappe uses",
+			f"cannot connect ({exc})",
+			"that the bench's Redis servers run",
+		)
+		throw(unavailable, ServiceUnavailableError, _("Service unavailable"))
 	except PerfEngineError as exc:
-		frappe.throw(str(exc))
+		throw(exc, frappe.ValidationError, _("Error"))
+
+
+def throw(exc: Exception, kind: type[Exception], title: str) -> None:
+	"""The message is the whole answer: a traceback beside it would only bury it."""
+	if getattr(frappe.local, "request", None):
+		frappe.local.flags.disable_traceback = True
+	frappe.throw(str(exc), kind, title=title)

@@ -138,6 +138,8 @@ class StatementReader:
 		scope, stack = Scope(node, {}, []), list(reversed(roots))
 		while stack:
 			source, join = stack.pop()
+			if not isinstance(source, exp.Expression):
+				continue  # sqlglot leaves odd statements (`DELETE DELETE`) without a target table
 			if isinstance(source, exp.Subquery) and not isinstance(source.this, exp.Query):
 				stack.append((source.this, join))
 				continue

@@ -40,13 +40,14 @@ def normalise(sql: str) -> str:
 	code, strings = [], []
 	for is_string, text in segments(sql.replace("\x00", " ")):
 		if is_string:
-			code.append(f"\x00{len(strings)}\x00")
+			code.append(f"\x00{len(strings)}\x00")  # a mark, so rewrites never reach inside strings
 			strings.append(text)
 		else:
-			code.append(DIGEST_MORE.sub("", DIGEST_LIST.sub("(?)", PLACEHOLDER.sub("?", text))))
+			code.append(text)
 	joined = "".join(code)
 	if joined.rstrip().rstrip(";").rstrip().endswith("..."):
 		raise UnreadableStatement(TRUNCATED)
+	joined = DIGEST_MORE.sub("", DIGEST_LIST.sub("(?)", PLACEHOLDER.sub("?", joined)))
 	joined = LONG_LIST.sub(r"(\1)", joined)
 	return STRING_MARK.sub(lambda m: strings[int(m.group(1))], joined)
 

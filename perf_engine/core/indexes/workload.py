@@ -14,6 +14,7 @@ import logging
 import os
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pymysql
 
@@ -21,7 +22,10 @@ from perf_engine.core.indexes import slow_log
 from perf_engine.core.indexes.catalog import Index, TableSize, columns, covered
 from perf_engine.core.indexes.recommendation import ADD, Recommendation, priority_for
 from perf_engine.core.indexes.redundant import variable
-from perf_engine.core.indexes.sql import TableUse, read
+from perf_engine.core.indexes.sql_text import MAX_STATEMENT_CHARS
+
+if TYPE_CHECKING:
+	from perf_engine.core.indexes.sql import TableUse
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +42,9 @@ DIGEST_SQL = """
 		AND (sum_no_index_used > 0 OR sum_rows_examined / GREATEST(count_star, 1) >= %s)
 	ORDER BY sum_timer_wait DESC LIMIT %s
 """
+# Text past the reader's limit is never needed: one character more tells it to refuse.
 SLOW_TABLE_SQL = """
-	SELECT sql_text, COUNT(*), SUM(TIME_TO_SEC(query_time)), SUM(rows_examined)
+	SELECT LEFT(sql_text, %s), COUNT(*), SUM(TIME_TO_SEC(query_time)), SUM(rows_examined)
 	FROM mysql.slow_log WHERE db = %s GROUP BY sql_text ORDER BY SUM(TIME_TO_SEC(query_time)) DESC LIMIT %s
 """
 ENABLE_HINT = (
@@ -71,7 +76,7 @@ def digests(conn: pymysql.Connection, schema: str) -> list[Statement]:
 
 def slow_log_table(conn: pymysql.Connection, schema: str) -> list[Statement]:
 	with conn.cursor() as cur:
-		cur.execute(SLOW_TABLE_SQL, (schema, MAX_STATEMENTS))
+		cur.execute(SLOW_TABLE_SQL, (MAX_STATEMENT_CHARS + 1, schema, MAX_STATEMENTS))
 		rows = cur.fetchall()
 	return [
 		Statement(
@@ -197,6 +202,12 @@ def findings_from(
 	indexes: dict[str, list[Index]],
 ) -> tuple[list[Recommendation], list[dict]]:
 	"""Each statement read against the catalog; one finding per table and composite, and the unread."""
+	if not found:
+		return [], []
+	# Imported here: sqlglot costs about 0.2 s and 14 MB in each process that imports it, and only
+	# an analysis needs it, not every web worker that serves perf_engine's other methods.
+	from perf_engine.core.indexes.sql import read
+
 	facts = TableFacts(conn, schema, sizes)
 	by_target: dict[tuple[str, tuple[str, ...]], Recommendation] = {}
 	totals: dict[tuple[str, tuple[str, ...]], float] = defaultdict(float)
@@ -227,7 +238,7 @@ def findings_from(
 	return sorted(by_target.values(), key=lambda r: -r.total_time_s), unread
 
 
-def composite(use: TableUse, equality: list[str]) -> tuple[str, ...]:
+def composite(use: "TableUse", equality: list[str]) -> tuple[str, ...]:
 	"""Equality columns, then one range column or else one sort column; a join key alone otherwise."""
 	sort = [c for c in (use.order_by or use.group_by) if c not in equality]
 	leading = tuple(equality + (use.range[:1] if use.range else sort[:1]))
@@ -235,7 +246,7 @@ def composite(use: TableUse, equality: list[str]) -> tuple[str, ...]:
 
 
 def finding(
-	conn: pymysql.Connection, statement: Statement, use: TableUse, columns: tuple[str, ...], size: TableSize
+	conn: pymysql.Connection, statement: Statement, use: "TableUse", columns: tuple[str, ...], size: TableSize
 ) -> Recommendation:
 	"""The recommendation for one table use, with the statement, its EXPLAIN and what the reader saw."""
 	return Recommendation(

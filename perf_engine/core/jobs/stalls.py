@@ -4,14 +4,17 @@ Measures:
 - started jobs running longer than the stall limit or past their own timeout;
 - started jobs whose worker is dead (worker key gone, or a busy worker whose heartbeat
   lapsed) or whose started-registry entry has expired: orphans, found before RQ's own
-  ten-minute maintenance moves them;
+  ten-minute maintenance moves them. A job that may still be running (its work horse is
+  alive on this host, its worker hangs, or its worker is on another host, see `horses`)
+  is a lost worker to watch, never an orphan to requeue;
 - queues whose oldest queued job has waited longer than the wait limit;
 - Frappe scheduled jobs (`<site>::scheduled_job::<method>`) whose job hash still says
   queued or started, which makes Frappe's scheduler skip that job type on every tick
   ("Skipped queueing ... found in queue"): lost ones (in neither their queue nor the
   started registry, so nothing will ever run or clean them), queued ones waiting past the
   wait limit, and started ones that are orphaned or past the stall limit;
-- jobs RQ has already moved to the failed registry as abandoned.
+- jobs RQ has already moved to the failed registry as abandoned (unless their horse still
+  runs them here).
 
 Reads only: nothing here calls RQ's registry cleanup or count.
 """
@@ -24,10 +27,12 @@ from datetime import datetime, timezone
 import redis
 from rq.job import Job
 
+from perf_engine.core.errors import InvalidInput
+from perf_engine.core.jobs.horses import NOWHERE, Whereabouts, whereabouts
 from perf_engine.core.jobs.job_details import method_of
 from perf_engine.core.jobs.keys import JOB, QUEUE, REGISTRIES, parse_time, site_of, text
 from perf_engine.core.jobs.queue_status import queue_status
-from perf_engine.core.jobs.workers import HEARTBEAT_GRACE_S, worker_states
+from perf_engine.core.jobs.workers import HEARTBEAT_GRACE_S, check_heartbeat_grace, worker_states
 
 STALL_AFTER_S = 1800
 QUEUE_WAIT_LIMIT_S = 600
@@ -39,14 +44,28 @@ BLOCKING_STATUSES = ("queued", "started")
 SKIPPED_NOTE = "Frappe's scheduler skips this job type while it sits here"
 WARN, STOP, REQUEUE = "warn", "stop", "requeue"
 LONG_RUNNING, ORPHANED, QUEUE_WAITING = "long_running", "orphaned", "queue_waiting"
-ZOMBIE_SCHEDULED, ABANDONED = "zombie_scheduled", "abandoned"
+ZOMBIE_SCHEDULED, ABANDONED, WORKER_LOST = "zombie_scheduled", "abandoned", "worker_lost"
+NEVER_FINISHES = "the job will never finish"
+# RQ runs a job without a timeout for 180 s (Queue.DEFAULT_TIMEOUT); -1 means no limit.
+RQ_DEFAULT_TIMEOUT_S = 180
+# The horse's own alarm ends a job at its timeout; past this slack no horse can still run it.
+TIMEOUT_SLACK_S = 60
 
 
 @dataclass(frozen=True)
 class StallLimits:
+	"""The limits a stall is judged by, refused when they would raise false alarms."""
+
 	stall_after_s: float = STALL_AFTER_S
 	queue_wait_limit_s: float = QUEUE_WAIT_LIMIT_S
 	heartbeat_grace_s: float = HEARTBEAT_GRACE_S
+
+	def __post_init__(self) -> None:
+		for name in ("stall_after_s", "queue_wait_limit_s"):
+			value = getattr(self, name)
+			if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+				raise InvalidInput(f"{name} must be a number of seconds above 0, got {value!r}")
+		check_heartbeat_grace(self.heartbeat_grace_s)
 
 
 @dataclass(frozen=True)
@@ -113,12 +132,18 @@ def started_findings(
 		started = job.started_at.replace(tzinfo=timezone.utc) if job.started_at else now
 		age = (now - started).total_seconds()
 		worker = workers.get(job.worker_name)
-		dead = worker is None or not worker.alive
 		zombie = SCHEDULED_MARKER in job.id
-		if dead or expiry[job.id] < now.timestamp():
-			kind, action = (ZOMBIE_SCHEDULED if zombie else ORPHANED), REQUEUE
-			reason = "is dead" if dead else "stopped renewing its started entry"
-			detail = f"worker {job.worker_name or 'unknown'} {reason}; the job will never finish"
+		orphan_kind = ZOMBIE_SCHEDULED if zombie else ORPHANED
+		if worker is None or not worker.alive:
+			where = whereabouts(job.worker_name, worker, started if job.started_at else None)
+			if where.may_be_running:
+				kind, action, detail = WORKER_LOST, WARN, where.detail
+			else:
+				kind, action, detail = orphan_kind, REQUEUE, f"{where.detail}; {NEVER_FINISHES}"
+		elif expiry[job.id] < now.timestamp() and worker.current_job != job.id:
+			# A live worker still on this job is running it, whatever its registry entry says.
+			kind, action = orphan_kind, REQUEUE
+			detail = f"worker {job.worker_name} stopped renewing its started entry; {NEVER_FINISHES}"
 		elif age > limits.stall_after_s or (job.timeout and job.timeout > 0 and age > job.timeout):
 			limit = (
 				min(limits.stall_after_s, job.timeout)
@@ -142,13 +167,29 @@ def abandoned_findings(connection: redis.Redis, name: str, rq_name: str, now: da
 	]
 	findings = []
 	for job in Job.fetch_many(ids, connection=connection) if ids else []:
-		if job and any(marker in exc_info(job) for marker in ABANDONED_MARKERS):
+		if job and is_abandoned(job):
 			started = job.started_at.replace(tzinfo=timezone.utc) if job.started_at else now
 			age = (now - started).total_seconds()
-			findings.append(
-				finding(ABANDONED, name, job, age, REQUEUE, "RQ moved it to failed after its worker died")
-			)
+			action, detail = REQUEUE, "RQ moved it to failed after its worker died"
+			where = abandoned_whereabouts(job, now)
+			if where.may_be_running:
+				action, detail = WARN, f"{detail}, but {where.detail}"
+			findings.append(finding(ABANDONED, name, job, age, action, detail))
 	return findings
+
+
+def is_abandoned(job: Job) -> bool:
+	"""RQ failed the job because its worker vanished, not because the job raised."""
+	return any(marker in exc_info(job) for marker in ABANDONED_MARKERS)
+
+
+def abandoned_whereabouts(job: Job, now: datetime) -> Whereabouts:
+	"""Where an abandoned job may still run; only looked for while its own timeout has not ended it."""
+	started = job.started_at.replace(tzinfo=timezone.utc) if job.started_at else None
+	timeout = job.timeout or RQ_DEFAULT_TIMEOUT_S
+	if started and timeout > 0 and (now - started).total_seconds() > timeout + TIMEOUT_SLACK_S:
+		return Whereabouts(NOWHERE, None, None, f"its timeout of {timeout} s has long passed")
+	return whereabouts(job.worker_name, None, started)
 
 
 def exc_info(job: Job) -> str:

@@ -25,19 +25,37 @@ frappe.perf_engine.CapacityReport = class CapacityReport {
 		return part && part.error ? frappe.perf_engine.muted(`${__("Not available")}: ${part.error}`) : "";
 	}
 
+	static sizing(advice) {
+		const { esc, pill } = frappe.perf_engine;
+		const lines = [...advice.floors, ...advice.notes].map((line) => `<li>${esc(line)}</li>`).join("");
+		const verdict = pill(advice.fits ? "green" : "red", advice.fits ? __("fits") : __("exceeds a hard limit"));
+		return `<p>${verdict.html} ${esc(advice.verdict)}</p>${lines ? `<ul>${lines}</ul>` : ""}`;
+	}
+
 	static render(report) {
-		const { esc, number, table, pill } = frappe.perf_engine;
+		const { esc, number, table, pill, muted } = frappe.perf_engine;
 		const ref = report.reference;
+		const advice = report.recommendation;
+		if (!advice) return muted(__("Saved by an older version: save the model again to see its recommendation."));
 		const measured = report.measured || {};
 		const html = (text) => ({ html: text });
+		const min = (pair) => html(`${number(pair.recommended)} (${__("min")} ${number(pair.minimum)})`);
+		const workers = (b) => __("{0} default, {1} short, {2} long", [b.default, b.short, b.long]);
+		const measured_from = measured.error
+			? __("not available: {0}", [measured.error])
+			: measured.missing && measured.missing.length
+			? __("monitor: no data for {0}", [measured.missing.join(", ")])
+			: __("Frappe monitor");
 		const side_by_side = table(
-			["Figure", "Reference model", "Measured model"],
+			["Figure", "Recommended", "Reference formulas", "Measured model"],
 			[
-				[__("Gunicorn workers"), html(`${number(ref.web.recommended_gunicorn_workers)} (${__("min")} ${number(ref.web.minimum_gunicorn_workers)})`), html(number(measured.gunicorn_workers))],
-				[__("Background workers"), __("{0} default, {1} short, {2} long", [ref.background.default, ref.background.short, ref.background.long]), html(number(measured.background_workers))],
-				[__("Peak requests / min"), html(number(ref.web.peak_requests_per_min)), measured.requests ? html(number(measured.requests.peak_rate_per_s * 60)) : null],
-				[__("Mean service time (s)"), null, measured.requests ? html(number(measured.requests.mean_service_s)) : null],
-				[__("Inputs from"), __("your figures"), measured.missing && measured.missing.length ? __("monitor: no data for {0}", [measured.missing.join(", ")]) : __("Frappe monitor")],
+				[__("Gunicorn workers"), min(advice.gunicorn_workers), min({ recommended: ref.web.recommended_gunicorn_workers, minimum: ref.web.minimum_gunicorn_workers }), html(number(measured.gunicorn_workers))],
+				[__("Background workers"), workers(advice.background), workers(ref.background), html(number(measured.background_workers))],
+				[__("DB pool"), min(advice.db_pool), min({ recommended: ref.db_connections.recommended_pool, minimum: ref.db_connections.minimum }), null],
+				[__("Report time (s)"), html(number(advice.report.seconds_per_report)), null, null],
+				[__("Peak requests / min"), html(number(ref.web.peak_requests_per_min)), html(number(ref.web.peak_requests_per_min)), measured.requests ? html(number(measured.requests.peak_rate_per_s * 60)) : null],
+				[__("Mean service time (s)"), null, null, measured.requests ? html(number(measured.requests.mean_service_s)) : null],
+				[__("Inputs from"), __("your figures"), __("your figures"), measured_from],
 			]
 		);
 		const comparison =
@@ -65,10 +83,9 @@ frappe.perf_engine.CapacityReport = class CapacityReport {
 		const mix = ref.mix_estimate;
 		const gunicorn = `--workers ${host.workers} --worker-class ${host.worker_class} --threads ${host.threads} --timeout ${host.timeout} --keep-alive ${host.keepalive} --max-requests ${host.max_requests} --max-requests-jitter ${host.max_requests_jitter}`;
 		return `
-			<h5>${__("Reference and measured models")}</h5>${side_by_side}
+			<h5>${__("Sizing")}</h5>${CapacityReport.sizing(advice)}
+			<h5>${__("Recommendation, reference formulas and measured model")}</h5>${side_by_side}
 			<h5>${__("What the bench runs now")}</h5>${comparison}
-			<h5>${__("Database connections")}</h5>
-			<p>${esc(__("Needed {0}, recommended pool {1}", [ref.db_connections.total, ref.db_connections.recommended_pool]))}</p>
 			<h5>${__("Transaction-mix estimate")}</h5>
 			<p>${esc(__("{0} requests/min: {1} gunicorn, {2} default, {3} long, {4} short workers", [mix.requests_per_min, mix.gunicorn_workers, mix.background_default, mix.background_long, mix.background_short]))}</p>
 			<h5>${__("Gunicorn settings for this host")}</h5>

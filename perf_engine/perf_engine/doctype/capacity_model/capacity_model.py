@@ -16,9 +16,11 @@ class CapacityModel(Document):
 	"""Stores one load scenario; every output is recomputed from the inputs on save."""
 
 	def before_validate(self) -> None:
+		"""Empty host figures plan for this server; a 0 typed in is kept, and refused by validate."""
 		host = host_resources()
-		self.host_cpu_cores = self.host_cpu_cores or host["host_cpu_cores"]
-		self.host_memory_gb = self.host_memory_gb or host["host_memory_gb"]
+		for fieldname in ("host_cpu_cores", "host_memory_gb"):
+			if self.get(fieldname) is None:
+				self.set(fieldname, host[fieldname])
 
 	def validate(self) -> None:
 		with bridge.core_errors():
@@ -26,14 +28,16 @@ class CapacityModel(Document):
 		self.set_outputs(capacity.report(inputs))
 
 	def set_outputs(self, report: dict) -> None:
-		reference = report["reference"]
-		self.recommended_gunicorn_workers = reference["web"]["recommended_gunicorn_workers"]
-		self.minimum_gunicorn_workers = reference["web"]["minimum_gunicorn_workers"]
-		self.host_gunicorn_workers = reference["host_gunicorn"]["workers"]
-		self.background_default_workers = reference["background"]["default"]
-		self.background_short_workers = reference["background"]["short"]
-		self.background_long_workers = reference["background"]["long"]
-		self.recommended_db_pool = reference["db_connections"]["recommended_pool"]
+		"""The recommendation a person acts on; the formulas' own figures stay in result_json."""
+		advice = report["recommendation"]
+		self.recommended_gunicorn_workers = advice["gunicorn_workers"]["recommended"]
+		self.minimum_gunicorn_workers = advice["gunicorn_workers"]["minimum"]
+		self.host_gunicorn_workers = report["reference"]["host_gunicorn"]["workers"]
+		self.background_default_workers = advice["background"]["default"]
+		self.background_short_workers = advice["background"]["short"]
+		self.background_long_workers = advice["background"]["long"]
+		self.recommended_db_pool = advice["db_pool"]["recommended"]
+		self.sizing = "\n".join([advice["verdict"], *advice["floors"], *advice["notes"]])
 		self.measured_gunicorn_workers = report["measured"].get("gunicorn_workers")
 		self.verdict = bench_comparison.summary(report["comparison"].get("rows"))
 		self.computed_at = now_datetime()

@@ -40,7 +40,26 @@ class TestCapacityModel(FrappeTestCase):
 		model.peak_multiplier = 3
 		model.save()
 		self.assertEqual((model.recommended_gunicorn_workers, model.minimum_gunicorn_workers), (225, 150))
-		self.assertEqual(model.recommended_db_pool, 500)
+		self.assertEqual(model.recommended_db_pool, 726, "never below the 726 connections the workers open")
+		self.assertTrue(model.sizing.startswith("Exceeds a hard limit"))
+		self.assertIn("past the 500 one MariaDB server serves well", model.sizing)
+		self.assertIn("scale out to 7 app servers", model.sizing)
+		self.assertEqual(
+			json.loads(model.result_json)["reference"]["db_connections"]["recommended_pool"], 500
+		)
+
+	def test_tiny_load_gets_one_web_worker_and_says_why(self):
+		"""50 users at 10 tx/h: one gunicorn worker (the formula gives 0), with the floor named."""
+		model = make_model(
+			"Tiny office",
+			concurrent_users=50,
+			transactions_per_user_per_hour=10,
+			host_cpu_cores=4,
+			host_memory_gb=8,
+		)
+		self.assertEqual((model.recommended_gunicorn_workers, model.minimum_gunicorn_workers), (1, 1))
+		self.assertTrue(model.sizing.startswith("Fits this host"))
+		self.assertIn("gunicorn workers: at least 1", model.sizing)
 
 	def test_host_is_prefilled_from_this_server(self):
 		"""A model saved without host figures plans for this server's cores and memory."""
@@ -68,3 +87,10 @@ class TestCapacityModel(FrappeTestCase):
 			make_model("Nobody", concurrent_users=0)
 		with self.assertRaisesRegex(frappe.ValidationError, "must add up to 100 %"):
 			make_model("Odd mix", mix_light=10)
+
+	def test_zero_host_figures_are_refused_not_replaced(self):
+		"""0 cores or 0 GB typed in is refused; only an empty field is filled from this server."""
+		with self.assertRaisesRegex(frappe.ValidationError, "Host cpu cores must be between 1"):
+			make_model("No cores", host_cpu_cores=0, host_memory_gb=8)
+		with self.assertRaisesRegex(frappe.ValidationError, "Host memory gb must be between"):
+			make_model("No memory", host_cpu_cores=4, host_memory_gb=0)

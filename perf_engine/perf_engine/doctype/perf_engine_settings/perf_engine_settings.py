@@ -1,6 +1,8 @@
 # Copyright (c) 2026, perf_engine developers and contributors
 # For license information, please see license.txt
 
+from dataclasses import asdict
+
 import frappe
 from frappe import _
 from frappe.model.document import Document
@@ -13,8 +15,12 @@ class PerfEngineSettings(Document):
 	"""Single record holding perf_engine's schedules, limits, warm list and cleanup patterns."""
 
 	def validate(self) -> None:
-		"""Every value in its range (`perf_engine.core.settings.RANGES`); each problem is named."""
+		"""Every value in its range (`perf_engine.core.settings`), each problem named; an empty
+		field takes its default (sites installed before the field existed)."""
 		with bridge.core_errors():
-			problems = Settings.parse(self.as_dict()).problems()
-		if problems:
+			settings = Settings.parse(self.as_dict())
+		if problems := settings.problems():
 			frappe.throw("; ".join(problems), frappe.ValidationError, title=_("Invalid settings"))
+		for name, default in asdict(settings).items():
+			if self.get(name) is None and not isinstance(default, tuple):
+				self.set(name, default)

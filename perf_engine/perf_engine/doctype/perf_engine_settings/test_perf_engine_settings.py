@@ -39,6 +39,23 @@ class TestPerfEngineSettings(FrappeTestCase):
 			rest.call("frappe.desk.form.load.getdoc", http_method="GET", **args).status_code, 403
 		)
 
+	def test_heartbeat_grace_below_rqs_interval_is_refused(self):
+		"""A grace under RQ's 30 s heartbeat plus margin is refused on save; the floor itself is kept, and
+		an empty field (as on sites installed before the setting existed) reads as the 90 s default."""
+		original = frappe.get_single(SETTINGS).get("heartbeat_grace_seconds")
+		try:
+			frappe.db.delete("Singles", {"doctype": SETTINGS, "field": "heartbeat_grace_seconds"})
+			frappe.clear_document_cache(SETTINGS, SETTINGS)
+			self.assertEqual(settings.get().stall_limits.heartbeat_grace_s, 90)
+			with self.assertRaisesRegex(frappe.ValidationError, "at least 45 s"):
+				save_grace(10)
+			save_grace(45)
+			self.assertEqual(settings.get().stall_limits.heartbeat_grace_s, 45)
+			save_grace(None)
+			self.assertEqual(frappe.get_single(SETTINGS).heartbeat_grace_seconds, 90)
+		finally:
+			save_grace(original)
+
 	def test_core_reads_this_sites_connections(self):
 		"""The bridge hands the core this site's database name and the bench's queues."""
 		settings = connection_settings()
@@ -68,3 +85,10 @@ class TestPerfEngineSettings(FrappeTestCase):
 		with self.assertLogs(frappe.logger("perf_engine"), level="WARNING") as logs:
 			run_check("probe", lambda: 1 / 0)
 		self.assertIn("check probe failed: division by zero", logs.output[0])
+
+
+def save_grace(seconds: int | None) -> None:
+	"""Save the heartbeat grace on a freshly loaded Settings record."""
+	settings = frappe.get_single(SETTINGS)
+	settings.heartbeat_grace_seconds = seconds
+	settings.save()

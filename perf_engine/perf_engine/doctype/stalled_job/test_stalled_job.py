@@ -4,7 +4,8 @@
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
-from perf_engine.core.jobs.stalls import REQUEUE, WARN, Finding
+from perf_engine.core.jobs.stalls import REQUEUE, WARN, WORKER_LOST, Finding
+from perf_engine.jobs import remediate
 from perf_engine.perf_engine.doctype.stalled_job.stalled_job import finding_name, record
 
 
@@ -54,3 +55,12 @@ class TestStalledJob(FrappeTestCase):
 		self.assertEqual(frappe.db.get_value("Stalled Job", finding_name(other), "status"), "Open")
 		self.assertEqual(record([orphan, other]), [finding_name(orphan)])
 		self.assertEqual(frappe.db.get_value("Stalled Job", finding_name(orphan), "status"), "Open")
+
+	def test_a_lost_worker_is_a_warning_never_remediated(self):
+		"""A job whose worker went silent but may still run is recorded as worker_lost, and auto-remediation leaves it."""
+		lost = make_finding(WORKER_LOST, f"{frappe.local.site}::lost")
+		record([lost])
+		values = frappe.db.get_value("Stalled Job", finding_name(lost), ["kind", "action"], as_dict=True)
+		self.assertEqual((values.kind, values.action), (WORKER_LOST, WARN))
+		remediate([lost])
+		self.assertFalse(frappe.db.get_value("Stalled Job", finding_name(lost), "remediation"))
