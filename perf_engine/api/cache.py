@@ -6,6 +6,7 @@ from perf_engine.services import bridge, warm
 
 
 @frappe.whitelist(methods=["POST"])
+@bridge.core_errors()
 def warm_caches() -> dict:
 	"""Warm the configured entries now, as the hourly job does."""
 	bridge.require_manager()

@@ -7,6 +7,7 @@ from perf_engine.services import bridge, redis_memory
 
 
 @frappe.whitelist()
+@bridge.core_errors()
 def get_redis_memory(sample: int = core_redis_memory.BREAKDOWN_SAMPLE) -> dict:
 	"""Memory, pressure and fragmentation of the cache Redis, with this site's keys by prefix."""
 	bridge.require_manager()
@@ -14,6 +15,7 @@ def get_redis_memory(sample: int = core_redis_memory.BREAKDOWN_SAMPLE) -> dict:
 
 
 @frappe.whitelist(methods=["POST"])
+@bridge.core_errors()
 def cleanup_redis(dry_run: int = 1, force: int = 0) -> dict:
 	"""Delete this site's non-essential keys (a dry run by default); `force` ignores the threshold."""
 	bridge.require_manager()

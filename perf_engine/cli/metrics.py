@@ -34,7 +34,7 @@ def handle(settings: ConnectionSettings, args: argparse.Namespace) -> int:
 	db, site_settings, site_error = site_database(settings)
 	found = collect(
 		queue=queue_redis(settings),
-		queue_names={queue: settings.qualified_queue(queue) for queue in settings.queues},
+		queue_names=settings.queue_names,
 		cache=cache_redis(settings),
 		settings=site_settings,
 		now=datetime.now(),

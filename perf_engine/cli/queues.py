@@ -40,14 +40,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 	stalls.set_defaults(handler=handle_stalls)
 
 
-def queue_names(settings: ConnectionSettings) -> dict[str, str]:
-	return {queue: settings.qualified_queue(queue) for queue in settings.queues}
-
-
 def handle_queues(settings: ConnectionSettings, args: argparse.Namespace) -> int:
 	limits = AdviceLimits(backlog_limit=args.backlog_limit)
 	rows = [
-		{**row, **advise(row, limits)} for row in queue_status(queue_redis(settings), queue_names(settings))
+		{**row, **advise(row, limits)} for row in queue_status(queue_redis(settings), settings.queue_names)
 	]
 	needs_workers = any(row["advice"] in (ADD, NO_WORKER) for row in rows)
 	if args.json:
@@ -97,7 +93,7 @@ def handle_stalls(settings: ConnectionSettings, args: argparse.Namespace) -> int
 		queue_wait_limit_s=args.queue_wait_limit,
 		heartbeat_grace_s=args.heartbeat_grace,
 	)
-	findings = [f.as_dict() for f in detect(queue_redis(settings), queue_names(settings), limits)]
+	findings = [f.as_dict() for f in detect(queue_redis(settings), settings.queue_names, limits)]
 	if args.json:
 		print_json(findings)
 	elif not findings:

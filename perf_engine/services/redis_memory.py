@@ -26,8 +26,7 @@ def status(sample: int = redis_memory.BREAKDOWN_SAMPLE) -> dict:
 
 def cleanup(dry_run: bool, force: bool, on_progress: Callable[[int, int], None] | None = None) -> dict:
 	"""A cleanup asked for by a person: always logged, dry run or not."""
-	with bridge.core_errors():
-		report = run_cleanup(dry_run=dry_run, force=force, on_progress=on_progress)
+	report = run_cleanup(dry_run=dry_run, force=force, on_progress=on_progress)
 	report["log"] = redis_cleanup_log.record(report, "Manual")
 	return report
 
