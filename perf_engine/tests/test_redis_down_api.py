@@ -9,6 +9,7 @@ import redis
 from frappe.utils import background_jobs
 
 from perf_engine.core.errors import RedisUnavailable
+from perf_engine.core.indexes.recommendation import ADD, key
 from perf_engine.services import bridge
 from perf_engine.tests import rest
 
@@ -67,21 +68,23 @@ class TestRedisDown(rest.ApiTestCase):
 
 	def test_index_apply_through_frappes_own_enqueue(self):
 		"""Queueing an index change while the queue Redis is down is a 503, and the finding stays Open."""
-		name = (
-			frappe.get_doc(
-				{
-					"doctype": "Index Recommendation",
-					"table_name": "tabToDo",
-					"reference_doctype": "ToDo",
-					"columns": "priority",
-					"index_name": "priority",
-					"kind": "add",
-					"status": "Open",
-				}
-			)
-			.insert(ignore_permissions=True)
-			.name
+		name = key("tabToDo", ("priority",), ADD, "priority")
+		frappe.delete_doc_if_exists("Index Recommendation", name, force=True)
+		finding = frappe.get_doc(
+			{
+				"doctype": "Index Recommendation",
+				"name": name,
+				"table_name": "tabToDo",
+				"reference_doctype": "ToDo",
+				"columns": "priority",
+				"index_name": "priority",
+				"kind": ADD,
+				"status": "Open",
+			}
 		)
+		# Stored as the analysis stores it, so only the queue Redis can stop the apply.
+		finding.flags.from_analysis = True
+		finding.insert(ignore_permissions=True, set_name=name)
 		frappe.db.commit()
 		try:
 			response = rest.call("perf_engine.api.apply_index_recommendation", self.manager, name=name)
