@@ -7,7 +7,7 @@ import pytest
 
 from perf_engine.core.errors import InvalidInput
 from perf_engine.core.redis_cleanup import DEFAULT_PATTERNS
-from perf_engine.core.settings import RANGES, Settings
+from perf_engine.core.settings import RANGES, Settings, stored_settings
 from tests.services import REPO_ROOT
 
 DOCTYPE_JSON = REPO_ROOT / "perf_engine/perf_engine/doctype/perf_engine_settings/perf_engine_settings.json"
@@ -88,3 +88,25 @@ def test_settings_are_frozen_and_derive_the_core_limits():
 	assert settings.advice_limits.queue_wait_limit_s == 180
 	assert settings.cleanup_options["patterns"] == ["a:*", "b:*"]
 	assert settings.cleanup_options["threshold"] == 0.9
+
+
+def test_reading_runs_a_bad_stored_value_as_its_default_and_names_it():
+	"""A value written around the form (0 s grace, text) runs as its default; the others are kept."""
+	settings, problems = Settings.read(
+		{"heartbeat_grace_seconds": 0, "ddl_retries": 0, "stall_after_minutes": "soon", "backlog_limit": 7}
+	)
+	assert (settings.heartbeat_grace_seconds, settings.stall_after_minutes) == (90, 30)
+	assert (settings.ddl_retries, settings.backlog_limit) == (0, 7)
+	assert len(problems) == 2 and "at least 45 s" in problems[1]
+
+
+def test_reading_a_target_above_its_threshold_falls_back_to_both_defaults():
+	"""A cleanup target above its threshold could never be met, so both run as their defaults."""
+	settings, problems = Settings.read({"redis_pressure_threshold": 70, "redis_target_pressure": 85})
+	assert (settings.redis_pressure_threshold, settings.redis_target_pressure) == (90, 80)
+	assert problems == ["Cleanup target (85.0 %) must not be above the cleanup threshold (70.0 %)"]
+
+
+def test_a_database_without_frappe_tables_reads_as_defaults(db):
+	"""The CLI pointed at a plain database runs on the defaults instead of failing."""
+	assert stored_settings(db) == Settings()

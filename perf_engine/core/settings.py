@@ -8,7 +8,7 @@ only a missing value falls back to the default.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import pymysql
@@ -85,7 +85,7 @@ class Settings:
 
 	@classmethod
 	def from_values(cls, values: Mapping[str, Any]) -> "Settings":
-		"""Build from stored values (None or absent means the default); raise on any out of range."""
+		"""Build from values being saved (None or absent means the default); raise on any out of range."""
 		settings = cls.parse(values)
 		if found := settings.problems():
 			raise InvalidInput("; ".join(found))
@@ -94,28 +94,48 @@ class Settings:
 	@classmethod
 	def parse(cls, values: Mapping[str, Any]) -> "Settings":
 		"""Coerce stored values to their types without checking ranges (see `problems`)."""
-		given = {f.name: values.get(f.name) for f in fields(cls) if values.get(f.name) is not None}
-		for name, value in given.items():
-			given[name] = parse_patterns(value) if name == "redis_cleanup_patterns" else coerce(name, value)
-		return cls(**given)
+		return cls(
+			**{name: parse_value(name, values[name]) for name in FIELD_NAMES if values.get(name) is not None}
+		)
+
+	@classmethod
+	def read(cls, values: Mapping[str, Any]) -> tuple["Settings", list[str]]:
+		"""Stored values as the site runs on them: each that breaks its rule is replaced by its default
+		and named, so one bad value (written around the form's validation) never stops the rest."""
+		given, found = {}, []
+		for name in FIELD_NAMES:
+			if values.get(name) is None:
+				continue
+			try:
+				value = parse_value(name, values[name])
+			except InvalidInput as exc:
+				found.append(str(exc))
+				continue
+			if problem := field_problem(name, value):
+				found.append(problem)
+			else:
+				given[name] = value
+		settings = cls(**given)
+		if cross := settings.cross_problems():
+			found += cross
+			settings = replace(
+				settings,
+				redis_pressure_threshold=cls.redis_pressure_threshold,
+				redis_target_pressure=cls.redis_target_pressure,
+			)
+		return settings, found
 
 	def problems(self) -> list[str]:
 		"""Every value out of its range, and a cleanup target above its threshold, as sentences."""
-		found = []
-		for name, limits in RANGES.items():
-			value = getattr(self, name)
-			if not limits.low <= value <= limits.high:
-				unit = f" {limits.unit}" if limits.unit else ""
-				found.append(f"{limits.label} must be from {limits.low} to {limits.high}{unit}, got {value}")
-		try:
-			check_heartbeat_grace(self.heartbeat_grace_seconds)  # its floor is the live-worker rule's own
-		except InvalidInput as exc:
-			found.append(str(exc))
+		found = [problem for name in FIELD_NAMES if (problem := field_problem(name, getattr(self, name)))]
+		return found + self.cross_problems()
+
+	def cross_problems(self) -> list[str]:
 		if self.redis_target_pressure > self.redis_pressure_threshold:
-			found.append(
+			return [
 				f"Cleanup target ({self.redis_target_pressure} %) must not be above the cleanup threshold ({self.redis_pressure_threshold} %)"
-			)
-		return found
+			]
+		return []
 
 	@property
 	def stall_limits(self) -> StallLimits:
@@ -146,6 +166,26 @@ class Settings:
 		return self.redis_memory_budget_mb * MB
 
 
+FIELD_NAMES = tuple(f.name for f in fields(Settings))
+
+
+def field_problem(name: str, value: Any) -> str | None:
+	"""What is wrong with one setting's value on its own, as a sentence; None when it is fine."""
+	if name == "heartbeat_grace_seconds":
+		try:
+			check_heartbeat_grace(value)  # its floor is the live-worker rule's own
+		except InvalidInput as exc:
+			return str(exc)
+	if (limits := RANGES.get(name)) and not limits.low <= value <= limits.high:
+		unit = f" {limits.unit}" if limits.unit else ""
+		return f"{limits.label} must be from {limits.low} to {limits.high}{unit}, got {value}"
+	return None
+
+
+def parse_value(name: str, value: Any):
+	return parse_patterns(value) if name == "redis_cleanup_patterns" else coerce(name, value)
+
+
 def stored_settings(conn: pymysql.Connection) -> Settings:
 	"""A site's saved settings read by SQL, for the CLI beside a bench; unsaved fields are defaults,
 	and so is everything in a database that has no Frappe Singles table."""
@@ -156,7 +196,7 @@ def stored_settings(conn: pymysql.Connection) -> Settings:
 			if exc.args[0] != ER_NO_SUCH_TABLE:
 				raise
 			return Settings()
-		return Settings.from_values(dict(cur.fetchall()))
+		return Settings.read(dict(cur.fetchall()))[0]
 
 
 def parse_patterns(text: str | tuple) -> tuple[str, ...]:

@@ -9,7 +9,7 @@ import redis
 from frappe.utils import background_jobs
 
 from perf_engine.core.errors import RedisUnavailable
-from perf_engine.core.indexes.recommendation import ADD, key
+from perf_engine.core.indexes.recommendation import ADD, index_name, key
 from perf_engine.services import bridge
 from perf_engine.tests import rest
 
@@ -68,7 +68,7 @@ class TestRedisDown(rest.ApiTestCase):
 
 	def test_index_apply_through_frappes_own_enqueue(self):
 		"""Queueing an index change while the queue Redis is down is a 503, and the finding stays Open."""
-		name = key("tabToDo", ("priority",), ADD, "priority")
+		name = key("tabToDo", ("priority",), ADD, index_name(("priority",)))
 		frappe.delete_doc_if_exists("Index Recommendation", name, force=True)
 		finding = frappe.get_doc(
 			{
@@ -77,7 +77,7 @@ class TestRedisDown(rest.ApiTestCase):
 				"table_name": "tabToDo",
 				"reference_doctype": "ToDo",
 				"columns": "priority",
-				"index_name": "priority",
+				"index_name": index_name(("priority",)),
 				"kind": ADD,
 				"status": "Open",
 			}

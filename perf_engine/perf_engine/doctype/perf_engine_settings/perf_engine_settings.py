@@ -9,6 +9,7 @@ from frappe.model.document import Document
 
 from perf_engine.core.settings import Settings
 from perf_engine.services import bridge
+from perf_engine.services.settings import stored_values
 
 
 class PerfEngineSettings(Document):
@@ -18,7 +19,7 @@ class PerfEngineSettings(Document):
 		"""Every value in its range (`perf_engine.core.settings`), each problem named; an empty
 		field takes its default (sites installed before the field existed)."""
 		with bridge.core_errors():
-			settings = Settings.parse(self.as_dict())
+			settings = Settings.parse(stored_values(self))
 		if problems := settings.problems():
 			frappe.throw("; ".join(problems), frappe.ValidationError, title=_("Invalid settings"))
 		for name, default in asdict(settings).items():
