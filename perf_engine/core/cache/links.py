@@ -1,36 +1,114 @@
-"""Which DocTypes link to which: computed once from Link fields, stored as one Redis hash."""
+"""Which DocTypes' lists and reports a change to a DocType can make stale, with Frappe's semantics.
+
+As in `frappe.desk.form.linked_with`: a Link inside a child table counts for the child's
+parent DocTypes (child rows fire no document events, and lists and reports are of
+parents); a Dynamic Link can point at any DocType, so the DocType holding it depends on
+every other one. The map is built from metadata rows in one pass and stored in Redis as one
+hash that records the version it was built for; the version counter is bumped after a
+commit that changed DocTypes, Custom Fields or Property Setters. Each process keeps its copy
+and checks the version inside the pipeline of its next invalidation, so using the map costs
+no round trip of its own.
+"""
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 import redis
+from redis.client import Pipeline
 
-from perf_engine.core.cache.keys import LINK_MAP
+from perf_engine.core.cache.keys import LINK_MAP, LINK_MAP_VERSION
+
+LINK = "link"
+DYNAMIC_LINK = "dynamic_link"
+TABLE = "table"
+# Hash fields of the stored map besides its targets: the version it was built for, and the
+# DocTypes holding a Dynamic Link (which DocType names cannot collide with).
+VERSION_FIELD = ":version"
+ANY_DOCTYPE = "*"
+
+LinkRow = tuple[str, str, str]
 
 
-def build(link_fields: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
-	"""(parent DocType, linked DocType) pairs -> linked DocType: DocTypes that link to it."""
+@dataclass(frozen=True)
+class LinkMap:
+	"""DocType -> DocTypes whose lists and reports read it, as of one version of the schema."""
+
+	version: int
+	linking: dict[str, list[str]] = field(default_factory=dict)
+
+	def parents(self, doctype: str) -> list[str]:
+		"""DocTypes to invalidate beside `doctype` when one of its documents changes."""
+		found = self.linking.get(doctype, []) + self.linking.get(ANY_DOCTYPE, [])
+		return sorted({parent for parent in found if parent != doctype})
+
+
+def build(rows: Iterable[LinkRow]) -> dict[str, list[str]]:
+	"""(kind, DocType holding the field, options) rows -> DocType: DocTypes that depend on it.
+
+	kind is LINK (options: the linked DocType), TABLE (options: the child DocType) or
+	DYNAMIC_LINK (options: the field naming the DocType, which can be any).
+	"""
+	links, dynamic, parents_of = [], set(), defaultdict(set)
+	for kind, holder, options in rows:
+		if not holder or not options:
+			continue
+		if kind == TABLE:
+			parents_of[options].add(holder)
+		elif kind == LINK:
+			links.append((holder, options))
+		elif kind == DYNAMIC_LINK:
+			dynamic.add(holder)
+	owners = lambda holder: parents_of.get(holder) or {holder}  # noqa: E731
 	linking = defaultdict(set)
-	for parent, target in link_fields:
-		if parent and target and parent != target:
-			linking[target].add(parent)
-	return {target: sorted(parents) for target, parents in linking.items()}
+	for holder, target in links:
+		linking[target] |= owners(holder) - {target}
+	for holder in dynamic:
+		linking[ANY_DOCTYPE] |= owners(holder)
+	return {target: sorted(parents) for target, parents in linking.items() if parents}
 
 
-def store(client: redis.Redis, prefix: str, link_map: dict[str, list[str]]) -> None:
-	"""Replace the stored map atomically."""
+def store(client: redis.Redis, prefix: str, link_map: LinkMap) -> None:
+	"""Replace the stored map, with the version it was built for, atomically."""
 	key = prefix + LINK_MAP
+	mapping = {target: json.dumps(parents) for target, parents in link_map.linking.items()}
 	with client.pipeline() as pipe:
 		pipe.delete(key)
-		if link_map:
-			pipe.hset(key, mapping={target: json.dumps(parents) for target, parents in link_map.items()})
+		pipe.hset(key, mapping={**mapping, VERSION_FIELD: link_map.version})
 		pipe.execute()
 
 
-def linking_doctypes(client: redis.Redis, prefix: str, doctype: str) -> list[str] | None:
-	"""DocTypes linking to `doctype`; None when the map has not been built yet."""
-	raw = client.hget(prefix + LINK_MAP, doctype)
-	if raw is None:
-		return None if not client.exists(prefix + LINK_MAP) else []
-	return json.loads(raw)
+def parse(stored: dict[bytes, bytes]) -> LinkMap | None:
+	"""The map from its hash, or None when there is none."""
+	if not stored or VERSION_FIELD.encode() not in stored:
+		return None
+	version = int(stored.pop(VERSION_FIELD.encode()))
+	return LinkMap(version, {target.decode(): json.loads(parents) for target, parents in stored.items()})
+
+
+def queue_version(pipe: Pipeline, prefix: str) -> None:
+	"""Ask for the current version within a caller's pipeline (read with `version_of`)."""
+	pipe.get(prefix + LINK_MAP_VERSION)
+
+
+def version_of(reply: bytes | None) -> int:
+	return int(reply or 0)
+
+
+def queue_forget(pipe: Pipeline, prefix: str) -> None:
+	"""The schema changed: every process rebuilds its map once, from the committed metadata."""
+	pipe.incr(prefix + LINK_MAP_VERSION)
+
+
+def current(client: redis.Redis, prefix: str, load_rows: Callable[[], Iterable[LinkRow]]) -> LinkMap:
+	"""The stored map if it was built for the current version, else one built now and stored."""
+	with client.pipeline(transaction=False) as pipe:
+		queue_version(pipe, prefix)
+		pipe.hgetall(prefix + LINK_MAP)
+		reply, stored = pipe.execute()
+	version, link_map = version_of(reply), parse(stored)
+	if link_map is None or link_map.version != version:
+		link_map = LinkMap(version, build(load_rows()))
+		store(client, prefix, link_map)
+	return link_map

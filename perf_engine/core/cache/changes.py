@@ -1,0 +1,111 @@
+"""What an open transaction changed, and its one invalidation once it committed.
+
+A change is invisible to other connections until commit, so invalidating before then lets
+another process cache the old row again under the new generation. Instead, the writer's
+own process reads around the cache for whatever its open transaction changed (it sees its
+own writes, and stores none of them where other processes would read them), and after
+commit one pipelined round trip drops the documents and bumps the generations of their
+DocTypes and of the DocTypes linking to them. A rollback changed nothing anyone could have
+cached, so it only forgets the record.
+"""
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import redis
+
+from perf_engine.core.cache import links
+from perf_engine.core.cache.links import LinkMap, LinkRow
+from perf_engine.core.cache.store import SiteCache
+from perf_engine.core.ratelimit import RateLimitedLog
+
+failures = RateLimitedLog(logging.getLogger(__name__))
+
+
+@dataclass
+class PendingChanges:
+	"""Documents and DocTypes one transaction changed; `follow_links` off during install and migrate."""
+
+	docs: set[tuple[str, str]] = field(default_factory=set)
+	doctypes: set[str] = field(default_factory=set)
+	# DocTypes whose linking DocTypes are invalidated too.
+	linked: set[str] = field(default_factory=set)
+	schema_changed: bool = False
+	# What the transaction's commit and rollback callbacks were registered on (the caller's business).
+	registered_on: object = None
+
+	def record(self, doctype: str, name: str | None, follow_links: bool = True) -> None:
+		self.doctypes.add(doctype)
+		if name:
+			self.docs.add((doctype, name))
+		if follow_links:
+			self.linked.add(doctype)
+
+	def __bool__(self) -> bool:
+		return bool(self.doctypes or self.schema_changed)
+
+	def touches_doc(self, doctype: str, name: str) -> bool:
+		return (doctype, name) in self.docs
+
+	def touches(self, doctypes: Iterable[str], link_map: Callable[[], LinkMap]) -> bool:
+		"""Whether a list or report over `doctypes` may read something this transaction changed."""
+		doctypes = set(doctypes)
+		if doctypes & self.doctypes:
+			return True
+		if not self.linked:
+			return False
+		current = link_map()
+		return any(doctypes.intersection(current.parents(changed)) for changed in self.linked)
+
+	def take(self) -> "PendingChanges":
+		"""Hand the record over and start an empty one, so a new transaction registers afresh."""
+		taken = PendingChanges(set(self.docs), set(self.doctypes), set(self.linked), self.schema_changed)
+		self.docs.clear()
+		self.doctypes.clear()
+		self.linked.clear()
+		self.schema_changed = False
+		self.registered_on = None
+		return taken
+
+
+def invalidate_committed(
+	cache: SiteCache,
+	link_maps: dict[str, LinkMap],
+	changes: PendingChanges,
+	load_rows: Callable[[], Iterable[LinkRow]],
+) -> bool:
+	"""After commit: one pipelined round trip, which also checks this process's link map version.
+
+	A second round trip happens only when this process has no map yet or the schema changed
+	since it built one. Returns False (logged at most once a minute) when Redis is unreachable.
+	"""
+	client, prefix = cache.client, cache.prefix
+	try:
+		known = link_maps.get(prefix)
+		if changes.linked and known is None:
+			known = link_maps[prefix] = links.current(client, prefix, load_rows)
+		doctypes = changes.doctypes | parents_of(known, changes.linked)
+		with client.pipeline(transaction=False) as pipe:
+			links.queue_version(pipe, prefix)
+			cache.queue_invalidation(pipe, sorted(changes.docs), sorted(doctypes))
+			if changes.schema_changed:
+				links.queue_forget(pipe, prefix)
+			version = links.version_of(pipe.execute()[0])
+		if changes.schema_changed:
+			link_maps.pop(prefix, None)
+		elif known is not None and known.version != version:
+			fresh = link_maps[prefix] = links.current(client, prefix, load_rows)
+			missed = parents_of(fresh, changes.linked) - doctypes
+			if missed:
+				return cache.invalidate(doctypes=sorted(missed))
+		return True
+	except redis.RedisError as exc:
+		failures.error("cache invalidation after commit failed, Redis unreachable: %s", exc)
+		return False
+
+
+def parents_of(link_map: LinkMap | None, doctypes: Iterable[str]) -> set[str]:
+	if link_map is None:
+		return set()
+	return {parent for doctype in doctypes for parent in link_map.parents(doctype)}
