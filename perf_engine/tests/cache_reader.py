@@ -21,7 +21,7 @@ def read(request: dict) -> dict:
 	return {
 		"doc": cache.get_cached_doc(doctype, name)["amount"],
 		"list": cache.get_cached_list(doctype, fields=["amount"], filters={"name": name})[0]["amount"],
-		"report": next(row[1] for row in rows if row[0] == name),
+		"report": next(row["amount"] for row in rows if row["name"] == name),
 	}
 
 

@@ -247,7 +247,7 @@ class TestCacheEvents(FrappeTestCase):
 
 		def label() -> str:
 			rows = cache.get_cached_report(PARENT_REPORT)["result"]
-			return next(row[1] for row in rows if row[0] == parent.name)
+			return next(row["label"] for row in rows if row["name"] == parent.name)
 
 		self.assertEqual(label(), "before")
 		frappe.db.sql(f"UPDATE `tab{TARGET}` SET label = 'behind the cache' WHERE name = %s", target.name)
