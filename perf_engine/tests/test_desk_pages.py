@@ -40,7 +40,9 @@ ROUTES = {
 	),
 }
 # What the Redis page's pressure pill says with a memory limit and without one.
-PRESSURE_PILL = f"document.querySelector('{REDIS_PAGE} .redis-summary .indicator-pill').textContent.trim()"
+PRESSURE_PILL = (
+	f"document.querySelector('{REDIS_PAGE} .redis-summary .indicator-pill')?.textContent.trim() || ''"
+)
 # Desk connects to Frappe's socket.io server, which a test run does not start; leaving the
 # unsaved new form of the previous round makes Chromium block Desk's "leave page?" prompt.
 EXPECTED_NOISE = ("socket.io", "WebSocket", "Blocked attempt to show a 'beforeunload' confirmation panel")
