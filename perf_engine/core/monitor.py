@@ -108,7 +108,9 @@ class MonitorWindow:
 	def add(self, transaction: Transaction) -> None:
 		if transaction.at < self.since:
 			return
-		kind = self.kinds.setdefault(transaction.kind, KindWindow())
+		kind = self.kinds.get(transaction.kind)
+		if kind is None:
+			kind = self.kinds[transaction.kind] = KindWindow()
 		kind.durations.append(transaction.duration_s)
 		kind.per_minute[int(transaction.at.timestamp()) // SECONDS_PER_MINUTE] += 1
 
@@ -159,12 +161,13 @@ def read_redis(client: redis.Redis, prefix: str, measured: MonitorWindow) -> Ord
 	oldest_ids: OrderedDict = OrderedDict()
 	horizon = measured.since - ORDER_SLACK
 	for page in redis_pages(client, prefix + MONITOR_KEY):
-		newest_end = None
+		newest = None
 		for transaction in filter(None, map(parse_entry, reversed(page))):
+			newest = newest or transaction
 			measured.add(transaction)
 			remember(oldest_ids, transaction.uuid)
-			newest_end = max(newest_end or transaction.ended_at, transaction.ended_at)
-		if newest_end is not None and newest_end < horizon:
+		# The list is in the order entries ended; ORDER_SLACK covers processes' clocks.
+		if newest is not None and newest.ended_at < horizon:
 			break
 	return oldest_ids
 
