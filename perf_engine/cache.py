@@ -204,8 +204,6 @@ def link_rows() -> list[links.LinkRow]:
 def drop_cached_values() -> dict:
 	"""After a migrate, forget every value perf_engine cached for this site (SCAN + UNLINK) and the link map."""
 	client, prefix = bridge.cache_redis(), bridge.cache_prefix()
-	with client.pipeline(transaction=False) as pipe:
-		links.queue_forget(pipe, prefix)
-		pipe.execute()
+	client.incr(links.version_key(prefix))
 	LINK_MAPS.pop(prefix, None)
 	return redis_cleanup.cleanup(client, prefix, CACHED_VALUE_PATTERNS, dry_run=False, force=True)

@@ -57,6 +57,7 @@ def test_invalidation_costs_the_same_whatever_the_key_count(redis_client):
 	"""Invalidation makes Redis process the same few commands with 10 or 5,000 cached lists."""
 	cache = SiteCache(redis_client, PREFIX)
 	processed = []
+	cache.invalidate(doctypes=["Item"])  # the server loads the script on first use
 	for count in (10, 5000):
 		with redis_client.pipeline(transaction=False) as pipe:
 			for i in range(count):
@@ -65,7 +66,7 @@ def test_invalidation_costs_the_same_whatever_the_key_count(redis_client):
 		before = redis_client.info("stats")["total_commands_processed"]
 		cache.invalidate(docs=[("Item", "I-1")], doctypes=["Item", "Bin"])
 		processed.append(redis_client.info("stats")["total_commands_processed"] - before)
-	assert processed[0] == processed[1] <= 4  # UNLINK (value and lease), 2 x INCR, and the INFO call itself
+	assert processed[0] == processed[1] <= 5  # EVALSHA running UNLINK and 2 x INCR, and the INFO call itself
 
 
 def test_l1_is_bounded_and_expires():

@@ -75,30 +75,28 @@ def invalidate_committed(
 	changes: PendingChanges,
 	load_rows: Callable[[], Iterable[LinkRow]],
 ) -> bool:
-	"""After commit: one pipelined round trip, which also checks this process's link map version.
+	"""After commit: one command drops the documents, bumps the generations, and reads back the
+	link map's version, so this process learns in the same round trip whether its map is current.
 
 	A second round trip happens only when this process has no map yet or the schema changed
 	since it built one. Returns False (logged at most once a minute) when Redis is unreachable.
 	"""
 	client, prefix = cache.client, cache.prefix
+	version_key = links.version_key(prefix)
 	try:
 		known = link_maps.get(prefix)
 		if changes.linked and known is None:
 			known = link_maps[prefix] = links.current(client, prefix, load_rows)
 		doctypes = changes.doctypes | parents_of(known, changes.linked)
-		with client.pipeline(transaction=False) as pipe:
-			links.queue_version(pipe, prefix)
-			cache.queue_invalidation(pipe, sorted(changes.docs), sorted(doctypes))
-			if changes.schema_changed:
-				links.queue_forget(pipe, prefix)
-			version = links.version_of(pipe.execute()[0])
+		counters = [version_key] if changes.schema_changed else []
+		reply = cache.drop_and_bump(sorted(changes.docs), sorted(doctypes), counters, read_back=version_key)
 		if changes.schema_changed:
 			link_maps.pop(prefix, None)
-		elif known is not None and known.version != version:
+		elif known is not None and known.version != links.version_of(reply):
 			fresh = link_maps[prefix] = links.current(client, prefix, load_rows)
 			missed = parents_of(fresh, changes.linked) - doctypes
 			if missed:
-				return cache.invalidate(doctypes=sorted(missed))
+				cache.drop_and_bump(doctypes=sorted(missed))
 		return True
 	except redis.RedisError as exc:
 		failures.error("cache invalidation after commit failed, Redis unreachable: %s", exc)

@@ -6,8 +6,8 @@ parents); a Dynamic Link can point at any DocType, so the DocType holding it dep
 every other one. The map is built from metadata rows in one pass and stored in Redis as one
 hash that records the version it was built for; the version counter is bumped after a
 commit that changed DocTypes, Custom Fields or Property Setters. Each process keeps its copy
-and checks the version inside the pipeline of its next invalidation, so using the map costs
-no round trip of its own.
+and reads the version back from the command of its next invalidation, so using the map
+costs no round trip of its own.
 """
 
 import json
@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import redis
-from redis.client import Pipeline
 
 from perf_engine.core.cache.keys import LINK_MAP, LINK_MAP_VERSION
 
@@ -87,24 +86,19 @@ def parse(stored: dict[bytes, bytes]) -> LinkMap | None:
 	return LinkMap(version, {target.decode(): json.loads(parents) for target, parents in stored.items()})
 
 
-def queue_version(pipe: Pipeline, prefix: str) -> None:
-	"""Ask for the current version within a caller's pipeline (read with `version_of`)."""
-	pipe.get(prefix + LINK_MAP_VERSION)
+def version_key(prefix: str) -> str:
+	"""The counter bumped after a committed schema change: every process then rebuilds its map once."""
+	return prefix + LINK_MAP_VERSION
 
 
 def version_of(reply: bytes | None) -> int:
 	return int(reply or 0)
 
 
-def queue_forget(pipe: Pipeline, prefix: str) -> None:
-	"""The schema changed: every process rebuilds its map once, from the committed metadata."""
-	pipe.incr(prefix + LINK_MAP_VERSION)
-
-
 def current(client: redis.Redis, prefix: str, load_rows: Callable[[], Iterable[LinkRow]]) -> LinkMap:
 	"""The stored map if it was built for the current version, else one built now and stored."""
 	with client.pipeline(transaction=False) as pipe:
-		queue_version(pipe, prefix)
+		pipe.get(version_key(prefix))
 		pipe.hgetall(prefix + LINK_MAP)
 		reply, stored = pipe.execute()
 	version, link_map = version_of(reply), parse(stored)
