@@ -19,15 +19,15 @@ from perf_engine.core import redis_cleanup
 from perf_engine.core.cache import changes, links
 from perf_engine.core.cache.changes import PendingChanges
 from perf_engine.core.cache.l1 import L1Cache
-from perf_engine.core.cache.links import LinkMap
+from perf_engine.core.cache.links import LinkMap, ProcessLinkMaps
 from perf_engine.core.cache.store import SiteCache
 from perf_engine.core.ratelimit import RateLimitedLog
 
 SETTINGS = "Perf Engine Settings"
 # One L1 per site and process; its size and TTL come from settings at first use.
 L1_BY_SITE: dict[str, L1Cache] = {}
-# This process's copy of each site's link map, checked against the stored version at each commit.
-LINK_MAPS: dict[str, LinkMap] = {}
+# This process's copy of each site's link map.
+LINK_MAPS = ProcessLinkMaps()
 # The open transaction's changes live on frappe.local: one record per request, job or thread.
 PENDING = "perf_engine_pending_changes"
 CACHED_VALUE_PATTERNS = ("perf_engine:doc:*", "perf_engine:list:*", "perf_engine:report:*")
@@ -100,7 +100,8 @@ def get_cached_list(
 
 	if changed_here([doctype]):
 		return load()
-	return site_cache_store().get_list(doctype, params, load)
+	depends_on = current_link_map().extra_generations([doctype])
+	return site_cache_store().get_list(doctype, params, load, depends_on)
 
 
 def get_cached_report(report_name: str, filters: dict | None = None) -> dict:
@@ -115,7 +116,8 @@ def get_cached_report(report_name: str, filters: dict | None = None) -> dict:
 
 	if changed_here([report.ref_doctype]):
 		return load()
-	return site_cache_store().get_report(report_name, [report.ref_doctype], params, load)
+	generations = current_link_map().generations([report.ref_doctype])
+	return site_cache_store().get_report(report_name, generations, params, load)
 
 
 def open_changes() -> PendingChanges:
@@ -178,11 +180,8 @@ def forget_changes() -> None:
 
 
 def current_link_map() -> LinkMap:
-	"""This process's link map for the site, loaded or built on first use."""
-	prefix = bridge.cache_prefix()
-	if (known := LINK_MAPS.get(prefix)) is None:
-		known = LINK_MAPS[prefix] = links.current(bridge.cache_redis(), prefix, link_rows)
-	return known
+	"""This process's link map for the site, loaded on first use and re-checked every few seconds."""
+	return LINK_MAPS.for_reading(bridge.cache_redis(), bridge.cache_prefix(), link_rows)
 
 
 def link_rows() -> list[links.LinkRow]:
@@ -205,5 +204,5 @@ def drop_cached_values() -> dict:
 	"""After a migrate, forget every value perf_engine cached for this site (SCAN + UNLINK) and the link map."""
 	client, prefix = bridge.cache_redis(), bridge.cache_prefix()
 	client.incr(links.version_key(prefix))
-	LINK_MAPS.pop(prefix, None)
+	LINK_MAPS.forget(prefix)
 	return redis_cleanup.cleanup(client, prefix, CACHED_VALUE_PATTERNS, dry_run=False, force=True)

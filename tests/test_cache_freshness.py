@@ -2,13 +2,14 @@
 invalidation after commit with the link map checked in the same round trip."""
 
 import logging
+import time
 
 import redis
 
 from perf_engine.core.cache import keys, links
 from perf_engine.core.cache.changes import PendingChanges, invalidate_committed
 from perf_engine.core.cache.l1 import L1Cache
-from perf_engine.core.cache.links import ANY_DOCTYPE, DYNAMIC_LINK, LINK, TABLE, LinkMap
+from perf_engine.core.cache.links import ANY_DOCTYPE, DYNAMIC_LINK, LINK, TABLE, LinkMap, ProcessLinkMaps
 from perf_engine.core.cache.store import SiteCache
 from tests.test_cache import Loader
 
@@ -54,13 +55,18 @@ def round_trips(action) -> int:
 
 
 def test_child_table_links_count_for_the_parents_and_dynamic_links_for_any_doctype():
-	"""Item's dependants are the invoices holding Item rows, not the child table; a Dynamic Link depends on all."""
+	"""Item's dependants are the invoices holding Item rows, not the child table; DocTypes with a
+	Dynamic Link (also through a child table) read the generation every change bumps."""
 	link_map = LinkMap(1, links.build(SCHEMA))
-	assert link_map.parents("Item") == ["Contact", "POS Invoice", "Sales Invoice", "ToDo"]
+	assert link_map.parents("Item") == ["POS Invoice", "Sales Invoice", ANY_DOCTYPE]
 	assert "Sales Invoice Item" not in link_map.parents("Item")
-	assert link_map.parents("Customer") == ["Contact", "Sales Invoice", "ToDo"]
+	assert link_map.parents("Customer") == ["Sales Invoice", ANY_DOCTYPE], "never its own dependant"
 	assert link_map.linking[ANY_DOCTYPE] == ["Contact", "ToDo"]
-	assert link_map.parents("ToDo") == ["Contact"], "a DocType is never its own dependant"
+	assert link_map.generations(["Contact"]) == ["Contact", ANY_DOCTYPE]
+	assert link_map.generations(["Sales Invoice"]) == ["Sales Invoice"]
+	assert LinkMap(1, links.build([(LINK, "Sales Invoice", "Customer")])).parents("Customer") == [
+		"Sales Invoice"
+	]
 
 
 def test_link_map_is_built_once_per_version_and_rebuilt_after_a_schema_change(redis_client):
@@ -118,6 +124,7 @@ def test_pending_changes_touch_their_documents_doctypes_and_linking_doctypes():
 	assert pending.touches(["Sales Invoice"], lambda: link_map) and not pending.touches(
 		["Note"], lambda: link_map
 	)
+	assert pending.touches(["ToDo"], lambda: link_map), "a Dynamic Link can point at the Item"
 	taken = pending.take()
 	assert taken.docs == {("Item", "I-1")} and not pending and pending.registered_on is None
 
@@ -125,11 +132,12 @@ def test_pending_changes_touch_their_documents_doctypes_and_linking_doctypes():
 def test_one_round_trip_after_commit_invalidates_documents_doctypes_and_parents(redis_client):
 	"""With this process's link map current, a transaction's invalidation is one pipelined round trip."""
 	client = counting_client(redis_client)
-	cache, maps = SiteCache(client, PREFIX), {}
-	maps[PREFIX] = links.current(client, PREFIX, lambda: SCHEMA)
+	cache, maps = SiteCache(client, PREFIX), ProcessLinkMaps()
+	maps.load(client, PREFIX, lambda: SCHEMA)
 	cache.get_doc("Item", "I-1", Loader({"v": 1}))
-	cached_report = Loader({"rows": 1})
+	cached_report, todos = Loader({"rows": 1}), Loader(["todo"])
 	cache.get_report("Sales Register", ["Sales Invoice"], {}, cached_report)
+	cache.get_list("ToDo", {}, todos, depends_on=[ANY_DOCTYPE])
 	pending = PendingChanges()
 	pending.record("Item", "I-1")
 	pending.record("Item", "I-2")
@@ -137,14 +145,16 @@ def test_one_round_trip_after_commit_invalidates_documents_doctypes_and_parents(
 	assert not client.exists(PREFIX + keys.DOC.format(doctype="Item", name="I-1"))
 	cache.get_report("Sales Register", ["Sales Invoice"], {}, cached_report)
 	assert cached_report.calls == 2, "the parent of Item's child table rows was invalidated"
+	cache.get_list("ToDo", {}, todos, depends_on=[ANY_DOCTYPE])
+	assert todos.calls == 2, "a list of a DocType with a Dynamic Link was invalidated"
 
 
 def test_a_schema_change_elsewhere_is_caught_by_the_version_in_the_same_pipeline(redis_client):
 	"""Another process changed the schema: the next invalidation sees the new version and covers new parents."""
-	cache, maps = SiteCache(redis_client, PREFIX), {}
-	maps[PREFIX] = links.current(redis_client, PREFIX, lambda: SCHEMA)
+	cache, maps = SiteCache(redis_client, PREFIX), ProcessLinkMaps()
+	maps.load(redis_client, PREFIX, lambda: SCHEMA)
 	elsewhere = PendingChanges(schema_changed=True)
-	invalidate_committed(cache, {}, elsewhere, lambda: SCHEMA)
+	invalidate_committed(cache, ProcessLinkMaps(), elsewhere, lambda: SCHEMA)
 	new_schema = [*SCHEMA, (LINK, "Quotation", "Item")]
 	report = Loader({"rows": 1})
 	cache.get_report("Quotations", ["Quotation"], {}, report)
@@ -152,7 +162,7 @@ def test_a_schema_change_elsewhere_is_caught_by_the_version_in_the_same_pipeline
 	pending.record("Item", "I-1")
 	assert invalidate_committed(cache, maps, pending, lambda: new_schema)
 	cache.get_report("Quotations", ["Quotation"], {}, report)
-	assert report.calls == 2 and "Quotation" in maps[PREFIX].parents("Item")
+	assert report.calls == 2 and "Quotation" in maps.get(PREFIX).parents("Item")
 
 
 def test_install_and_migrate_changes_skip_the_link_map(redis_client):
@@ -164,7 +174,12 @@ def test_install_and_migrate_changes_skip_the_link_map(redis_client):
 	def no_map():
 		raise AssertionError("the link map must not be built during install or migrate")
 
-	assert round_trips(lambda: invalidate_committed(SiteCache(client, PREFIX), {}, pending, no_map)) == 1
+	assert (
+		round_trips(
+			lambda: invalidate_committed(SiteCache(client, PREFIX), ProcessLinkMaps(), pending, no_map)
+		)
+		== 1
+	)
 	assert client.get(PREFIX + keys.GENERATION.format(doctype="Item")) == b"1"
 	assert client.get(PREFIX + keys.GENERATION.format(doctype="Sales Invoice")) is None
 
@@ -176,7 +191,7 @@ def test_l1_entries_of_committed_changes_are_dropped_in_this_process(redis_clien
 	cache.get_list("Item", {}, Loader(["old"]))
 	pending = PendingChanges()
 	pending.record("Item", "I-1", follow_links=False)
-	invalidate_committed(cache, {}, pending, lambda: SCHEMA)
+	invalidate_committed(cache, ProcessLinkMaps(), pending, lambda: SCHEMA)
 	assert cache.get_doc("Item", "I-1", Loader({"v": 2})) == {"v": 2}
 	assert cache.get_list("Item", {}, Loader(["new"])) == ["new"]
 
@@ -187,6 +202,22 @@ def test_redis_down_after_commit_is_survived_and_logged_once(caplog):
 	pending = PendingChanges()
 	pending.record("Item", "I-1")
 	with caplog.at_level(logging.ERROR):
-		assert invalidate_committed(dead, {}, pending, lambda: SCHEMA) is False
-		assert invalidate_committed(dead, {}, pending, lambda: SCHEMA) is False
+		assert invalidate_committed(dead, ProcessLinkMaps(), pending, lambda: SCHEMA) is False
+		assert invalidate_committed(dead, ProcessLinkMaps(), pending, lambda: SCHEMA) is False
 	assert len([r for r in caplog.records if "after commit failed" in r.getMessage()]) == 1
+
+
+def test_a_reading_process_learns_of_a_schema_change_within_the_recheck_time(redis_client, monkeypatch):
+	"""A process that only reads keeps its map, re-checks the version after RECHECK_S, and reloads it."""
+	monkeypatch.setattr(links, "RECHECK_S", 0.2)
+	reader, built = ProcessLinkMaps(), []
+
+	def load_rows():
+		built.append(1)
+		return SCHEMA if len(built) == 1 else [*SCHEMA, (LINK, "Quotation", "Item")]
+
+	first = reader.for_reading(redis_client, PREFIX, load_rows)
+	redis_client.incr(links.version_key(PREFIX))
+	assert reader.for_reading(redis_client, PREFIX, load_rows) is first, "within the re-check time"
+	time.sleep(0.25)
+	assert "Quotation" in reader.for_reading(redis_client, PREFIX, load_rows).parents("Item")

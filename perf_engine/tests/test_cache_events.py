@@ -292,15 +292,33 @@ class TestCacheEvents(FrappeTestCase):
 			frappe.db.commit()
 
 	def test_dynamic_links_make_any_change_reach_their_doctype(self):
-		"""ToDo points at any DocType through a Dynamic Link: a committed target change bumps ToDo's generation."""
+		"""ToDo points at any DocType through a Dynamic Link: a committed change to a target makes a
+		cached ToDo list miss."""
 		target = frappe.get_doc(
 			{"doctype": TARGET, "__newname": f"T-{frappe.generate_hash(length=6)}"}
 		).insert()
+		marker = f"behind the cache {frappe.generate_hash(length=6)}"
 		frappe.db.commit()
-		before = generation("ToDo")
-		target.save()
+
+		def cached_todos() -> list:
+			return cache.get_cached_list("ToDo", fields=["name"], filters={"description": marker})
+
+		self.assertEqual(cached_todos(), [])
+		todo = frappe.generate_hash(length=10)
+		frappe.db.sql(
+			"""INSERT INTO `tabToDo` (name, description, status, priority, owner, modified_by, creation, modified)
+			VALUES (%s, %s, 'Open', 'Medium', 'Administrator', 'Administrator', NOW(), NOW())""",
+			(todo, marker),
+		)
 		frappe.db.commit()
-		self.assertGreater(generation("ToDo"), before)
+		try:
+			self.assertEqual(cached_todos(), [], "served from the cache")
+			target.save()
+			frappe.db.commit()
+			self.assertEqual(cached_todos(), [{"name": todo}])
+		finally:
+			frappe.db.delete("ToDo", {"name": todo})
+			frappe.db.commit()
 
 	def test_save_survives_redis_down(self):
 		"""With the cache Redis unreachable the save and its commit still succeed."""

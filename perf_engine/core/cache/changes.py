@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import redis
 
 from perf_engine.core.cache import links
-from perf_engine.core.cache.links import LinkMap, LinkRow
+from perf_engine.core.cache.links import LinkMap, LinkRow, ProcessLinkMaps
 from perf_engine.core.cache.store import SiteCache
 from perf_engine.core.ratelimit import RateLimitedLog
 
@@ -56,7 +56,7 @@ class PendingChanges:
 		if not self.linked:
 			return False
 		current = link_map()
-		return any(doctypes.intersection(current.parents(changed)) for changed in self.linked)
+		return bool(set(current.generations(doctypes)) & parents_of(current, self.linked))
 
 	def take(self) -> "PendingChanges":
 		"""Hand the record over and start an empty one, so a new transaction registers afresh."""
@@ -71,7 +71,7 @@ class PendingChanges:
 
 def invalidate_committed(
 	cache: SiteCache,
-	link_maps: dict[str, LinkMap],
+	link_maps: ProcessLinkMaps,
 	changes: PendingChanges,
 	load_rows: Callable[[], Iterable[LinkRow]],
 ) -> bool:
@@ -86,14 +86,14 @@ def invalidate_committed(
 	try:
 		known = link_maps.get(prefix)
 		if changes.linked and known is None:
-			known = link_maps[prefix] = links.current(client, prefix, load_rows)
+			known = link_maps.load(client, prefix, load_rows)
 		doctypes = changes.doctypes | parents_of(known, changes.linked)
 		counters = [version_key] if changes.schema_changed else []
 		reply = cache.drop_and_bump(sorted(changes.docs), sorted(doctypes), counters, read_back=version_key)
 		if changes.schema_changed:
-			link_maps.pop(prefix, None)
+			link_maps.forget(prefix)
 		elif known is not None and known.version != links.version_of(reply):
-			fresh = link_maps[prefix] = links.current(client, prefix, load_rows)
+			fresh = link_maps.load(client, prefix, load_rows)
 			missed = parents_of(fresh, changes.linked) - doctypes
 			if missed:
 				cache.drop_and_bump(doctypes=sorted(missed))

@@ -3,7 +3,9 @@
 As in `frappe.desk.form.linked_with`: a Link inside a child table counts for the child's
 parent DocTypes (child rows fire no document events, and lists and reports are of
 parents); a Dynamic Link can point at any DocType, so the DocType holding it depends on
-every other one. The map is built from metadata rows in one pass and stored in Redis as one
+every other one: its lists and reports also read the generation ANY_DOCTYPE, which every
+committed change bumps (one counter, where bumping each such DocType's would cost two dozen
+on a plain Frappe site). The map is built from metadata rows in one pass and stored in Redis as one
 hash that records the version it was built for; the version counter is bumped after a
 commit that changed DocTypes, Custom Fields or Property Setters. Each process keeps its copy
 and reads the version back from the command of its next invalidation, so using the map
@@ -11,6 +13,7 @@ costs no round trip of its own.
 """
 
 import json
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -23,9 +26,12 @@ LINK = "link"
 DYNAMIC_LINK = "dynamic_link"
 TABLE = "table"
 # Hash fields of the stored map besides its targets: the version it was built for, and the
-# DocTypes holding a Dynamic Link (which DocType names cannot collide with).
+# DocTypes holding a Dynamic Link (which DocType names cannot collide with). ANY_DOCTYPE is
+# also the name of the generation those DocTypes' lists and reports read.
 VERSION_FIELD = ":version"
 ANY_DOCTYPE = "*"
+# A process that only reads learns of a schema change within this time.
+RECHECK_S = 5
 
 LinkRow = tuple[str, str, str]
 
@@ -38,9 +44,19 @@ class LinkMap:
 	linking: dict[str, list[str]] = field(default_factory=dict)
 
 	def parents(self, doctype: str) -> list[str]:
-		"""DocTypes to invalidate beside `doctype` when one of its documents changes."""
-		found = self.linking.get(doctype, []) + self.linking.get(ANY_DOCTYPE, [])
-		return sorted({parent for parent in found if parent != doctype})
+		"""Generations to bump beside `doctype`'s own when one of its documents changes."""
+		linking = [parent for parent in self.linking.get(doctype, []) if parent != doctype]
+		return linking + ([ANY_DOCTYPE] if ANY_DOCTYPE in self.linking else [])
+
+	def extra_generations(self, doctypes: Iterable[str]) -> list[str]:
+		"""What lists and reports over `doctypes` read beside their own generations: ANY_DOCTYPE's
+		when one of them holds a Dynamic Link."""
+		holders = self.linking.get(ANY_DOCTYPE, ())
+		return [ANY_DOCTYPE] if any(doctype in holders for doctype in doctypes) else []
+
+	def generations(self, doctypes: Iterable[str]) -> list[str]:
+		doctypes = list(doctypes)
+		return doctypes + self.extra_generations(doctypes)
 
 
 def build(rows: Iterable[LinkRow]) -> dict[str, list[str]]:
@@ -106,3 +122,36 @@ def current(client: redis.Redis, prefix: str, load_rows: Callable[[], Iterable[L
 		link_map = LinkMap(version, build(load_rows()))
 		store(client, prefix, link_map)
 	return link_map
+
+
+class ProcessLinkMaps:
+	"""This process's copy of each site's map. Invalidations check its version in their own
+	command; reads re-check it at most every RECHECK_S, with one GET."""
+
+	def __init__(self):
+		self.maps: dict[str, LinkMap] = {}
+		self.checked_at: dict[str, float] = {}
+
+	def get(self, prefix: str) -> LinkMap | None:
+		return self.maps.get(prefix)
+
+	def load(self, client: redis.Redis, prefix: str, load_rows: Callable[[], Iterable[LinkRow]]) -> LinkMap:
+		"""The current map, now: stored or built."""
+		self.maps[prefix] = current(client, prefix, load_rows)
+		self.checked_at[prefix] = time.monotonic()
+		return self.maps[prefix]
+
+	def for_reading(
+		self, client: redis.Redis, prefix: str, load_rows: Callable[[], Iterable[LinkRow]]
+	) -> LinkMap:
+		"""This process's map, loaded on first use and re-checked when RECHECK_S have passed."""
+		known = self.maps.get(prefix)
+		if known is not None and time.monotonic() - self.checked_at.get(prefix, 0) < RECHECK_S:
+			return known
+		if known is None or version_of(client.get(version_key(prefix))) != known.version:
+			return self.load(client, prefix, load_rows)
+		self.checked_at[prefix] = time.monotonic()
+		return known
+
+	def forget(self, prefix: str) -> None:
+		self.maps.pop(prefix, None)

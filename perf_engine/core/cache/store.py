@@ -134,8 +134,11 @@ class SiteCache:
 		)
 		return self.read_leased(key, lease, loader)
 
-	def get_list(self, doctype: str, params: dict, loader: Callable[[], list]) -> list:
-		(generation,) = self.generations([doctype])
+	def get_list(
+		self, doctype: str, params: dict, loader: Callable[[], list], depends_on: Iterable[str] = ()
+	) -> list:
+		"""A list of `doctype`, valid until it or a generation in `depends_on` changes."""
+		generation = ".".join(map(str, self.generations([doctype, *depends_on])))
 		key = self.key(keys.LIST, doctype=doctype, generation=generation, digest=keys.digest(params))
 		return self.read(key, loader)
 
