@@ -1,10 +1,11 @@
 """perf_engine's cache document events measured where they run: inside a bench, on a real site.
 
-Run with the bench's own Python from its sites folder (`bench_cache_in_situ.py` does this for
-`python -m benchmarks.run`):
+Run with the bench's own Python from its sites folder, on a site with perf_engine installed
+(`bench_cache_in_situ.py` does this for `python -m benchmarks.run`):
 
     cd ~/frappe-bench/sites
-    ../env/bin/python ../apps/perf_engine/benchmarks/in_situ_cache_events.py perf-engine-test.localhost [--quick]
+    PYTHONPATH=/path/to/perf_engine ../env/bin/python /path/to/perf_engine/benchmarks/in_situ_cache_events.py \
+        perf-engine-test.localhost [--quick]
 
 It inserts and saves ToDos, each step committed, as Desk does, and measures (1) every call of
 the doc event `perf_engine.cache.invalidate` and of its after-commit work, both as they are
@@ -92,6 +93,8 @@ def p95(values: list[float]) -> float:
 def run(quick: bool) -> str:
 	import perf_engine.cache
 
+	if "perf_engine" not in frappe.get_installed_apps():
+		raise SystemExit(f"perf_engine is not installed on {frappe.local.site}: its hooks would not run")
 	pairs = 30 if quick else 400
 	timings = Timings()
 	timings.wrap(perf_engine.cache)
