@@ -132,7 +132,7 @@ def run(quick: bool) -> str:
 		f"{len(events) / len(cycles['with']):.1f} events per cycle (ToDo insert, ToDo save, and the save's Version).\n\n"
 		"| measure | median | p95 |\n|---|---|---|\n"
 		f"| doc event `perf_engine.cache.invalidate` (records the change) | {ms(statistics.median(events))} | {ms(p95(events))} |\n"
-		f"| after-commit work per transaction (one pipelined round trip) | {ms(statistics.median(commits))} | {ms(p95(commits))} |\n"
+		f"| after-commit work per transaction (one command, one round trip) | {ms(statistics.median(commits))} | {ms(p95(commits))} |\n"
 		f"| **per event in total** (its call + its share of the after-commit work) | **{ms(statistics.median(per_event))}** | {ms(p95(per_event))} |\n"
 		f"| ToDo insert + save, with the hooks | {ms(with_ms)} | {ms(p95(cycles['with']))} |\n"
 		f"| ToDo insert + save, without perf_engine's hooks (baseline) | {ms(without_ms)} | {ms(p95(cycles['without']))} |\n"

@@ -129,16 +129,16 @@ def log_path(bench_path: str) -> str:
 def read_window(
 	client: redis.Redis | None,
 	prefix: str,
-	log_path: str | None,
+	log_file: str | None,
 	site: str | None,
 	window: timedelta,
 	now: datetime | None = None,
 ) -> MonitorWindow:
-	"""This site's entries of the last `window`, from the Redis list and the shared log."""
+	"""This site's entries of the last `window`, from its Redis list (`prefix`) and the shared log."""
 	measured = MonitorWindow((now or datetime.now(timezone.utc)) - window)
-	in_redis = read_redis(client, prefix, measured) if client is not None else OrderedDict()
-	if log_path and site:
-		read_log(log_path, site, measured, in_redis)
+	in_redis = read_redis(client, prefix, measured) if client is not None and prefix else OrderedDict()
+	if log_file and site:
+		read_log(log_file, site, measured, in_redis)
 	return measured
 
 
