@@ -126,10 +126,11 @@ def open_changes() -> PendingChanges:
 	if pending is None:
 		pending = PendingChanges()
 		setattr(frappe.local, PENDING, pending)
-	if pending.registered_on is not frappe.db:
-		frappe.db.after_commit.add(commit_changes)
-		frappe.db.after_rollback.add(forget_changes)
-		pending.registered_on = frappe.db
+	db = frappe.local.db  # the connection itself: frappe.db is a proxy that never changes
+	if pending.registered_on is not db:
+		db.after_commit.add(commit_changes)
+		db.after_rollback.add(forget_changes)
+		pending.registered_on = db
 	return pending
 
 
