@@ -21,7 +21,7 @@ def get_redis_memory(sample: int = redis_memory.BREAKDOWN_SAMPLE) -> dict:
 	options = cache_tasks.redis_cleanup_options()
 	client = bridge.cache_redis()
 	status = redis_memory.memory_status(client, options["budget_bytes"])
-	match = redis_cleanup.escape_glob(bridge.cache_prefix()) + "*"
+	match = redis_cleanup.escape_glob(redis_cleanup.site_prefix(bridge.cache_prefix())) + "*"
 	return {
 		**status,
 		"threshold": options["threshold"],
