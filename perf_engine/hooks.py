@@ -19,32 +19,28 @@ after_migrate = "perf_engine.install.after_migrate"
 # Cache
 # -----
 # frappe.clear_cache() deletes every key of the site except these: generation counters must
-# only ever grow, so a restarted counter can never meet values cached under its old numbers.
+# only ever grow, so a restarted counter can never meet values cached under its old numbers,
+# and the link map's version must never repeat one a process still holds.
 
-persistent_cache_keys = ["perf_engine:gen:"]
+persistent_cache_keys = ["perf_engine:gen:", "perf_engine:link_map:version"]
 
 # Document Events
 # ---------------
-# Every change to any document invalidates perf_engine's cache for it; a change to a
-# DocType or Custom Field makes the map of linking DocTypes be rebuilt once.
+# Every change to any document is recorded and, once its transaction commits, invalidates
+# perf_engine's cache for it; a committed change to a DocType, Custom Field or Property
+# Setter makes every process rebuild its map of linking DocTypes once. (Names starting with
+# "_" are not read as hooks.)
 
+_CACHE_EVENTS = ("on_update", "on_submit", "on_cancel", "on_update_after_submit", "on_trash", "after_rename")
+_SCHEMA_EVENTS = {
+	"on_update": "perf_engine.cache.forget_link_map",
+	"on_trash": "perf_engine.cache.forget_link_map",
+}
 doc_events = {
-	"*": {
-		event: "perf_engine.cache.invalidate"
-		for event in (
-			"on_update",
-			"on_submit",
-			"on_cancel",
-			"on_update_after_submit",
-			"on_trash",
-			"after_rename",
-		)
-	},
-	"DocType": {"on_update": "perf_engine.cache.forget_link_map"},
-	"Custom Field": {
-		"on_update": "perf_engine.cache.forget_link_map",
-		"on_trash": "perf_engine.cache.forget_link_map",
-	},
+	"*": {event: "perf_engine.cache.invalidate" for event in _CACHE_EVENTS},
+	"DocType": _SCHEMA_EVENTS,
+	"Custom Field": _SCHEMA_EVENTS,
+	"Property Setter": _SCHEMA_EVENTS,
 }
 
 # Scheduled Tasks

@@ -1,6 +1,5 @@
 """Capacity against the real bench: table tiers, live workers, max_connections and monitor data."""
 
-import json
 from datetime import datetime, timedelta, timezone
 
 from perf_engine.core.bench_comparison import (
@@ -14,31 +13,12 @@ from perf_engine.core.bench_comparison import (
 from perf_engine.core.capacity import CapacityInputs, reference_model
 from perf_engine.core.capacity_recommendation import recommend
 from perf_engine.core.measured_capacity import measured_model
-from perf_engine.core.monitor import MONITOR_KEY, parse_entry, read_log, read_redis, recent
+from perf_engine.core.monitor import MonitorWindow, parse_entry
 from perf_engine.core.volume_tiers import largest_tables, tier_for
+from tests.monitor_entries import monitor_entry
 from tests.services import EXACT_ROW_ESTIMATE
 
-PREFIX = "_site_db|"
 NOW = datetime(2026, 11, 22, 12, 0, 30, tzinfo=timezone.utc)
-
-
-def monitor_entry(kind: str, at: datetime, duration_s: float, name: str = "/api/method/ping") -> str:
-	"""An entry shaped exactly as frappe.monitor.Monitor.store writes it."""
-	detail = (
-		{"path": name, "method": "GET", "status_code": 200}
-		if kind == "request"
-		else {"method": name, "wait": 0}
-	)
-	return json.dumps(
-		{
-			"duration": int(duration_s * 1_000_000),
-			"site": "s",
-			"timestamp": at.isoformat(),
-			"transaction_type": kind,
-			kind: detail,
-			"uuid": "u",
-		}
-	)
 
 
 def test_tier_boundaries():
@@ -99,35 +79,12 @@ def test_comparison_uses_live_workers_and_real_max_connections(db, redis_client,
 	assert rows["mariadb_max_connections"]["actual"] == max_connections(db) > 0
 
 
-def test_monitor_list_is_read_without_being_consumed(redis_client):
-	"""Reading Frappe's monitor list leaves every entry for Frappe's own flush job."""
-	entries = [monitor_entry("request", NOW, 0.5) for _ in range(3)] + ["not json"]
-	redis_client.rpush(PREFIX + MONITOR_KEY, *entries)
-	transactions = read_redis(redis_client, PREFIX)
-	assert len(transactions) == 3 and transactions[0].duration_s == 0.5
-	assert redis_client.llen(PREFIX + MONITOR_KEY) == 4
-
-
-def test_monitor_log_tail_and_window(tmp_path):
-	"""Flushed entries in monitor.json.log are read, and only those inside the window are kept."""
-	log = tmp_path / "monitor.json.log"
-	log.write_text(
-		"\n".join(
-			[monitor_entry("job", NOW - timedelta(hours=2), 1), monitor_entry("job", NOW, 2, "app.task")]
-		)
-		+ "\n"
-	)
-	kept = recent(read_log(str(log)), timedelta(minutes=15), now=NOW)
-	assert [(t.kind, t.name, t.duration_s) for t in kept] == [("job", "app.task", 2.0)]
-	assert read_log(str(tmp_path / "missing.log")) == []
-
-
 def test_measured_model_applies_littles_law():
 	"""60 requests in the busiest minute at 0.5 s each need 1/s x 0.5 s / 0.7 = 0.71 slots: one worker."""
 	busy = [monitor_entry("request", NOW + timedelta(seconds=i % 30), 0.5) for i in range(60)]
 	quiet = [monitor_entry("request", NOW + timedelta(minutes=5), 0.5) for _ in range(6)]
 	jobs = [monitor_entry("job", NOW, 30, "erpnext.post") for _ in range(12)]
-	model = measured_model([parse_entry(line) for line in busy + quiet + jobs])
+	model = measured_model(MonitorWindow.of([parse_entry(line) for line in busy + quiet + jobs], since=NOW))
 	requests = model["requests"]
 	assert requests["samples"] == 66 and requests["peak_rate_per_s"] == 1.0
 	assert round(requests["needed_concurrency"], 3) == round(1.0 * 0.5 / 0.7, 3)
@@ -138,5 +95,5 @@ def test_measured_model_applies_littles_law():
 
 def test_measured_model_says_what_is_missing():
 	"""With no monitor data the measured model reports the gap instead of a number."""
-	model = measured_model([])
+	model = measured_model(MonitorWindow(since=NOW))
 	assert model["gunicorn_workers"] is None and model["missing"] == ["requests", "jobs"]

@@ -1,12 +1,14 @@
 """Redis memory status, prefix breakdown and pressure cleanup on real Redis servers."""
 
+import json
 import re
 
 import pytest
 
+from perf_engine.cli import main
 from perf_engine.core import redis_cleanup
 from perf_engine.core.errors import InvalidInput
-from perf_engine.core.redis_cleanup import SCAN_COUNT, cleanup
+from perf_engine.core.redis_cleanup import SCAN_COUNT, cleanup, site_prefix
 from perf_engine.core.redis_memory import breakdown, memory_status, prefix_of
 
 SITE = "_site_a|"
@@ -166,5 +168,110 @@ def test_cleanup_below_threshold_is_skipped_and_bad_limits_refused(private_redis
 	assert report["skipped"] == "pressure below threshold" and report["keys"] == 0
 	with pytest.raises(InvalidInput, match="target <= threshold"):
 		cleanup(private_redis, SITE, PATTERNS, threshold=0.5, target=0.9)
-	with pytest.raises(InvalidInput, match="site prefix"):
+	with pytest.raises(InvalidInput, match="full site prefix"):
 		cleanup(private_redis, "", PATTERNS, dry_run=False, force=True)
+
+
+def fill_site(client, db_name: str) -> set[str]:
+	"""One site's keys of every kind a cleanup could reach or must spare; returns their names."""
+	names = {
+		f"{db_name}|perf_engine:list:Item:0:1",
+		f"{db_name}|document_cache::User::u1",
+		f"{db_name}|doctype_meta::User",
+		f"{db_name}|session",
+		f"{db_name}|lock:document_cache::User",
+		f"{db_name}|perf_engine:gen:Item",
+		f"{db_name}|rate-limit-counter-1",
+	}
+	client.mset(dict.fromkeys(names, "x"))
+	return names
+
+
+@pytest.mark.parametrize(
+	"prefix",
+	[
+		"",
+		"|",
+		"_",
+		"_a",
+		"_a|",
+		"||",
+		"_site_a||",
+		"*",
+		"_site*",
+		"_site_?",
+		"_site_a|[",
+		"_site\\_a",
+		"x|y|",
+	],
+)
+def test_bare_short_and_glob_prefixes_are_refused_and_nothing_is_deleted(redis_client, prefix):
+	"""A prefix that is not one full `<db_name>|` is refused before anything is read or deleted."""
+	keys = fill_site(redis_client, "_site_a") | fill_site(redis_client, "_site_ab")
+	with pytest.raises(InvalidInput, match=r"glob characters|full site prefix"):
+		cleanup(redis_client, prefix, ["*"], dry_run=False, force=True)
+	assert redis_client.exists(*keys) == len(keys)
+
+
+def test_db_name_alone_gets_its_bar_and_a_site_extending_it_keeps_every_key(redis_client):
+	"""`_abc123` means `_abc123|`: a wildcard cleanup spares all of site `_abc123x`'s keys."""
+	ours, theirs = fill_site(redis_client, "_abc123"), fill_site(redis_client, "_abc123x")
+	assert site_prefix("_abc123") == site_prefix("_abc123|") == "_abc123|"
+	report = cleanup(redis_client, "_abc123", ["*"], dry_run=False, force=True)
+	assert redis_client.exists(*theirs) == len(theirs)
+	gone = {key for key in ours if not redis_client.exists(key)}
+	assert gone == {
+		"_abc123|perf_engine:list:Item:0:1",
+		"_abc123|document_cache::User::u1",
+		"_abc123|doctype_meta::User",
+		"_abc123|rate-limit-counter-1",
+	}
+	assert report["keys"] == len(gone)
+
+
+def test_prefix_must_name_a_site_when_the_bench_is_known():
+	"""Given the bench's db names, a fragment of one (or an unknown name) is refused."""
+	assert site_prefix("_abc123", {"_abc123", "_abc123x"}) == "_abc123|"
+	with pytest.raises(InvalidInput, match="no site's db name in this bench"):
+		site_prefix("_abc12", {"_abc123", "_abc123x"})
+
+
+def test_dry_run_lists_what_would_go_per_pattern(redis_client):
+	"""A dry run reports keys, bytes and example names for each pattern, and deletes nothing."""
+	fill_bench(redis_client, per_kind=20)
+	before = redis_client.dbsize()
+	report = cleanup(redis_client, SITE, PATTERNS, dry_run=True, force=True)
+	groups = {g["pattern"]: g for g in report["by_pattern"]}
+	assert set(groups) == {SITE + p for p in PATTERNS}
+	listed = groups[SITE + "perf_engine:list:*"]
+	assert listed["keys"] == 20 and listed["bytes"] >= 20 * 512
+	assert len(listed["examples"]) == redis_cleanup.EXAMPLE_KEYS_PER_PATTERN
+	assert all(k.startswith(SITE + "perf_engine:list:") for k in listed["examples"])
+	assert report["bytes"] == sum(g["bytes"] for g in groups.values()) and redis_client.dbsize() == before
+
+
+def make_bench(tmp_path, redis_url: str, db_names: dict[str, str]):
+	"""A bench folder with one site_config.json per site and the cache Redis in common_site_config."""
+	sites = tmp_path / "sites"
+	sites.mkdir()
+	(sites / "common_site_config.json").write_text(json.dumps({"redis_cache": redis_url}))
+	for site, db_name in db_names.items():
+		(sites / site).mkdir()
+		(sites / site / "site_config.json").write_text(json.dumps({"db_name": db_name}))
+	return tmp_path
+
+
+def test_cli_refuses_a_fragment_with_one_line_and_deletes_nothing(redis_db, redis_client, tmp_path, capsys):
+	"""`redis --cleanup --prefix _abc12` on a bench with site `_abc123` exits 2 with one line; keys stay."""
+	bench = make_bench(tmp_path, redis_db.url, {"a.local": "_abc123", "b.local": "_abc123x"})
+	keys = fill_site(redis_client, "_abc123") | fill_site(redis_client, "_abc123x")
+	for prefix in ("_abc12", "_", "_abc123*"):
+		argv = ["--bench", str(bench), "redis", "--cleanup", "--force", "--prefix", prefix, "--pattern", "*"]
+		assert main(argv) == 2
+		error = capsys.readouterr().err.strip()
+		assert error.startswith("perf-engine: Redis prefix") and "\n" not in error
+	assert redis_client.exists(*keys) == len(keys)
+	argv = ["--bench", str(bench), "--site", "a.local", "redis", "--cleanup", "--force", "--dry-run"]
+	assert main([*argv, "--pattern", "*"]) == 0
+	out = capsys.readouterr().out
+	assert "_abc123|*" in out and "_abc123|session" not in out and "_abc123x" not in out

@@ -3,7 +3,7 @@
 import pytest
 
 from perf_engine.core.errors import InvalidInput
-from perf_engine.core.monitor import Transaction
+from perf_engine.core.monitor import MonitorWindow, Transaction
 from perf_engine.core.thresholds import (
 	CRITICAL,
 	DEFAULT_THRESHOLDS,
@@ -72,6 +72,8 @@ def test_nearest_rank_percentile():
 	"""p95 of 1..100 is 95 and p99 is 99; a single value is its own percentile."""
 	values = list(range(1, 101))
 	assert (percentile(values, 95), percentile(values, 99), percentile([7], 99)) == (95, 99, 7)
+	shuffled = [float(v) for v in range(1000, 0, -1)]
+	assert (percentile(shuffled, 50), percentile(shuffled, 100), percentile(shuffled, 0.01)) == (500, 1000, 1)
 
 
 def test_evaluation_reports_violations_and_what_had_no_data():
@@ -82,7 +84,8 @@ def test_evaluation_reports_violations_and_what_had_no_data():
 	slow = [Transaction("request", "/app", at, 0.2) for _ in range(90)] + [
 		Transaction("request", "/app", at, 2.5) for _ in range(10)
 	]
-	measured = measurements(slow, {"request_memory": 300.0, "background_job_memory": None})
+	window = MonitorWindow.of(slow, since=at)
+	measured = measurements(window, {"request_memory": 300.0, "background_job_memory": None})
 	report = evaluate(DEFAULTS, measured)
 	by_type = {c["operation_type"]: c for c in report["checks"]}
 	assert (
@@ -92,5 +95,5 @@ def test_evaluation_reports_violations_and_what_had_no_data():
 	assert by_type["request_memory"]["severity"] == WARNING
 	assert by_type["api_response_p95"]["samples"] == 100
 	assert "job_completion" in report["unmeasured"] and "background_job_memory" in report["unmeasured"]
-	empty = evaluate(DEFAULTS, measurements([], {}))
+	empty = evaluate(DEFAULTS, measurements(MonitorWindow(since=at), {}))
 	assert empty["checks"] == [] and len(empty["unmeasured"]) == 12

@@ -7,7 +7,7 @@ from pathlib import Path
 from perf_engine.cli import exit_codes
 from perf_engine.cli.output import ProgressBar, human_bytes, print_json, print_table
 from perf_engine.core import redis_cleanup, redis_memory
-from perf_engine.core.config import ConnectionSettings
+from perf_engine.core.config import ConnectionSettings, site_db_names
 from perf_engine.core.connections import cache_redis
 from perf_engine.core.errors import InvalidInput
 from perf_engine.core.settings import MB, Settings
@@ -17,7 +17,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 	parser = exit_codes.add_command(
 		subparsers, "redis", "cache Redis memory, breakdown by prefix, pressure cleanup"
 	)
-	parser.add_argument("--prefix", help="site key prefix, e.g. '_abc123|' (default: from --site)")
+	parser.add_argument(
+		"--prefix", help="a site's key prefix '<db_name>|' or its db name (default: from --site)"
+	)
 	parser.add_argument(
 		"--budget-mb",
 		type=int,
@@ -47,9 +49,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 	warm.set_defaults(handler=handle_warm)
 
 
+def site_prefix(settings: ConnectionSettings, args: argparse.Namespace) -> str:
+	"""--prefix or --site's prefix, checked against the bench's sites when a bench is known."""
+	known = site_db_names(settings.bench_path) if settings.bench_path else None
+	return redis_cleanup.site_prefix(args.prefix or settings.cache_prefix, known)
+
+
 def handle_redis(settings: ConnectionSettings, args: argparse.Namespace) -> int:
 	client = cache_redis(settings)
-	prefix = args.prefix or settings.cache_prefix
+	# Memory status alone may cover the whole instance; anything scoped to a site needs a valid prefix.
+	prefix = site_prefix(settings, args) if args.cleanup or args.prefix or settings.cache_prefix else ""
 	if args.cleanup:
 		report = redis_cleanup.cleanup(
 			client,
@@ -63,11 +72,11 @@ def handle_redis(settings: ConnectionSettings, args: argparse.Namespace) -> int:
 			on_progress=None if args.json else ProgressBar("cleanup"),
 		)
 		print_json(report) if args.json else print_cleanup(report)
-		return 0
+		return exit_codes.OK
 	status = redis_memory.memory_status(client, args.budget_mb * MB)
 	status["breakdown"] = redis_memory.breakdown(client, match=redis_cleanup.escape_glob(prefix) + "*")
 	print_json(status) if args.json else print_status(status)
-	return 0
+	return exit_codes.OK
 
 
 def print_status(status: dict) -> None:
@@ -97,6 +106,14 @@ def print_cleanup(report: dict) -> None:
 	print(
 		f"{verb} {report['keys']} keys, {human_bytes(report['bytes'])} in {report['duration_s']} s ({report['stopped']})"
 	)
+	if report["dry_run"]:
+		print_table(
+			["pattern", "keys", "memory", "for example"],
+			[
+				(g["pattern"], g["keys"], human_bytes(g["bytes"]), ", ".join(g["examples"]))
+				for g in report["by_pattern"]
+			],
+		)
 
 
 def handle_warm(settings: ConnectionSettings, args: argparse.Namespace) -> int:

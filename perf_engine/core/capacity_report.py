@@ -49,10 +49,8 @@ def capacity_report(
 	parts = {"reference": model, "recommendation": recommendation}
 
 	def measured() -> dict:
-		transactions = monitor.read_redis(cache, settings.cache_prefix) if cache is not None else []
-		if settings.bench_path:
-			transactions += monitor.read_log(f"{settings.bench_path}/logs/monitor.json.log")
-		found = monitor.recent(transactions, MEASURE_WINDOW)
+		log = monitor.log_path(settings.bench_path) if settings.bench_path else None
+		found = monitor.read_window(cache, settings.cache_prefix, log, settings.site, MEASURE_WINDOW)
 		return {**measured_capacity.measured_model(found), "window_s": MEASURE_WINDOW.total_seconds()}
 
 	def tiers() -> dict:

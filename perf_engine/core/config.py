@@ -71,6 +71,12 @@ def bench_config(bench_path: str) -> dict:
 	return read_json(Path(bench_path) / "sites" / "common_site_config.json")
 
 
+def site_db_names(bench_path: str) -> set[str]:
+	"""The db name of every site of a bench (one small JSON file per site)."""
+	sites = Path(bench_path) / "sites"
+	return {name for config in sites.glob("*/site_config.json") if (name := read_json(config).get("db_name"))}
+
+
 def from_site_config(bench_path: str, site: str | None) -> dict:
 	"""Translate a bench's common and site config into ConnectionSettings fields."""
 	sites = Path(bench_path) / "sites"

@@ -6,27 +6,22 @@ target utilisation, turned into gunicorn workers (gthread threads each) and RQ w
 """
 
 import math
-from collections import Counter
 
 from perf_engine.core.capacity import GUNICORN_THREADS
-from perf_engine.core.monitor import Transaction
+from perf_engine.core.monitor import SECONDS_PER_MINUTE, KindWindow, MonitorWindow
 
 TARGET_UTILISATION = 0.7
-SECONDS_PER_MINUTE = 60
 
 
-def littles_law(
-	transactions: list[Transaction], target_utilisation: float = TARGET_UTILISATION
-) -> dict | None:
+def littles_law(recorded: KindWindow | None, target_utilisation: float = TARGET_UTILISATION) -> dict | None:
 	"""Concurrency needed to serve the busiest minute at the target utilisation, or None with no data."""
-	if not transactions:
+	if not recorded or not recorded.samples:
 		return None
-	per_minute = Counter(t.at.replace(second=0, microsecond=0) for t in transactions)
-	peak_rate_per_s = max(per_minute.values()) / SECONDS_PER_MINUTE
-	mean_service_s = sum(t.duration_s for t in transactions) / len(transactions)
+	peak_rate_per_s = max(recorded.per_minute.values()) / SECONDS_PER_MINUTE
+	mean_service_s = sum(recorded.durations) / recorded.samples
 	needed = peak_rate_per_s * mean_service_s / target_utilisation
 	return {
-		"samples": len(transactions),
+		"samples": recorded.samples,
 		"peak_rate_per_s": peak_rate_per_s,
 		"mean_service_s": mean_service_s,
 		"target_utilisation": target_utilisation,
@@ -34,10 +29,10 @@ def littles_law(
 	}
 
 
-def measured_model(transactions: list[Transaction], target_utilisation: float = TARGET_UTILISATION) -> dict:
+def measured_model(window: MonitorWindow, target_utilisation: float = TARGET_UTILISATION) -> dict:
 	"""Workers the measurements call for; each part says whether it had data."""
-	requests = littles_law([t for t in transactions if t.kind == "request"], target_utilisation)
-	jobs = littles_law([t for t in transactions if t.kind == "job"], target_utilisation)
+	requests = littles_law(window.kind("request"), target_utilisation)
+	jobs = littles_law(window.kind("job"), target_utilisation)
 	return {
 		"requests": requests,
 		"jobs": jobs,
@@ -46,4 +41,5 @@ def measured_model(transactions: list[Transaction], target_utilisation: float = 
 		else None,
 		"background_workers": math.ceil(jobs["needed_concurrency"]) if jobs else None,
 		"missing": [part for part, found in (("requests", requests), ("jobs", jobs)) if not found],
+		"log_truncated": window.truncated,
 	}

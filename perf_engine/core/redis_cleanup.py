@@ -6,12 +6,15 @@ counters or Frappe's unflushed monitor entries. Every command Redis runs is smal
 SCAN page, an UNLINK of at most BATCH_SIZE keys), so no other client waits long; what is
 done with a page travels in the same round trip as the SCAN for the next one, which keeps
 the run as fast as a plain loop over large pages. The run stops as soon as pressure is
-back under the target. A dry run reports what would go and deletes nothing.
+back under the target. A dry run reports what would go, per pattern, and deletes nothing.
+
+The prefix is the one rule every caller shares (`site_prefix`): a full `<db_name>|`, since
+a shorter one (`_abc` for `_abc123`, or `_`) also matches other sites' keys.
 """
 
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from functools import partial
 
 import redis
@@ -35,6 +38,38 @@ PROTECTED = (
 )
 GLOB_SPECIALS = "\\*?["
 GLOB_START = re.compile(f"[{re.escape(GLOB_SPECIALS)}]")
+# Frappe names a site's keys `<db_name>|key`; a db name is a MariaDB database name.
+SITE_SEPARATOR = "|"
+PREFIX_GLOB_CHARS = "*?[]\\"
+DB_NAME = re.compile(r"[A-Za-z0-9_$-]+")
+# Shorter names are fragments (`_`, `_a`), not databases Frappe made (`_` + 16 hex digits by default).
+MIN_DB_NAME_CHARS = 3
+EXAMPLE_KEYS_PER_PATTERN = 5
+
+
+def site_prefix(value: str | None, db_names: Collection[str] | None = None) -> str:
+	"""`<db_name>|` from a site prefix or a bare db name; anything else is refused.
+
+	A prefix is literal text in front of every key: one that is shorter than a db name, or
+	holds glob characters, reaches other sites' keys. `db_names`, when the caller knows the
+	bench's sites, must contain the name.
+	"""
+	text = value or ""
+	example = "give one site's db name, e.g. '_1a2b3c4d5e6f7a8b' or '_1a2b3c4d5e6f7a8b|'"
+	if any(char in text for char in PREFIX_GLOB_CHARS):
+		raise InvalidInput(f"Redis prefix {text!r} holds glob characters (* ? [ ] \\): {example}")
+	name = text[:-1] if text.endswith(SITE_SEPARATOR) else text
+	if not DB_NAME.fullmatch(name) or len(name) < MIN_DB_NAME_CHARS:
+		raise InvalidInput(
+			f"Redis prefix {text!r} is not a full site prefix: {example} "
+			f"(at least {MIN_DB_NAME_CHARS} letters, digits, _, $ or -)"
+		)
+	if db_names is not None and name not in db_names:
+		known = ", ".join(sorted(db_names)) or "none"
+		raise InvalidInput(
+			f"Redis prefix {text!r} is no site's db name in this bench (sites' db names: {known})"
+		)
+	return name + SITE_SEPARATOR
 
 
 def escape_glob(text: str) -> str:
@@ -52,8 +87,9 @@ def protected_within(prefix: str, pattern: str) -> tuple[bytes, ...]:
 
 def sweep(
 	client: redis.Redis, prefix: str, patterns: Iterable[str], queue: Callable[[Pipeline, list[bytes]], None]
-) -> Iterator[tuple[list[bytes], list]]:
-	"""Each page of deletable keys, with the replies to what `queue` sent for it alongside the next SCAN."""
+) -> Iterator[tuple[str, list[bytes], list]]:
+	"""Each pattern's pages of deletable keys, with the replies to what `queue` sent for a page
+	alongside the next SCAN."""
 	for pattern in patterns:
 		# MATCH carries the escaped site prefix, so every key SCAN returns is this site's.
 		match = escape_glob(prefix) + pattern
@@ -68,7 +104,7 @@ def sweep(
 					pipe.scan(cursor, match=match, count=SCAN_COUNT)
 				replies = pipe.execute()
 			cursor, next_keys = replies.pop() if cursor else (0, [])
-			yield keys, replies
+			yield pattern, keys, replies
 			keys = next_keys
 
 
@@ -98,8 +134,7 @@ def cleanup(
 	on_progress: Callable[[int, int], None] | None = None,
 ) -> dict:
 	"""Delete matching keys while pressure is above target; report keys and bytes freed."""
-	if not prefix:
-		raise InvalidInput("Redis cleanup needs a site prefix: it never touches keys outside one site")
+	prefix = site_prefix(prefix)
 	if not 0 < target <= threshold <= 1:
 		raise InvalidInput("Cleanup needs 0 < target <= threshold <= 1 (fractions of the memory limit)")
 	started = time.monotonic()
@@ -112,17 +147,20 @@ def cleanup(
 			else "pressure below threshold"
 		)
 		return {**report, "skipped": reason, "pressure_after": before["pressure"], "duration_s": 0.0}
-	patterns = [pattern.strip() for pattern in patterns if pattern.strip()]
+	patterns = list(dict.fromkeys(pattern.strip() for pattern in patterns if pattern.strip()))
 	# Each SCAN call visits about SCAN_COUNT slots, so a pattern takes about DBSIZE / SCAN_COUNT pages.
 	expected_pages = len(patterns) * (client.dbsize() // SCAN_COUNT + 1)
 	watch_pressure = not dry_run and not force
 	queue = queue_sizes if dry_run else partial(queue_unlink, watch_pressure=watch_pressure)
 	stopped = "no more matching keys"
-	for keys, replies in sweep(client, prefix, patterns, queue):
+	by_pattern = {
+		pattern: {"pattern": prefix + pattern, "keys": 0, "bytes": 0, "examples": []} for pattern in patterns
+	}
+	for pattern, keys, replies in sweep(client, prefix, patterns, queue):
 		report["keys"] += len(keys)
 		report["batches"] += 1
 		if dry_run:
-			report["bytes"] += sum(size or 0 for size in replies)
+			count_page(by_pattern[pattern], keys, replies)
 		if on_progress:
 			on_progress(report["batches"], max(expected_pages, report["batches"] + 1))
 		if watch_pressure and under_target(replies[-1], budget_bytes, target):
@@ -134,12 +172,23 @@ def cleanup(
 	if not dry_run:
 		# Redis's own accounting; UNLINK frees large values in the background, so this can trail slightly.
 		report["bytes"] = max(0, before["used_memory"] - after["used_memory"])
+	if dry_run:
+		report["by_pattern"] = list(by_pattern.values())
+		report["bytes"] = sum(group["bytes"] for group in by_pattern.values())
 	return {
 		**report,
 		"stopped": stopped,
 		"pressure_after": after["pressure"],
 		"duration_s": round(time.monotonic() - started, 3),
 	}
+
+
+def count_page(group: dict, keys: list[bytes], sizes: list) -> None:
+	"""A dry run's tally for one pattern: keys, bytes and the first few key names."""
+	group["keys"] += len(keys)
+	group["bytes"] += sum(size or 0 for size in sizes)
+	room = EXAMPLE_KEYS_PER_PATTERN - len(group["examples"])
+	group["examples"] += [key.decode(errors="replace") for key in keys[:room]]
 
 
 def under_target(memory: dict, budget_bytes: int, target: float) -> bool:

@@ -4,12 +4,13 @@ Measures: p95/p99 of request durations and job durations from Frappe's monitor, 
 resident memory of web and worker processes, each compared with its threshold.
 """
 
+import heapq
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from perf_engine.core.errors import InvalidInput
-from perf_engine.core.monitor import Transaction
+from perf_engine.core.monitor import MonitorWindow
 
 WARNING = "WARNING"
 CRITICAL = "CRITICAL"
@@ -77,25 +78,32 @@ def check(thresholds: Mapping[str, Threshold], operation_type: str, actual: floa
 	}
 
 
-def percentile(values: Iterable[float], pct: float) -> float:
-	"""Nearest-rank percentile: the smallest value with at least pct % of values at or below it."""
-	ordered = sorted(values)
-	if not ordered:
+def percentile(values: Sequence[float], pct: float) -> float:
+	"""Nearest-rank percentile: the smallest value with at least pct % of values at or below it.
+
+	Only the values from that rank up are held (5 % of a million for p95), not a sorted copy.
+	"""
+	if not values:
 		raise ValueError("percentile of no values")
-	rank = max(1, math.ceil(pct / 100 * len(ordered)))
-	return ordered[rank - 1]
+	rank = max(1, math.ceil(pct / 100 * len(values)))
+	return heapq.nlargest(len(values) - rank + 1, values)[-1]
 
 
-def measurements(transactions: list[Transaction], memory_mb: Mapping[str, float | None]) -> dict[str, dict]:
+def measurements(window: MonitorWindow, memory_mb: Mapping[str, float | None]) -> dict[str, dict]:
 	"""What was measured per operation type, in seconds or MB, with the sample size behind it."""
-	requests = [t.duration_s for t in transactions if t.kind == "request"]
-	jobs = [t.duration_s for t in transactions if t.kind == "job"]
+	requests, jobs = window.kind("request"), window.kind("job")
 	found: dict[str, dict] = {}
 	if requests:
-		found["api_response_p95"] = {"seconds": percentile(requests, 95), "samples": len(requests)}
-		found["api_response_p99"] = {"seconds": percentile(requests, 99), "samples": len(requests)}
+		found["api_response_p95"] = {
+			"seconds": percentile(requests.durations, 95),
+			"samples": requests.samples,
+		}
+		found["api_response_p99"] = {
+			"seconds": percentile(requests.durations, 99),
+			"samples": requests.samples,
+		}
 	if jobs:
-		found["job_completion"] = {"seconds": percentile(jobs, 95), "samples": len(jobs)}
+		found["job_completion"] = {"seconds": percentile(jobs.durations, 95), "samples": jobs.samples}
 	for operation_type, megabytes in memory_mb.items():
 		if megabytes is not None:
 			found[operation_type] = {"megabytes": megabytes, "samples": 1}

@@ -13,7 +13,7 @@ def status(sample: int = redis_memory.BREAKDOWN_SAMPLE) -> dict:
 	"""Memory, pressure and fragmentation, the cleanup threshold and target, and this site's keys by prefix."""
 	options = settings.get().cleanup_options
 	client = bridge.cache_redis()
-	match = redis_cleanup.escape_glob(bridge.cache_prefix()) + "*"
+	match = redis_cleanup.escape_glob(redis_cleanup.site_prefix(bridge.cache_prefix())) + "*"
 	return {
 		**redis_memory.memory_status(client, options["budget_bytes"]),
 		"threshold": options["threshold"],

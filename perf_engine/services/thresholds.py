@@ -16,11 +16,14 @@ SOURCE = "Frappe monitor and process memory"
 
 def check_thresholds() -> dict:
 	"""Evaluate the last window, keep violations as history, and record what had no data."""
-	transactions = monitor.read_redis(bridge.cache_redis(), bridge.cache_prefix())
-	transactions += monitor.read_log(f"{get_bench_path()}/logs/monitor.json.log")
-	measured = thresholds.measurements(
-		monitor.recent(transactions, CHECK_WINDOW), process_memory.bench_memory()
+	window = monitor.read_window(
+		bridge.cache_redis(),
+		bridge.cache_prefix(),
+		monitor.log_path(get_bench_path()),
+		frappe.local.site,
+		CHECK_WINDOW,
 	)
+	measured = thresholds.measurements(window, process_memory.bench_memory())
 	report = thresholds.evaluate(load_thresholds(), measured)
 	checked_at = now_datetime()
 	threshold_violation.record(report["violations"], checked_at, SOURCE)

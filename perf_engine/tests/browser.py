@@ -2,7 +2,9 @@
 
 A test starts the site's own web server (`bench serve`'s code) and Chromium, logs in by
 setting a real session cookie, opens Desk routes, collects console errors and uncaught
-exceptions, and saves a screenshot of each route.
+exceptions, and saves a screenshot of each route. Errors thrown inside callbacks are
+collected too: frappe.call's `.then` callbacks run in jQuery Deferreds, which swallow what
+they throw (or only warn for some error types), so every page gets a hook that reports them.
 """
 
 import base64
@@ -34,6 +36,21 @@ CHROMIUM_FLAGS = (
 	"--disable-sync",
 	"--window-size=1400,1000",
 )
+# Installed before any page script runs: errors thrown in jQuery Deferred callbacks and
+# unhandled promise rejections become console errors, which `Browser.record` keeps.
+REPORT_CALLBACK_ERRORS = """
+(() => {
+	const report = (what, error) => console.error(`${what}: ${(error && (error.stack || error.message)) || error}`);
+	window.addEventListener("unhandledrejection", (event) => report("Unhandled rejection", event.reason));
+	const hook = () => {
+		if (window.jQuery && window.jQuery.Deferred) {
+			window.jQuery.Deferred.exceptionHook = (error) => report("Error in a callback", error);
+		}
+	};
+	document.addEventListener("DOMContentLoaded", hook);
+	window.addEventListener("load", hook);
+})();
+"""
 START_TIMEOUT_S = 60
 RENDER_TIMEOUT_S = 30
 SETTLE_S = 2
@@ -179,6 +196,7 @@ def chromium(base: str, sid: str) -> Iterator[Browser]:
 			browser = Browser(page["webSocketDebuggerUrl"])
 			for domain in ("Page", "Runtime", "Log", "Network"):
 				browser.send(f"{domain}.enable")
+			browser.send("Page.addScriptToEvaluateOnNewDocument", source=REPORT_CALLBACK_ERRORS)
 			browser.send("Network.setCookie", name="sid", value=sid, url=base)
 			yield browser
 		finally:

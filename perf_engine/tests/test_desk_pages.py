@@ -1,10 +1,16 @@
+import contextlib
+import os
+from collections.abc import Iterator
+
 import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils.password import update_password
 
+from perf_engine.services import bridge
 from perf_engine.tests import browser, rest
 
 PASSWORD = "Perf-Engine-Desk-Test-1"
+REDIS_PAGE = '.page-container[data-page-route="redis-memory"]'
 # The route, and a JS expression that is true once its content has rendered.
 ROUTES = {
 	# The health block renders inside a Custom HTML Block's shadow root.
@@ -17,9 +23,11 @@ ROUTES = {
 		"/app/index-analysis",
 		"document.querySelectorAll('.page-container[data-page-route=\"index-analysis\"] table').length > 0",
 	),
+	# The summary with its pressure pill, and the breakdown of this site's keys with rows.
 	"redis-memory": (
 		"/app/redis-memory",
-		"!!document.querySelector('.page-container[data-page-route=\"redis-memory\"] .progress')",
+		f"!!document.querySelector('{REDIS_PAGE} .redis-summary .progress .progress-bar')"
+		f" && document.querySelectorAll('{REDIS_PAGE} .redis-breakdown tbody tr').length > 0",
 	),
 	"settings": (
 		"/app/perf-engine-settings",
@@ -31,13 +39,43 @@ ROUTES = {
 		"!!document.querySelector('[data-fieldname=\"concurrent_users\"] input')",
 	),
 }
-# Desk connects to Frappe's socket.io server, which a test run does not start.
-EXPECTED_NOISE = ("socket.io", "WebSocket")
+# What the Redis page's pressure pill says with a memory limit and without one.
+PRESSURE_PILL = (
+	f"document.querySelector('{REDIS_PAGE} .redis-summary .indicator-pill')?.textContent.trim() || ''"
+)
+# Desk connects to Frappe's socket.io server, which a test run does not start; leaving the
+# unsaved new form of the previous round makes Chromium block Desk's "leave page?" prompt.
+EXPECTED_NOISE = ("socket.io", "WebSocket", "Blocked attempt to show a 'beforeunload' confirmation panel")
+MB = 1024 * 1024
+
+
+def bench_cache_maxmemory() -> int:
+	"""What a stock bench's config/redis_cache.conf sets: 5 % of RAM, at least 50 MB (bench's
+	`get_max_redis_memory`), in bytes."""
+	ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+	return max(50, int(ram / MB * 0.05)) * MB
+
+
+@contextlib.contextmanager
+def cache_redis_maxmemory(limit: int) -> Iterator[None]:
+	"""Set the cache Redis's maxmemory for a while (never below what it holds), then restore it.
+	The eviction policy is left as it is."""
+	client = bridge.cache_redis()
+	before = client.config_get("maxmemory")["maxmemory"]
+	if limit:
+		limit = max(limit, client.info("memory")["used_memory"] * 2)
+	client.config_set("maxmemory", limit)
+	try:
+		yield
+	finally:
+		client.config_set("maxmemory", before)
 
 
 class TestDeskPages(FrappeTestCase):
-	def test_workspace_and_pages_render_without_console_errors(self):
-		"""Each Desk page renders its content in headless Chromium with no console error; a screenshot is saved."""
+	def test_workspace_and_pages_render_with_and_without_a_redis_memory_limit(self):
+		"""Each Desk page renders its content in headless Chromium, with the cache Redis limited as a
+		stock bench's redis_cache.conf does and with no limit, with no error anywhere, callbacks
+		included; a screenshot of each is saved."""
 		rest.ensure_user(rest.MANAGER_USER, ("System Manager",))
 		update_password(rest.MANAGER_USER, PASSWORD)
 		# A fresh test site has not been through the setup wizard, which Desk would show instead.
@@ -46,13 +84,25 @@ class TestDeskPages(FrappeTestCase):
 		with browser.web_server() as base:
 			sid = browser.login(base, rest.MANAGER_USER, PASSWORD)
 			with browser.chromium(base, sid) as tab:
-				for name, (route, ready) in ROUTES.items():
-					tab.errors.clear()
-					tab.open(base + route, ready)
-					shot = tab.screenshot(browser.artifacts_dir() / f"{name}.png")
-					self.assertGreater(shot.stat().st_size, 10_000, name)
-					errors = [e for e in tab.errors if not any(noise in e for noise in EXPECTED_NOISE)]
-					self.assertEqual(errors, [], f"{name}: console errors")
+				for setting, limit, pill in (
+					("limit", bench_cache_maxmemory(), "%"),
+					("no-limit", 0, "no limit"),
+				):
+					with cache_redis_maxmemory(limit):
+						for name, (route, ready) in ROUTES.items():
+							with self.subTest(page=name, redis=setting):
+								self.check_page(tab, f"{name}-{setting}", base + route, ready)
+								if name == "redis-memory":
+									self.assertIn(pill, tab.evaluate(PRESSURE_PILL))
+
+	def check_page(self, tab: browser.Browser, name: str, url: str, ready: str) -> None:
+		"""The page's content appears, nothing logs or throws an error, and the screenshot has content."""
+		tab.errors.clear()
+		tab.open(url, ready)
+		shot = tab.screenshot(browser.artifacts_dir() / f"{name}.png")
+		self.assertGreater(shot.stat().st_size, 10_000, name)
+		errors = [e for e in tab.errors if not any(noise in e for noise in EXPECTED_NOISE)]
+		self.assertEqual(errors, [], f"{name}: console errors")
 
 	def test_values_from_records_are_shown_as_text_never_as_markup(self):
 		"""A stalled job whose method and job id hold HTML shows them as text on Queue Status; no element is made."""

@@ -1,12 +1,17 @@
 # Copyright (c) 2026, perf_engine developers and contributors
 # For license information, please see license.txt
 
+import contextlib
 import json
+import os
+from collections.abc import Iterator
 from datetime import datetime, timezone
 
 import frappe
 from frappe.tests.utils import FrappeTestCase
+from frappe.utils import get_bench_path
 
+from perf_engine.core import monitor
 from perf_engine.core.monitor import MONITOR_KEY
 from perf_engine.services.settings import DOCTYPE as SETTINGS
 from perf_engine.services.thresholds import check_thresholds
@@ -14,17 +19,39 @@ from perf_engine.services.thresholds import check_thresholds
 HOOK = "perf_engine.tasks.thresholds.check_thresholds"
 
 
-def push_request(duration_s: float) -> None:
-	"""One request entry in Frappe's monitor list, shaped as frappe.monitor stores it."""
+def request_entry(duration_s: float, site: str | None = None) -> str:
+	"""One request entry, shaped and serialised as frappe.monitor stores it."""
 	entry = {
 		"duration": int(duration_s * 1_000_000),
 		"request": {"method": "GET", "path": "/app/sales-invoice", "status_code": 200},
-		"site": frappe.local.site,
-		"timestamp": datetime.now(timezone.utc).isoformat(),
+		"site": site or frappe.local.site,
+		"timestamp": datetime.now(timezone.utc),
 		"transaction_type": "request",
 		"uuid": frappe.generate_hash(),
 	}
-	frappe.cache.rpush(MONITOR_KEY, json.dumps(entry))
+	return json.dumps(entry, sort_keys=True, default=str, separators=(",", ":"))
+
+
+def push_request(duration_s: float) -> None:
+	"""One request entry in Frappe's monitor list."""
+	frappe.cache.rpush(MONITOR_KEY, request_entry(duration_s))
+
+
+@contextlib.contextmanager
+def lines_in_bench_log(lines: list[str]) -> Iterator[None]:
+	"""Append lines to the bench's shared monitor.json.log as frappe.monitor.flush does; take them out after."""
+	path = monitor.log_path(get_bench_path())
+	existed = os.path.exists(path)
+	size = os.path.getsize(path) if existed else 0
+	with open(path, "a") as log:
+		log.write("".join(line + "\n" for line in lines))
+	try:
+		yield
+	finally:
+		if existed:
+			os.truncate(path, size)
+		else:
+			os.remove(path)
 
 
 class TestThresholdCheck(FrappeTestCase):
@@ -48,11 +75,18 @@ class TestThresholdCheck(FrappeTestCase):
 			fields=["actual", "severity"],
 		)
 		self.assertIn({"actual": 1200.0, "severity": "CRITICAL"}, [dict(s) for s in stored])
-		self.assertEqual(
-			len(frappe.cache.lrange(MONITOR_KEY, 0, -1)),
-			20,
-			"monitor entries must stay for Frappe's flush",
-		)
+		self.assertEqual(frappe.cache.llen(MONITOR_KEY), 20, "monitor entries must stay for Frappe's flush")
+
+	def test_another_sites_entries_in_the_shared_log_are_not_measured(self):
+		"""The bench's log holds another site's slow requests and this site's fast ones: only the fast count."""
+		slow_elsewhere = [request_entry(3.0, site="another-site.localhost") for _ in range(30)]
+		fast_here = [request_entry(0.1) for _ in range(10)]
+		with lines_in_bench_log(slow_elsewhere + fast_here):
+			report = check_thresholds()
+		checks = {c["operation_type"]: c for c in report["checks"]}
+		self.assertEqual(checks["api_response_p95"]["samples"], 10)
+		self.assertEqual(checks["api_response_p95"]["actual"], 100.0)
+		self.assertFalse(checks["api_response_p95"]["violation"])
 
 	def test_without_measurements_the_check_says_so(self):
 		"""With no monitor data the check records which thresholds went unmeasured instead of passing."""

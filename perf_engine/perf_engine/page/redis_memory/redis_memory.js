@@ -15,9 +15,9 @@ frappe.perf_engine.RedisMemory = class RedisMemory {
 	static BAR_STYLES = { green: "success", orange: "warning", red: "danger", gray: "secondary" };
 
 	constructor(page) {
-		this.$summary = $("<div></div>").appendTo(page.main);
+		this.$summary = $('<div class="redis-summary"></div>').appendTo(page.main);
 		$(`<h5 class="mt-4">${__("This site's keys by prefix (sampled)")}</h5>`).appendTo(page.main);
-		this.$breakdown = $("<div></div>").appendTo(page.main);
+		this.$breakdown = $('<div class="redis-breakdown"></div>').appendTo(page.main);
 		this.$result = $('<div class="mt-4"></div>').appendTo(page.main);
 	}
 
@@ -34,10 +34,10 @@ frappe.perf_engine.RedisMemory = class RedisMemory {
 		const { esc, int, bytes, percent, float, pill, table } = frappe.perf_engine;
 		const colour = this.colour(m);
 		const width = m.pressure == null ? 0 : Math.min(100, Math.round(m.pressure * 100));
-		const limit = m.limit_bytes ? bytes(m.limit_bytes) : esc(__("none (set maxmemory or a budget)"));
+		const limit = m.limit_bytes ? bytes(m.limit_bytes) : __("none (set maxmemory or a budget)");
 		this.$summary.html(`
 			<div class="frappe-card p-3">
-				<div class="d-flex justify-content-between"><b>${__("Used")} ${bytes(m.used_memory)} / ${limit}</b>
+				<div class="d-flex justify-content-between"><b>${esc(__("Used {0} of {1}", [bytes(m.used_memory), limit]))}</b>
 				${pill(colour, m.pressure == null ? __("no limit") : percent(m.pressure)).html}</div>
 				<div class="progress mt-2"><div class="progress-bar bg-${RedisMemory.BAR_STYLES[colour]}" style="width:${width}%"></div></div>
 				<div class="mt-2">${__("Peak")} ${bytes(m.used_memory_peak)} · ${__("Policy")} ${esc(m.maxmemory_policy)}
@@ -45,7 +45,7 @@ frappe.perf_engine.RedisMemory = class RedisMemory {
 				· ${__("Expired")} ${int(m.expired_keys)} · ${__("Hit rate")} ${percent(m.hit_rate, 0)}</div>
 				<div class="text-muted small mt-1">${esc(__("Cleanup above {0}, down to {1}.", [percent(m.threshold, 0), percent(m.target, 0)]))} ${esc(m.note)}</div>
 			</div>`);
-		const sampled = __("{0} keys sampled", [m.breakdown.sampled_keys]) + (m.breakdown.complete ? "" : " " + __("(sample limit reached)"));
+		const sampled = __("{0} keys sampled", [int(m.breakdown.sampled_keys)]) + (m.breakdown.complete ? "" : " " + __("(sample limit reached)"));
 		this.$breakdown.html(
 			table(
 				["Prefix", "Keys", "Memory"],
@@ -59,7 +59,10 @@ frappe.perf_engine.RedisMemory = class RedisMemory {
 			frappe.call({ method: "perf_engine.api.cleanup_redis", args: { dry_run: dry_run ? 1 : 0, force: 1 }, freeze: true }).then(({ message }) => {
 				const { esc, int, bytes } = frappe.perf_engine;
 				const verb = dry_run ? __("Would delete") : __("Deleted");
-				this.$result.html(`<div class="alert alert-info">${esc(verb)} ${int(message.keys)} ${__("keys")}, ${bytes(message.bytes)}.</div>`);
+				const patterns = (message.by_pattern || []).map(
+					(p) => `<li><code>${esc(p.pattern)}</code>: ${int(p.keys)} ${__("keys")}, ${bytes(p.bytes)}</li>`
+				);
+				this.$result.html(`<div class="alert alert-info">${esc(verb)} ${int(message.keys)} ${__("keys")}, ${bytes(message.bytes)}.<ul class="mb-0">${patterns.join("")}</ul></div>`);
 				this.refresh();
 			});
 		if (dry_run) run();
