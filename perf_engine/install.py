@@ -5,8 +5,8 @@ from pathlib import Path
 import frappe
 from frappe.model.utils import render_include
 
-from perf_engine import cache
 from perf_engine.perf_engine.doctype.performance_threshold import performance_threshold
+from perf_engine.services import cache
 
 HEALTH_BLOCK = "Perf Engine Health"
 HEALTH_BLOCK_FILES = Path(__file__).parent / "perf_engine" / "health_block"

@@ -8,9 +8,9 @@ from collections.abc import Callable
 import frappe
 from frappe.utils import now_datetime
 
-from perf_engine.cache import get_cached_doc, get_cached_list, get_cached_report
 from perf_engine.core.cache.keys import WARM_LOCK
 from perf_engine.services import bridge, settings
+from perf_engine.services.cache import get_cached_doc, get_cached_list, get_cached_report
 
 WARM_LOCK_TTL_S = 3600
 logger = logging.getLogger(__name__)

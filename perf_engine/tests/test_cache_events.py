@@ -10,6 +10,7 @@ from frappe.utils import get_bench_path
 from perf_engine import cache
 from perf_engine.core.cache import keys
 from perf_engine.services import bridge
+from perf_engine.services import cache as cache_service
 from perf_engine.services.settings import DOCTYPE as SETTINGS
 from perf_engine.tests import rest
 
@@ -260,7 +261,9 @@ class TestCacheEvents(FrappeTestCase):
 		target.save()
 		frappe.db.commit()
 		self.assertEqual(label(), "after")
-		self.assertNotIn(ROW, cache.current_link_map().parents(TARGET), "child tables map to their parent")
+		self.assertNotIn(
+			ROW, cache_service.current_link_map().parents(TARGET), "child tables map to their parent"
+		)
 
 	def test_a_property_setter_pointing_a_link_elsewhere_rebuilds_the_map(self):
 		"""After a committed Property Setter points the probe's User link at the target DocType,
