@@ -13,6 +13,7 @@ import redis
 
 from perf_engine.core import health
 from perf_engine.core.checks import run_check
+from perf_engine.core.errors import InvalidInput
 from perf_engine.core.jobs.queue_status import queue_status
 from perf_engine.core.redis_memory import memory_status
 from perf_engine.core.settings import Settings
@@ -36,7 +37,7 @@ def collect(
 
 	def counts() -> dict:
 		if db is None:
-			raise LookupError(NO_SITE)
+			raise InvalidInput(NO_SITE)
 		return site_counts(db, now)
 
 	parts = (
