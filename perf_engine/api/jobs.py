@@ -3,8 +3,6 @@
 import frappe
 
 from perf_engine.core.jobs import actions, fanout, listing
-from perf_engine.core.jobs.advice import advise
-from perf_engine.core.jobs.queue_status import queue_status
 from perf_engine.services import bridge, jobs, settings
 
 
@@ -13,9 +11,7 @@ from perf_engine.services import bridge, jobs, settings
 def get_queue_status() -> list[dict]:
 	"""Counts, oldest job age, workers and rebalancing advice for every queue of the bench."""
 	bridge.require_manager()
-	limits = settings.get().advice_limits
-	rows = queue_status(bridge.queue_redis(), jobs.bench_queues())
-	return [{**row, **advise(row, limits)} for row in rows]
+	return jobs.queue_status()
 
 
 @frappe.whitelist()
@@ -29,21 +25,7 @@ def get_jobs(
 ) -> dict:
 	"""One page of this site's jobs in a queue's list or registry."""
 	bridge.require_manager()
-	queues = jobs.bench_queues()
-	if queue not in queues:
-		frappe.throw(
-			frappe._("Unknown queue {0}; this bench has {1}").format(queue, ", ".join(queues)),
-			frappe.ValidationError,
-		)
-	return listing.list_jobs(
-		bridge.queue_redis(),
-		queues[queue],
-		registry,
-		page,
-		page_size,
-		site=frappe.local.site,
-		method=method,
-	)
+	return jobs.list_jobs(queue, registry, page, page_size, method)
 
 
 @frappe.whitelist()

@@ -6,7 +6,7 @@ from perf_engine.cli import exit_codes
 from perf_engine.cli.output import print_json, print_table
 from perf_engine.core.config import ConnectionSettings
 from perf_engine.core.connections import queue_redis
-from perf_engine.core.jobs.advice import ADD, NO_WORKER, AdviceLimits, advise
+from perf_engine.core.jobs.advice import ADD, NO_WORKER, AdviceLimits, advise_all
 from perf_engine.core.jobs.queue_status import queue_status
 from perf_engine.core.jobs.stalls import StallLimits, detect
 from perf_engine.core.jobs.workers import MIN_HEARTBEAT_GRACE_S
@@ -42,9 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def handle_queues(settings: ConnectionSettings, args: argparse.Namespace) -> int:
 	limits = AdviceLimits(backlog_limit=args.backlog_limit)
-	rows = [
-		{**row, **advise(row, limits)} for row in queue_status(queue_redis(settings), settings.queue_names)
-	]
+	rows = advise_all(queue_status(queue_redis(settings), settings.queue_names), limits)
 	needs_workers = any(row["advice"] in (ADD, NO_WORKER) for row in rows)
 	if args.json:
 		print_json(rows)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from perf_engine.core import bench_comparison
 from perf_engine.core.checks import run_check
-from perf_engine.core.jobs.advice import ADD, NO_WORKER, advise
+from perf_engine.core.jobs.advice import ADD, NO_WORKER, advise_all
 from perf_engine.core.settings import DOCTYPE, Settings
 
 OK, WARNING, CRITICAL, UNKNOWN = "ok", "warning", "critical", "unknown"
@@ -29,7 +29,7 @@ def part(status: str, reason: str, action: str = "") -> dict:
 
 
 def queues(rows: list[dict], settings: Settings) -> dict:
-	advice = [{**row, **advise(row, settings.advice_limits)} for row in rows]
+	advice = advise_all(rows, settings.advice_limits)
 	if stuck := [a for a in advice if a["advice"] == NO_WORKER]:
 		return part(
 			CRITICAL, stuck[0]["reason"], "Start workers for the queues named (bench worker / supervisor)."

@@ -11,7 +11,10 @@ from frappe import _
 from frappe.utils import get_url_to_form
 from frappe.utils.background_jobs import create_job_id, execute_job, generate_qname, get_queues_timeout
 
-from perf_engine.core.jobs import actions, fanout, stalls
+from perf_engine.core.errors import InvalidInput
+from perf_engine.core.jobs import actions, fanout, listing, stalls
+from perf_engine.core.jobs.advice import advise_all
+from perf_engine.core.jobs.queue_status import queue_status as queue_status_rows
 from perf_engine.core.jobs.routing import enqueue_routed
 from perf_engine.core.settings import MINUTE_S
 from perf_engine.perf_engine.doctype.stalled_job import stalled_job
@@ -25,6 +28,22 @@ def check_stalls_when_due() -> None:
 	"""Ticks every minute; runs the check once `stall_check_minutes` have passed since the last run."""
 	if schedule.due(LAST_RUN_KEY, settings.get().stall_check_minutes * MINUTE_S):
 		check_stalls()
+
+
+def queue_status() -> list[dict]:
+	"""Counts, oldest job age, workers and rebalancing advice for every queue of the bench."""
+	rows = queue_status_rows(bridge.queue_redis(), bench_queues())
+	return advise_all(rows, settings.get().advice_limits)
+
+
+def list_jobs(queue: str, registry: str, page: int, page_size: int, method: str | None) -> dict:
+	"""One page of this site's jobs in one of the bench's queues."""
+	queues = bench_queues()
+	if queue not in queues:
+		raise InvalidInput(f"Unknown queue {queue}; this bench has {', '.join(queues)}")
+	return listing.list_jobs(
+		bridge.queue_redis(), queues[queue], registry, page, page_size, site=frappe.local.site, method=method
+	)
 
 
 def bench_queues() -> dict[str, str]:
