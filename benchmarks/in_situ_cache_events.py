@@ -8,7 +8,7 @@ Run with the bench's own Python from its sites folder, on a site with perf_engin
         perf-engine-test.localhost [--quick]
 
 It inserts and saves ToDos, each step committed, as Desk does, and measures (1) every call of
-the doc event `perf_engine.cache.invalidate` and of its after-commit work, both as they are
+the doc event `perf_engine.services.cache.invalidate` and of its after-commit work, both as they are
 called by Frappe, and (2) the whole insert + save with the hook and with perf_engine's
 document hooks taken out, the two taking turns cycle by cycle so the host's drift reaches
 both alike; the added cost is the median of each pair's difference. It deletes its ToDos
@@ -91,13 +91,13 @@ def p95(values: list[float]) -> float:
 
 
 def run(quick: bool) -> str:
-	import perf_engine.cache
+	import perf_engine.services.cache
 
 	if "perf_engine" not in frappe.get_installed_apps():
 		raise SystemExit(f"perf_engine is not installed on {frappe.local.site}: its hooks would not run")
 	pairs = 30 if quick else 400
 	timings = Timings()
-	timings.wrap(perf_engine.cache)
+	timings.wrap(perf_engine.services.cache)
 	with_hook = frappe.get_doc_hooks()
 	hooks = {"with": with_hook, "without": without_perf_engine(with_hook)}
 	cycles: dict[str, list[float]] = {"with": [], "without": []}
@@ -131,7 +131,7 @@ def run(quick: bool) -> str:
 		f"without, taking turns, each step committed, on site `{frappe.local.site}`; "
 		f"{len(events) / len(cycles['with']):.1f} events per cycle (ToDo insert, ToDo save, and the save's Version).\n\n"
 		"| measure | median | p95 |\n|---|---|---|\n"
-		f"| doc event `perf_engine.cache.invalidate` (records the change) | {ms(statistics.median(events))} | {ms(p95(events))} |\n"
+		f"| doc event `perf_engine.services.cache.invalidate` (records the change) | {ms(statistics.median(events))} | {ms(p95(events))} |\n"
 		f"| after-commit work per transaction (one command, one round trip) | {ms(statistics.median(commits))} | {ms(p95(commits))} |\n"
 		f"| **per event in total** (its call + its share of the after-commit work) | **{ms(statistics.median(per_event))}** | {ms(p95(per_event))} |\n"
 		f"| ToDo insert + save, with the hooks | {ms(with_ms)} | {ms(p95(cycles['with']))} |\n"

@@ -33,11 +33,11 @@ persistent_cache_keys = ["perf_engine:gen:", "perf_engine:link_map:version"]
 
 _CACHE_EVENTS = ("on_update", "on_submit", "on_cancel", "on_update_after_submit", "on_trash", "after_rename")
 _SCHEMA_EVENTS = {
-	"on_update": "perf_engine.cache.forget_link_map",
-	"on_trash": "perf_engine.cache.forget_link_map",
+	"on_update": "perf_engine.services.cache.forget_link_map",
+	"on_trash": "perf_engine.services.cache.forget_link_map",
 }
 doc_events = {
-	"*": {event: "perf_engine.cache.invalidate" for event in _CACHE_EVENTS},
+	"*": {event: "perf_engine.services.cache.invalidate" for event in _CACHE_EVENTS},
 	"DocType": _SCHEMA_EVENTS,
 	"Custom Field": _SCHEMA_EVENTS,
 	"Property Setter": _SCHEMA_EVENTS,
@@ -54,7 +54,7 @@ scheduler_events = {
 		# Threshold check over the last 15 minutes; Redis cleanup when memory pressure is high.
 		"*/15 * * * *": [
 			"perf_engine.tasks.thresholds.check_thresholds",
-			"perf_engine.tasks.cache.cleanup_when_pressured",
+			"perf_engine.tasks.redis_memory.cleanup_when_pressured",
 		],
 		# Minute ticks that run when due: stalled jobs (`stall_check_minutes`, default 5) and
 		# snapshots for the workspace charts (`snapshot_minutes`, default 5).

@@ -3,9 +3,10 @@
 from pathlib import Path
 
 import frappe
+from frappe.model.utils import render_include
 
-from perf_engine import cache
 from perf_engine.perf_engine.doctype.performance_threshold import performance_threshold
+from perf_engine.services import cache
 
 HEALTH_BLOCK = "Perf Engine Health"
 HEALTH_BLOCK_FILES = Path(__file__).parent / "perf_engine" / "health_block"
@@ -24,7 +25,7 @@ def install_health_block() -> None:
 	"""Create or refresh the Custom HTML Block that shows get_health at the top of the workspace."""
 	values = {
 		"html": (HEALTH_BLOCK_FILES / "health.html").read_text(),
-		"script": (HEALTH_BLOCK_FILES / "health.js").read_text(),
+		"script": render_include((HEALTH_BLOCK_FILES / "health.js").read_text()),
 		"private": 0,
 	}
 	if frappe.db.exists("Custom HTML Block", HEALTH_BLOCK):

@@ -5,7 +5,7 @@ Each capability keeps its methods in its own module below; this package re-expor
 so the public path stays short.
 """
 
-from perf_engine.api.cache import cleanup_redis, get_redis_memory, warm_caches
+from perf_engine.api.cache import warm_caches
 from perf_engine.api.capacity import calculate_capacity, check_threshold, get_host_resources
 from perf_engine.api.indexes import (
 	analyze_indexes,
@@ -29,3 +29,4 @@ from perf_engine.api.overview import (
 	redis_used_card,
 	violations_24h_card,
 )
+from perf_engine.api.redis_memory import cleanup_redis, get_redis_memory

@@ -2,11 +2,10 @@
 
 import frappe
 
-from perf_engine import bridge
 from perf_engine.core import thresholds
-from perf_engine.core.capacity import DEFAULT_MEMORY_PER_WORKER_MB, CapacityInputs, host_resources
-from perf_engine.perf_engine.doctype.capacity_model.capacity_model import build_report
+from perf_engine.core.capacity import host_resources, inputs_from
 from perf_engine.perf_engine.doctype.performance_threshold.performance_threshold import load_thresholds
+from perf_engine.services import bridge, capacity
 
 
 @frappe.whitelist()
@@ -14,33 +13,37 @@ from perf_engine.perf_engine.doctype.performance_threshold.performance_threshold
 def calculate_capacity(
 	concurrent_users: float,
 	transactions_per_user_per_hour: float,
-	avg_records_per_query: float = 20,
-	peak_multiplier: float = 2,
-	mix_light: float = 60,
-	mix_medium: float = 25,
-	mix_heavy: float = 10,
-	mix_batch: float = 5,
+	avg_records_per_query: float | None = None,
+	peak_multiplier: float | None = None,
+	mix_light: float | None = None,
+	mix_medium: float | None = None,
+	mix_heavy: float | None = None,
+	mix_batch: float | None = None,
 	host_cpu_cores: float | None = None,
 	host_memory_gb: float | None = None,
-	memory_per_worker_mb: float = DEFAULT_MEMORY_PER_WORKER_MB,
+	memory_per_worker_mb: float | None = None,
 ) -> dict:
-	"""The reference model, the recommendation, the measured model and the bench comparison, unsaved."""
+	"""The reference model, the recommendation, the measured model and the bench comparison, unsaved.
+
+	A parameter left out takes `CapacityInputs`' default; the host's size defaults to this server's."""
 	bridge.require_manager()
-	host = host_resources()
-	inputs = CapacityInputs(
-		concurrent_users=concurrent_users,
-		transactions_per_user_per_hour=transactions_per_user_per_hour,
-		avg_records_per_query=avg_records_per_query,
-		peak_multiplier=peak_multiplier,
-		mix_light=mix_light,
-		mix_medium=mix_medium,
-		mix_heavy=mix_heavy,
-		mix_batch=mix_batch,
-		host_cpu_cores=host["host_cpu_cores"] if host_cpu_cores is None else host_cpu_cores,
-		host_memory_gb=host["host_memory_gb"] if host_memory_gb is None else host_memory_gb,
-		memory_per_worker_mb=memory_per_worker_mb,
+	return capacity.report(
+		inputs_from(
+			{
+				"concurrent_users": concurrent_users,
+				"transactions_per_user_per_hour": transactions_per_user_per_hour,
+				"avg_records_per_query": avg_records_per_query,
+				"peak_multiplier": peak_multiplier,
+				"mix_light": mix_light,
+				"mix_medium": mix_medium,
+				"mix_heavy": mix_heavy,
+				"mix_batch": mix_batch,
+				"host_cpu_cores": host_cpu_cores,
+				"host_memory_gb": host_memory_gb,
+				"memory_per_worker_mb": memory_per_worker_mb,
+			}
+		)
 	)
-	return build_report(inputs)
 
 
 @frappe.whitelist()

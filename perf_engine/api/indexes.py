@@ -2,8 +2,7 @@
 
 import frappe
 
-from perf_engine import bridge, indexes
-from perf_engine.core.indexes.catalog import table_sizes
+from perf_engine.services import bridge, indexes
 
 
 @frappe.whitelist(methods=["POST"])
@@ -55,28 +54,4 @@ def trial_ignore_index(name: str, ignored: int = 1) -> str:
 def get_index_overview() -> dict:
 	"""Largest tables and the open findings, for the index-analysis page."""
 	bridge.require_manager()
-	sizes = sorted(table_sizes(bridge.db_connection(), frappe.conf.db_name).values(), key=lambda s: -s.rows)[
-		:20
-	]
-	findings = frappe.get_all(
-		"Index Recommendation",
-		filters={"status": ("not in", ("Dismissed",))},
-		fields=[
-			"name",
-			"table_name",
-			"columns",
-			"kind",
-			"priority",
-			"status",
-			"reason",
-			"rows_estimate",
-			"source",
-			"ddl",
-			"error",
-			"managed_by",
-			"blocked_reason",
-		],
-		order_by="FIELD(status, 'Applying', 'Queued', 'Open', 'Failed', 'Applied'), FIELD(priority, 'HIGH', 'MEDIUM', 'LOW'), total_time_s desc, rows_estimate desc",
-		limit=200,
-	)
-	return {"largest_tables": [vars(s) for s in sizes], "findings": findings}
+	return indexes.overview()

@@ -2,10 +2,8 @@
 
 import frappe
 
-from perf_engine import bridge, jobs
 from perf_engine.core.jobs import actions, fanout, listing
-from perf_engine.core.jobs.advice import advise
-from perf_engine.core.jobs.queue_status import queue_status
+from perf_engine.services import bridge, jobs, settings
 
 
 @frappe.whitelist()
@@ -13,9 +11,7 @@ from perf_engine.core.jobs.queue_status import queue_status
 def get_queue_status() -> list[dict]:
 	"""Counts, oldest job age, workers and rebalancing advice for every queue of the bench."""
 	bridge.require_manager()
-	limits = jobs.advice_limits()
-	rows = queue_status(bridge.queue_redis(), jobs.bench_queues())
-	return [{**row, **advise(row, limits)} for row in rows]
+	return jobs.queue_status()
 
 
 @frappe.whitelist()
@@ -29,21 +25,7 @@ def get_jobs(
 ) -> dict:
 	"""One page of this site's jobs in a queue's list or registry."""
 	bridge.require_manager()
-	queues = jobs.bench_queues()
-	if queue not in queues:
-		frappe.throw(
-			frappe._("Unknown queue {0}; this bench has {1}").format(queue, ", ".join(queues)),
-			frappe.ValidationError,
-		)
-	return listing.list_jobs(
-		bridge.queue_redis(),
-		queues[queue],
-		registry,
-		page,
-		page_size,
-		site=frappe.local.site,
-		method=method,
-	)
+	return jobs.list_jobs(queue, registry, page, page_size, method)
 
 
 @frappe.whitelist()
@@ -59,7 +41,7 @@ def detect_stalled_jobs() -> list[dict]:
 def stop_job(job_id: str) -> dict:
 	"""Stop a running job of this site through RQ's stop command (or cancel a queued one)."""
 	bridge.require_manager()
-	grace = jobs.stall_limits().heartbeat_grace_s
+	grace = settings.get().stall_limits.heartbeat_grace_s
 	return actions.stop_job(bridge.queue_redis(), jobs.own_job_id(job_id), grace)
 
 
@@ -68,7 +50,7 @@ def stop_job(job_id: str) -> dict:
 def requeue_job(job_id: str, force: int = 0) -> dict:
 	"""Put a failed or orphaned job of this site back on its queue; one that may still be running only with force=1."""
 	bridge.require_manager()
-	grace = jobs.stall_limits().heartbeat_grace_s
+	grace = settings.get().stall_limits.heartbeat_grace_s
 	return actions.requeue_job(bridge.queue_redis(), jobs.own_job_id(job_id), grace, force=bool(int(force)))
 
 

@@ -4,8 +4,8 @@ import frappe
 from prometheus_client import CONTENT_TYPE_LATEST
 from werkzeug.wrappers import Response
 
-from perf_engine import bridge, overview
-from perf_engine.metrics import render
+from perf_engine.core.metrics import render
+from perf_engine.services import bridge, overview
 
 
 @frappe.whitelist()
@@ -21,9 +21,7 @@ def get_health() -> dict:
 def metrics() -> Response:
 	"""The same figures in Prometheus' text format, for a scraper using an API key and secret."""
 	bridge.require_manager()
-	found = overview.figures()
-	found["health"] = overview.health(found)
-	return Response(render(found), mimetype=CONTENT_TYPE_LATEST)
+	return Response(render(overview.figures()), mimetype=CONTENT_TYPE_LATEST)
 
 
 def card(value: float | None, fieldtype: str = "Int") -> dict:
@@ -35,7 +33,7 @@ def card(value: float | None, fieldtype: str = "Int") -> dict:
 def queued_jobs_card(filters: str | None = None) -> dict:
 	"""Number card: jobs waiting in every queue of the bench."""
 	bridge.require_manager()
-	return card(sum(row["queued"] for row in overview.figures()["queues"] or []))
+	return card(overview.totals()["queued_jobs"])
 
 
 @frappe.whitelist()
@@ -43,8 +41,7 @@ def queued_jobs_card(filters: str | None = None) -> dict:
 def redis_used_card(filters: str | None = None) -> dict:
 	"""Number card: Redis memory used, in % of maxmemory or the budget."""
 	bridge.require_manager()
-	redis = overview.figures()["redis"]
-	return card(redis["pressure"] * 100 if redis and redis["pressure"] is not None else None, "Percent")
+	return card(overview.totals()["redis_used_percent"], "Percent")
 
 
 @frappe.whitelist()
@@ -52,4 +49,4 @@ def redis_used_card(filters: str | None = None) -> dict:
 def violations_24h_card(filters: str | None = None) -> dict:
 	"""Number card: threshold violations in the last 24 hours."""
 	bridge.require_manager()
-	return card(sum(overview.counts_from_db()["violations_24h"].values()))
+	return card(overview.totals()["violations_24h"])

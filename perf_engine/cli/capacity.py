@@ -8,7 +8,7 @@ import sys
 from perf_engine.cli import exit_codes
 from perf_engine.cli.output import print_json, print_table
 from perf_engine.core.bench_comparison import UNDER
-from perf_engine.core.capacity import CapacityInputs, host_resources
+from perf_engine.core.capacity import MIX_FIELDS, CapacityInputs, inputs_from
 from perf_engine.core.capacity_report import capacity_report
 from perf_engine.core.config import ConnectionSettings, bench_config
 from perf_engine.core.connections import cache_redis, connect_mariadb, queue_redis
@@ -27,12 +27,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 	)
 	parser.add_argument("--users", type=float, required=True, help="concurrent users")
 	parser.add_argument("--transactions", type=float, required=True, help="transactions per user per hour")
-	parser.add_argument("--records", type=float, default=20, help="average records per query (sizes reports)")
-	parser.add_argument("--peak", type=float, default=2, help="peak multiplier")
-	parser.add_argument("--mix", default="60,25,10,5", help="light,medium,heavy,batch percentages")
+	parser.add_argument(
+		"--records",
+		type=float,
+		help=f"average records per query, sizes reports (default {CapacityInputs.avg_records_per_query:g})",
+	)
+	parser.add_argument(
+		"--peak", type=float, help=f"peak multiplier (default {CapacityInputs.peak_multiplier:g})"
+	)
+	parser.add_argument(
+		"--mix",
+		default=",".join(f"{getattr(CapacityInputs, name):g}" for name in MIX_FIELDS),
+		help="light,medium,heavy,batch percentages",
+	)
 	parser.add_argument("--cores", type=float, help="target host CPU cores (default: this host)")
 	parser.add_argument("--memory-gb", type=float, help="target host memory in GB (default: this host)")
-	parser.add_argument("--memory-per-worker", type=float, default=256, help="MB per gunicorn worker")
+	parser.add_argument(
+		"--memory-per-worker",
+		type=float,
+		help=f"MB per gunicorn worker (default {CapacityInputs.memory_per_worker_mb:g})",
+	)
 	parser.set_defaults(handler=handle)
 
 
@@ -54,20 +68,17 @@ def parse_mix(text: str) -> list[float]:
 
 
 def handle(settings: ConnectionSettings, args: argparse.Namespace) -> int:
-	light, medium, heavy, batch = parse_mix(args.mix)
-	host = host_resources()
-	inputs = CapacityInputs(
-		concurrent_users=args.users,
-		transactions_per_user_per_hour=args.transactions,
-		avg_records_per_query=args.records,
-		peak_multiplier=args.peak,
-		mix_light=light,
-		mix_medium=medium,
-		mix_heavy=heavy,
-		mix_batch=batch,
-		host_cpu_cores=host["host_cpu_cores"] if args.cores is None else args.cores,
-		host_memory_gb=host["host_memory_gb"] if args.memory_gb is None else args.memory_gb,
-		memory_per_worker_mb=args.memory_per_worker,
+	inputs = inputs_from(
+		{
+			"concurrent_users": args.users,
+			"transactions_per_user_per_hour": args.transactions,
+			"avg_records_per_query": args.records,
+			"peak_multiplier": args.peak,
+			**dict(zip(MIX_FIELDS, parse_mix(args.mix), strict=True)),
+			"host_cpu_cores": args.cores,
+			"host_memory_gb": args.memory_gb,
+			"memory_per_worker_mb": args.memory_per_worker,
+		}
 	)
 	report = capacity_report(inputs, settings, **bench_connections(settings))
 	if args.json:

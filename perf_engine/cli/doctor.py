@@ -56,6 +56,10 @@ def print_section(result: CheckResult) -> None:
 			["queue", "queued"], [(q["name"], q["queued"]) for q in data["queues"]] or [("(none)", "")]
 		)
 		print_table(
-			["worker", "state", "queues"],
-			[(w["name"], w["state"], ",".join(w["queues"])) for w in data["workers"]] or [("(none)", "", "")],
+			["worker", "state", "alive", "queues"],
+			[
+				(w["name"], w["state"], "yes" if w["alive"] else "no", ",".join(w["queues"]))
+				for w in data["workers"]
+			]
+			or [("(none)", "", "", "")],
 		)

@@ -6,7 +6,7 @@ from perf_engine.cli import exit_codes
 from perf_engine.cli.output import print_json, print_table
 from perf_engine.core.config import ConnectionSettings
 from perf_engine.core.connections import queue_redis
-from perf_engine.core.jobs.advice import ADD, NO_WORKER, AdviceLimits, advise
+from perf_engine.core.jobs.advice import ADD, NO_WORKER, AdviceLimits, advise_all
 from perf_engine.core.jobs.queue_status import queue_status
 from perf_engine.core.jobs.stalls import StallLimits, detect
 from perf_engine.core.jobs.workers import MIN_HEARTBEAT_GRACE_S
@@ -40,15 +40,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 	stalls.set_defaults(handler=handle_stalls)
 
 
-def queue_names(settings: ConnectionSettings) -> dict[str, str]:
-	return {queue: settings.qualified_queue(queue) for queue in settings.queues}
-
-
 def handle_queues(settings: ConnectionSettings, args: argparse.Namespace) -> int:
 	limits = AdviceLimits(backlog_limit=args.backlog_limit)
-	rows = [
-		{**row, **advise(row, limits)} for row in queue_status(queue_redis(settings), queue_names(settings))
-	]
+	rows = advise_all(queue_status(queue_redis(settings), settings.queue_names), limits)
 	needs_workers = any(row["advice"] in (ADD, NO_WORKER) for row in rows)
 	if args.json:
 		print_json(rows)
@@ -97,7 +91,7 @@ def handle_stalls(settings: ConnectionSettings, args: argparse.Namespace) -> int
 		queue_wait_limit_s=args.queue_wait_limit,
 		heartbeat_grace_s=args.heartbeat_grace,
 	)
-	findings = [f.as_dict() for f in detect(queue_redis(settings), queue_names(settings), limits)]
+	findings = [f.as_dict() for f in detect(queue_redis(settings), settings.queue_names, limits)]
 	if args.json:
 		print_json(findings)
 	elif not findings:

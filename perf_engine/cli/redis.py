@@ -10,8 +10,7 @@ from perf_engine.core import redis_cleanup, redis_memory
 from perf_engine.core.config import ConnectionSettings, site_db_names
 from perf_engine.core.connections import cache_redis
 from perf_engine.core.errors import InvalidInput
-
-MB = 1024 * 1024
+from perf_engine.core.settings import MB, Settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,13 +20,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 	parser.add_argument(
 		"--prefix", help="a site's key prefix '<db_name>|' or its db name (default: from --site)"
 	)
-	parser.add_argument("--budget-mb", type=int, default=0, help="memory limit when Redis has no maxmemory")
+	parser.add_argument(
+		"--budget-mb",
+		type=int,
+		default=Settings.redis_memory_budget_mb,
+		help="memory limit when Redis has no maxmemory",
+	)
 	parser.add_argument("--cleanup", action="store_true", help="delete non-essential keys of the site")
 	parser.add_argument("--dry-run", action="store_true", help="with --cleanup: only report what would go")
 	parser.add_argument("--force", action="store_true", help="with --cleanup: ignore the pressure threshold")
 	parser.add_argument("--pattern", action="append", help="key pattern inside the prefix (repeatable)")
-	parser.add_argument("--threshold", type=float, default=90, help="clean up above this pressure, in %%")
-	parser.add_argument("--target", type=float, default=80, help="stop below this pressure, in %%")
+	parser.add_argument(
+		"--threshold",
+		type=float,
+		default=Settings.redis_pressure_threshold,
+		help="clean up above this pressure, in %%",
+	)
+	parser.add_argument(
+		"--target", type=float, default=Settings.redis_target_pressure, help="stop below this pressure, in %%"
+	)
 	parser.set_defaults(handler=handle_redis)
 	warm = exit_codes.add_command(
 		subparsers,
@@ -52,7 +63,7 @@ def handle_redis(settings: ConnectionSettings, args: argparse.Namespace) -> int:
 		report = redis_cleanup.cleanup(
 			client,
 			prefix,
-			args.pattern or redis_cleanup.DEFAULT_PATTERNS,
+			args.pattern or Settings.redis_cleanup_patterns,
 			threshold=args.threshold / 100,
 			target=args.target / 100,
 			budget_bytes=args.budget_mb * MB,
@@ -120,6 +131,6 @@ def handle_warm(settings: ConnectionSettings, args: argparse.Namespace) -> int:
 		"--site",
 		settings.site,
 	]
-	command += ["execute", "perf_engine.tasks.cache.warm_caches"]
+	command += ["execute", "perf_engine.services.warm.warm_caches"]
 	warmed = subprocess.run(command, cwd=bench / "sites", check=False).returncode == 0
 	return exit_codes.OK if warmed else exit_codes.FINDINGS

@@ -1,13 +1,16 @@
 """Compare the recommendation with what the bench runs now.
 
 Measures: `gunicorn_workers` and `background_workers` from common_site_config, live RQ
-workers listening on each queue (a worker key that has not expired), and MariaDB's
+workers listening on each queue (alive by `jobs.workers`: key present, heartbeat recent), and MariaDB's
 `max_connections`; gives each resource a verdict.
 """
 
+from datetime import datetime, timezone
+
 import pymysql
 import redis
-from rq import Worker
+
+from perf_engine.core.jobs.workers import live_workers
 
 UNDER = "under-provisioned"
 FINE = "fine"
@@ -27,15 +30,28 @@ def verdict(actual: int | None, minimum: int, recommended: int) -> str | None:
 	return FINE
 
 
-def live_workers_per_queue(connection: redis.Redis, queue_names: dict[str, str]) -> dict[str, int]:
-	"""Workers alive now per short queue name; `queue_names` maps short name -> RQ name."""
-	counts = dict.fromkeys(queue_names, 0)
-	by_rq_name = {rq_name: short for short, rq_name in queue_names.items()}
-	for worker in Worker.all(connection=connection):
-		for rq_name in worker.queue_names():
-			if rq_name in by_rq_name:
-				counts[by_rq_name[rq_name]] += 1
-	return counts
+def off_target(rows: list[dict]) -> dict[str, list[str]]:
+	"""Resources that are not fine, by verdict: {'under-provisioned': ['rq_workers_long'], ...}."""
+	off: dict[str, list[str]] = {}
+	for row in rows:
+		if row["verdict"] and row["verdict"] != FINE:
+			off.setdefault(row["verdict"], []).append(row["resource"])
+	return off
+
+
+def summary(rows: list[dict] | None) -> str:
+	"""'fine' or the resources that are not, e.g. 'under-provisioned: rq_workers_long'."""
+	if rows is None:
+		return "unknown: bench comparison failed"
+	return "; ".join(f"{v}: {', '.join(r)}" for v, r in off_target(rows).items()) or FINE
+
+
+def live_workers_per_queue(
+	connection: redis.Redis, queue_names: dict[str, str], now: datetime | None = None
+) -> dict[str, int]:
+	"""Workers alive now (`jobs.workers`' definition) per short queue name -> RQ name."""
+	alive = live_workers(connection, queue_names.values(), now or datetime.now(timezone.utc))
+	return {short: len(alive[rq_name]) for short, rq_name in queue_names.items()}
 
 
 def max_connections(conn: pymysql.Connection) -> int:

@@ -7,6 +7,7 @@ stay exact to the unit; `measured_capacity` gives the second, measured opinion.
 """
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
 import psutil
@@ -93,6 +94,12 @@ class CapacityInputs:
 			"heavy": self.mix_heavy,
 			"batch": self.mix_batch,
 		}
+
+
+def inputs_from(values: Mapping[str, float | None]) -> CapacityInputs:
+	"""Inputs from what an operator gave (API, CLI): a missing or None value takes its default,
+	and the host's size defaults to this server's."""
+	return CapacityInputs(**{name: value for name, value in values.items() if value is not None})
 
 
 def host_resources() -> dict[str, float]:

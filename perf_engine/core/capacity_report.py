@@ -60,8 +60,7 @@ def capacity_report(
 
 	def comparison() -> dict:
 		connection = needed(db, "the site's database")
-		queue_names = {q: settings.qualified_queue(q) for q in settings.queues}
-		live = bench_comparison.live_workers_per_queue(needed(queue, "the queue Redis"), queue_names)
+		live = bench_comparison.live_workers_per_queue(needed(queue, "the queue Redis"), settings.queue_names)
 		rows = bench_comparison.compare(
 			recommendation, bench_config or {}, live, bench_comparison.max_connections(connection)
 		)

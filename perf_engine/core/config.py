@@ -46,6 +46,11 @@ class ConnectionSettings:
 		fields_shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self))
 		return redact(f"ConnectionSettings({fields_shown})")
 
+	@property
+	def queue_names(self) -> dict[str, str]:
+		"""Every queue of the bench, by the name people use -> the RQ queue name."""
+		return {queue: self.qualified_queue(queue) for queue in self.queues}
+
 	def qualified_queue(self, queue: str) -> str:
 		"""Frappe names RQ queues `<bench_id>:<queue>`; without a bench the bare name."""
 		return f"{self.bench_id}:{queue}" if self.bench_id else queue

@@ -3,19 +3,21 @@
 Measures: MariaDB reachability, version, max_connections and per-database size (from
 information_schema estimates, never COUNT(*)); Redis reachability, version, memory and
 keys per database for the cache and the queue instance; RQ queues with their depth and
-the workers registered. Each part runs on its own: a service that is down marks only its
+the workers registered, each alive or not by `jobs.workers`. Each part runs on its own: a service that is down marks only its
 own section as failed.
 """
 
+from datetime import datetime, timezone
 from typing import Any
 
 import pymysql
 import redis
-from rq import Queue, Worker
+from rq import Queue
 
 from perf_engine.core.checks import CheckResult, run_check
 from perf_engine.core.config import ConnectionSettings
 from perf_engine.core.connections import cache_redis, connect_mariadb, queue_redis
+from perf_engine.core.jobs.workers import registered_workers
 from perf_engine.core.redaction import redact
 
 DATABASE_SIZES_SQL = """
@@ -52,12 +54,12 @@ def redis_report(client: redis.Redis) -> dict[str, Any]:
 	}
 
 
-def rq_report(client: redis.Redis) -> dict[str, Any]:
-	"""Queues RQ knows with their depth, and the workers registered with their state."""
+def rq_report(client: redis.Redis, now: datetime | None = None) -> dict[str, Any]:
+	"""Queues RQ knows with their depth, and the workers registered with their state and liveness."""
 	queues = [{"name": q.name, "queued": q.count} for q in Queue.all(connection=client)]
 	workers = [
-		{"name": w.name, "queues": w.queue_names(), "state": w.get_state()}
-		for w in Worker.all(connection=client)
+		{"name": w.name, "queues": list(w.queues), "state": w.state, "alive": w.alive}
+		for w in registered_workers(client, now or datetime.now(timezone.utc))
 	]
 	return {"queues": sorted(queues, key=lambda q: q["name"]), "workers": workers}
 

@@ -84,7 +84,7 @@ def percentile(values: Sequence[float], pct: float) -> float:
 	Only the values from that rank up are held (5 % of a million for p95), not a sorted copy.
 	"""
 	if not values:
-		raise ValueError("percentile of no values")
+		raise InvalidInput("A percentile needs at least one value")
 	rank = max(1, math.ceil(pct / 100 * len(values)))
 	return heapq.nlargest(len(values) - rank + 1, values)[-1]
 

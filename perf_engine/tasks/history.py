@@ -1,20 +1,10 @@
 """Scheduled history: a snapshot every `snapshot_minutes` and daily pruning past retention."""
 
-import time
-
-import frappe
-
-from perf_engine import overview
+from perf_engine.services import overview
 
 
 def snapshot_when_due() -> None:
-	"""Ticks every minute; samples once `snapshot_minutes` (default 5) have passed."""
-	interval_s = (frappe.get_cached_doc("Perf Engine Settings").snapshot_minutes or 5) * 60
-	last = float(frappe.cache.get_value(overview.LAST_SNAPSHOT_KEY) or 0)
-	if time.time() - last < interval_s - 1:
-		return
-	frappe.cache.set_value(overview.LAST_SNAPSHOT_KEY, time.time())
-	overview.take_snapshot()
+	overview.snapshot_when_due()
 
 
 def prune_history() -> None:

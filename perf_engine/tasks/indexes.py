@@ -1,10 +1,8 @@
-"""Weekly index analysis, when switched on in Perf Engine Settings (off by default)."""
+"""Weekly index analysis, when `weekly_index_analysis` is switched on (off by default)."""
 
-import frappe
-
-from perf_engine import indexes
+from perf_engine.services import indexes, settings
 
 
 def weekly_analysis() -> None:
-	if frappe.get_cached_doc("Perf Engine Settings").weekly_index_analysis:
+	if settings.get().weekly_index_analysis:
 		indexes.analyze_and_store()

@@ -7,8 +7,11 @@ import redis
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import get_bench_path
 
-from perf_engine import bridge, cache
+from perf_engine import cache
 from perf_engine.core.cache import keys
+from perf_engine.services import bridge
+from perf_engine.services import cache as cache_service
+from perf_engine.services.settings import DOCTYPE as SETTINGS
 from perf_engine.tests import rest
 
 TEST_DOCTYPE = "Perf Engine Cache Probe"
@@ -141,7 +144,7 @@ class TestCacheEvents(FrappeTestCase):
 		ensure_probe_doctype()
 		ensure_link_doctypes()
 		# The in-process L1 may serve another process's change for its TTL; these tests read Redis.
-		frappe.db.set_single_value("Perf Engine Settings", "l1_cache_size", 0)
+		frappe.db.set_single_value(SETTINGS, "l1_cache_size", 0)
 		frappe.db.commit()
 
 	def make_probe(self, label: str, amount: int = 1):
@@ -258,7 +261,9 @@ class TestCacheEvents(FrappeTestCase):
 		target.save()
 		frappe.db.commit()
 		self.assertEqual(label(), "after")
-		self.assertNotIn(ROW, cache.current_link_map().parents(TARGET), "child tables map to their parent")
+		self.assertNotIn(
+			ROW, cache_service.current_link_map().parents(TARGET), "child tables map to their parent"
+		)
 
 	def test_a_property_setter_pointing_a_link_elsewhere_rebuilds_the_map(self):
 		"""After a committed Property Setter points the probe's User link at the target DocType,
@@ -338,7 +343,7 @@ class TestCacheEvents(FrappeTestCase):
 		job_type = frappe.get_doc("Scheduled Job Type", {"method": WARM_HOOK})
 		self.assertEqual(job_type.frequency, "Hourly Long")
 		job_type.execute()
-		settings = frappe.get_single("Perf Engine Settings")
+		settings = frappe.get_single(SETTINGS)
 		self.assertTrue(settings.last_warm_at)
 		self.assertGreater(settings.last_warm_count, 0)
 		self.assertEqual(settings.last_warm_failures, 0)

@@ -6,7 +6,7 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils.password import update_password
 
-from perf_engine import bridge
+from perf_engine.services import bridge
 from perf_engine.tests import browser, rest
 
 PASSWORD = "Perf-Engine-Desk-Test-1"
@@ -103,3 +103,41 @@ class TestDeskPages(FrappeTestCase):
 		self.assertGreater(shot.stat().st_size, 10_000, name)
 		errors = [e for e in tab.errors if not any(noise in e for noise in EXPECTED_NOISE)]
 		self.assertEqual(errors, [], f"{name}: console errors")
+
+	def test_values_from_records_are_shown_as_text_never_as_markup(self):
+		"""A stalled job whose method and job id hold HTML shows them as text on Queue Status; no element is made."""
+		rest.ensure_user(rest.MANAGER_USER, ("System Manager",))
+		update_password(rest.MANAGER_USER, PASSWORD)
+		frappe.db.set_single_value("System Settings", "setup_complete", 1)
+		method = '<img src=x id="pe-injected">'
+		stall = frappe.get_doc(
+			{
+				"doctype": "Stalled Job",
+				"kind": "long_running",
+				"status": "Open",
+				"queue": "default",
+				"age_s": 42,
+			}
+		).insert(ignore_permissions=True)
+		# As the stall check stores them (db.set_value): RQ's data, unsanitised by a document save.
+		raw = {
+			"method": method,
+			"job_id": f'{frappe.local.site}::"><b id="pe-injected-id">',
+			"detail": "<i id='pe-injected-detail'>detail</i>",
+			"action": "warn",
+		}
+		frappe.db.set_value("Stalled Job", stall.name, raw)
+		frappe.db.commit()
+		try:
+			with browser.web_server() as base:
+				sid = browser.login(base, rest.MANAGER_USER, PASSWORD)
+				with browser.chromium(base, sid) as tab:
+					tab.open(base + "/app/queue-status", "document.body.innerText.includes('pe-injected')")
+					self.assertTrue(
+						tab.evaluate(f"document.body.innerText.includes({frappe.as_json(method)})")
+					)
+					for element in ("pe-injected", "pe-injected-id", "pe-injected-detail"):
+						self.assertFalse(tab.evaluate(f"!!document.getElementById('{element}')"), element)
+		finally:
+			frappe.delete_doc("Stalled Job", stall.name, force=True, ignore_permissions=True)
+			frappe.db.commit()

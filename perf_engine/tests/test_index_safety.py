@@ -9,9 +9,10 @@ import frappe
 from frappe.utils import get_bench_path
 from frappe.utils.password import update_password
 
-from perf_engine import indexes
 from perf_engine.core.indexes.recommendation import DROP, key
 from perf_engine.patches.v1 import index_safety
+from perf_engine.services import indexes
+from perf_engine.services.settings import DOCTYPE as SETTINGS
 from perf_engine.tests import browser, rest
 
 DOCTYPE = "Index Recommendation"
@@ -231,7 +232,7 @@ class TestIndexSafety(rest.ApiTestCase):
 
 	def test_settings_refuse_limits_outside_their_ranges(self):
 		"""Perf Engine Settings refuses retries outside 0-10 and a lock wait outside 1-10 s, naming the range."""
-		settings = frappe.get_single("Perf Engine Settings")
+		settings = frappe.get_single(SETTINGS)
 		for field, value, message in (
 			("ddl_retries", 11, "from 0 to 10, got 11"),
 			("ddl_lock_wait_timeout", 0, "from 1 to 10, got 0"),
@@ -262,7 +263,7 @@ class TestIndexSafety(rest.ApiTestCase):
 
 	def test_upgrade_patch_bounds_settings_and_forgets_drop_findings_under_old_keys(self):
 		"""Old defaults move to 1 s and 5 retries, out-of-range values to the bound; old-key drops go, current ones stay."""
-		settings = "Perf Engine Settings"
+		settings = SETTINGS
 		saved = [frappe.db.get_single_value(settings, f) for f in ("ddl_lock_wait_timeout", "ddl_retries")]
 		old_key = hashlib.sha1(b"tabToDo|reference_type,reference_name|drop").hexdigest()[:16]
 		current = finding(

@@ -8,9 +8,9 @@ from frappe.utils.background_jobs import get_queue
 from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 
-from perf_engine import bridge, jobs
 from perf_engine.core.jobs import stalls
-from perf_engine.tasks.jobs import LAST_RUN_KEY
+from perf_engine.services import bridge, jobs, settings
+from perf_engine.services.settings import DOCTYPE as SETTINGS
 from perf_engine.tests import rest
 
 HOOK = "perf_engine.tasks.jobs.check_stalls_when_due"
@@ -83,7 +83,7 @@ class TestJobsAPI(rest.ApiTestCase):
 		queue = get_queue("short")
 		job = frappe.enqueue("frappe.ping", queue="short", job_id=f"scheduled_job::{HOOK}")
 		queue.remove(job)
-		with change_settings("Perf Engine Settings", {"auto_remediate_stalls": 1}):
+		with change_settings(SETTINGS, {"auto_remediate_stalls": 1}):
 			findings = jobs.check_stalls()
 		zombie = next(f for f in findings if f["job_id"] == job.id)
 		self.assertEqual((zombie["kind"], zombie["action"]), ("zombie_scheduled", "requeue"))
@@ -103,9 +103,10 @@ class TestJobsAPI(rest.ApiTestCase):
 		connection.zadd(StartedJobRegistry(queue=queue).key, {other.id: time.time() - 10})
 		self.addCleanup(lambda: (StartedJobRegistry(queue=queue).remove(other), other.delete()))
 		self.assertIn(
-			other.id, [f.job_id for f in stalls.detect(connection, jobs.bench_queues(), jobs.stall_limits())]
+			other.id,
+			[f.job_id for f in stalls.detect(connection, jobs.bench_queues(), settings.get().stall_limits)],
 		)
-		with change_settings("Perf Engine Settings", {"auto_remediate_stalls": 1}):
+		with change_settings(SETTINGS, {"auto_remediate_stalls": 1}):
 			findings = jobs.check_stalls()
 		self.assertNotIn(other.id, [f["job_id"] for f in findings])
 		self.assertFalse(frappe.db.exists("Stalled Job", {"job_id": other.id}))
@@ -117,7 +118,7 @@ class TestJobsAPI(rest.ApiTestCase):
 		self.assertEqual(job_type.cron_format, "* * * * *")
 		job = frappe.enqueue("frappe.ping", queue="short")
 		age_job(job.id, 30)
-		frappe.cache.delete_value(LAST_RUN_KEY)
+		frappe.cache.delete_value(jobs.LAST_RUN_KEY)
 		job_type.execute()
 		self.assertTrue(frappe.db.exists("Stalled Job", {"job_id": job.id, "status": "Open"}))
 

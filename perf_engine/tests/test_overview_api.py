@@ -1,11 +1,14 @@
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import frappe
 import redis
-from frappe.utils import now_datetime
+from frappe.utils import get_bench_path, now_datetime
 from prometheus_client.parser import text_string_to_metric_families
 
-from perf_engine import bridge, overview
+from perf_engine.services import bridge, overview
 from perf_engine.tests import rest
 
 SUBSYSTEMS = {"queues", "stalls", "redis", "indexes", "thresholds", "capacity"}
@@ -58,6 +61,18 @@ class TestOverview(rest.ApiTestCase):
 		self.assertEqual(health, SUBSYSTEMS)
 		queues = {s.labels["queue"] for s in families["perf_engine_queue_jobs"].samples}
 		self.assertLessEqual({"default", "short", "long"}, queues)
+
+	def test_cli_and_api_serve_the_same_metric_names(self):
+		"""`perf-engine --bench --site metrics` serves exactly the metric names the API method serves."""
+		api = rest.call("perf_engine.api.metrics", self.manager, http_method="GET")
+		command = [Path(sys.executable).parent / "perf-engine", "--bench", get_bench_path()]
+		cli = subprocess.run(
+			[*command, "--site", frappe.local.site, "metrics"], capture_output=True, text=True, check=False
+		)
+		self.assertEqual(cli.returncode, 0, cli.stderr)
+		names = lambda text: {f.name for f in text_string_to_metric_families(text)}  # noqa: E731
+		self.assertIn("perf_engine_health", names(cli.stdout))
+		self.assertEqual(names(cli.stdout), names(api.text))
 
 	def test_permissions_for_every_role(self):
 		"""Guest and a plain user are refused; a Performance Manager and a System Manager are served."""

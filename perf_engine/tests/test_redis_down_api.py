@@ -8,9 +8,9 @@ import frappe
 import redis
 from frappe.utils import background_jobs
 
-from perf_engine import bridge
 from perf_engine.core.errors import RedisUnavailable
 from perf_engine.core.indexes.recommendation import ADD, index_name, key
+from perf_engine.services import bridge
 from perf_engine.tests import rest
 
 UNAVAILABLE = 503

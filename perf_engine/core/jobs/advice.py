@@ -34,3 +34,8 @@ def advise(row: dict, limits: AdviceLimits) -> dict:
 			"reason": f"{workers['total']} workers idle with nothing queued",
 		}
 	return {"advice": OK, "severity": "ok", "reason": "keeping up"}
+
+
+def advise_all(rows: list[dict], limits: AdviceLimits) -> list[dict]:
+	"""Each queue status row with its advice, severity and reason added."""
+	return [{**row, **advise(row, limits)} for row in rows]

@@ -1,25 +1,41 @@
-"""RQ's Redis key names, as rq 1.15/1.16 write them, read without loading RQ objects."""
+"""RQ's Redis key names, taken from rq 1.15's own constants, read without loading RQ objects."""
 
 from datetime import datetime, timezone
 
-QUEUE = "rq:queue:{0}"
-JOB = "rq:job:{0}"
-WORKER = "rq:worker:{0}"
-WORKERS_BY_QUEUE = "rq:workers:{0}"  # a set of worker keys (rq:worker:NAME), not names
+from rq.job import Job
+from rq.queue import Queue
+from rq.registry import (
+	CanceledJobRegistry,
+	DeferredJobRegistry,
+	FailedJobRegistry,
+	FinishedJobRegistry,
+	ScheduledJobRegistry,
+	StartedJobRegistry,
+)
+from rq.utils import as_text, utcparse
+from rq.worker import Worker
+from rq.worker_registration import REDIS_WORKER_KEYS, WORKERS_BY_QUEUE_KEY
+
+QUEUE = Queue.redis_queue_namespace_prefix + "{0}"
+JOB = Job.redis_job_namespace_prefix + "{0}"
+WORKER = Worker.redis_worker_namespace_prefix + "{0}"
+WORKERS = REDIS_WORKER_KEYS  # a set of every registered worker's key
+WORKERS_BY_QUEUE = WORKERS_BY_QUEUE_KEY.replace(
+	"%s", "{0}"
+)  # a set of worker keys (rq:worker:NAME), not names
 REGISTRIES = {
-	"started": "rq:wip:{0}",
-	"failed": "rq:failed:{0}",
-	"deferred": "rq:deferred:{0}",
-	"scheduled": "rq:scheduled:{0}",
-	"finished": "rq:finished:{0}",
-	"canceled": "rq:canceled:{0}",
+	"started": StartedJobRegistry.key_template,
+	"failed": FailedJobRegistry.key_template,
+	"deferred": DeferredJobRegistry.key_template,
+	"scheduled": ScheduledJobRegistry.key_template,
+	"finished": FinishedJobRegistry.key_template,
+	"canceled": CanceledJobRegistry.key_template,
 }
 LISTABLE = ("queued", *REGISTRIES)
-RQ_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 def text(value: bytes | str | None) -> str | None:
-	return value.decode() if isinstance(value, bytes) else value
+	return None if value is None else as_text(value)
 
 
 def parse_time(value: bytes | str | None) -> datetime | None:
@@ -27,7 +43,12 @@ def parse_time(value: bytes | str | None) -> datetime | None:
 	value = text(value)
 	if not value:
 		return None
-	return datetime.strptime(value, RQ_TIME_FORMAT).replace(tzinfo=timezone.utc)
+	return utcparse(value).replace(tzinfo=timezone.utc)
+
+
+def worker_name(key: bytes | str) -> str:
+	"""'rq:worker:NAME' -> 'NAME'."""
+	return text(key).removeprefix(Worker.redis_worker_namespace_prefix)
 
 
 def site_of(job_id: str) -> str | None:

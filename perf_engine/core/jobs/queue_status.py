@@ -10,8 +10,8 @@ from datetime import datetime, timezone
 
 import redis
 
-from perf_engine.core.jobs.keys import JOB, QUEUE, REGISTRIES, WORKER, WORKERS_BY_QUEUE, parse_time, text
-from perf_engine.core.jobs.workers import worker_states
+from perf_engine.core.jobs.keys import JOB, QUEUE, REGISTRIES, WORKERS_BY_QUEUE, parse_time, text
+from perf_engine.core.jobs.workers import alive_by_queue
 
 COUNTED = ("started", "failed", "deferred", "scheduled", "finished")
 
@@ -38,7 +38,7 @@ def queue_status(connection: redis.Redis, queues: dict[str, str], now: datetime 
 				"rq_name": rq_name,
 				**counts,
 				"oldest_job_id": text(reply[-2]),
-				"worker_names": sorted(text(key).removeprefix(WORKER.format("")) for key in reply[-1]),
+				"worker_keys": reply[-1],
 			}
 		)
 	add_oldest_ages(connection, rows, now)
@@ -59,9 +59,9 @@ def add_oldest_ages(connection: redis.Redis, rows: list[dict], now: datetime) ->
 
 def add_workers(connection: redis.Redis, rows: list[dict], now: datetime) -> None:
 	"""Live workers per queue, busy or idle, and the share of them busy."""
-	states = worker_states(connection, [w for row in rows for w in row["worker_names"]], now)
+	alive_in = alive_by_queue(connection, {row["queue"]: row.pop("worker_keys") for row in rows}, now)
 	for row in rows:
-		alive = [states[w] for w in row.pop("worker_names") if states[w].alive]
+		alive = alive_in[row["queue"]]
 		busy = sum(1 for w in alive if w.state == "busy")
 		row["workers"] = {"total": len(alive), "busy": busy, "idle": len(alive) - busy}
 		row["workers"]["names"] = [w.name for w in alive]

@@ -8,8 +8,8 @@ import frappe
 from perf_engine.core.indexes import apply as online
 from perf_engine.core.indexes.recommendation import DROP, key
 from perf_engine.core.indexes.redundant import DUPLICATE_FOREIGN_KEY
+from perf_engine.core.settings import DOCTYPE as SETTINGS
 
-SETTINGS = "Perf Engine Settings"
 OLD_DEFAULTS = {"ddl_lock_wait_timeout": 5, "ddl_retries": 3}
 NEW_DEFAULTS = {"ddl_lock_wait_timeout": online.LOCK_WAIT_TIMEOUT_S, "ddl_retries": online.RETRIES}
 RANGES = {"ddl_lock_wait_timeout": online.LOCK_WAIT_RANGE_S, "ddl_retries": online.RETRIES_RANGE}

@@ -5,11 +5,9 @@ import frappe
 from frappe.model.document import Document
 from frappe.utils import now_datetime
 
-from perf_engine import bridge
-from perf_engine.core.bench_comparison import FINE
+from perf_engine.core import bench_comparison
 from perf_engine.core.capacity import LIMITS, CapacityInputs, host_resources
-from perf_engine.core.capacity_report import capacity_report
-from perf_engine.core.config import bench_config
+from perf_engine.services import bridge, capacity
 
 INPUT_FIELDS = (*LIMITS, "mix_light", "mix_medium", "mix_heavy", "mix_batch")
 
@@ -27,7 +25,7 @@ class CapacityModel(Document):
 	def validate(self) -> None:
 		with bridge.core_errors():
 			inputs = CapacityInputs(**{f: float(self.get(f) or 0) for f in INPUT_FIELDS})
-		self.set_outputs(build_report(inputs))
+		self.set_outputs(capacity.report(inputs))
 
 	def set_outputs(self, report: dict) -> None:
 		"""The recommendation a person acts on; the formulas' own figures stay in result_json."""
@@ -41,30 +39,6 @@ class CapacityModel(Document):
 		self.recommended_db_pool = advice["db_pool"]["recommended"]
 		self.sizing = "\n".join([advice["verdict"], *advice["floors"], *advice["notes"]])
 		self.measured_gunicorn_workers = report["measured"].get("gunicorn_workers")
-		self.verdict = summarize_verdicts(report["comparison"].get("rows"))
+		self.verdict = bench_comparison.summary(report["comparison"].get("rows"))
 		self.computed_at = now_datetime()
 		self.result_json = frappe.as_json(report)
-
-
-def build_report(inputs: CapacityInputs) -> dict:
-	"""The core's capacity report with this site's database, cache, RQ and bench config."""
-	settings = bridge.connection_settings()
-	return capacity_report(
-		inputs,
-		settings,
-		db=bridge.db_connection(),
-		cache=bridge.cache_redis(),
-		queue=bridge.queue_redis(),
-		bench_config=bench_config(settings.bench_path),
-	)
-
-
-def summarize_verdicts(rows: list[dict] | None) -> str:
-	"""'fine' or the resources that are not, e.g. 'under-provisioned: rq_workers_long'."""
-	if rows is None:
-		return "unknown: bench comparison failed"
-	off = {}
-	for row in rows:
-		if row["verdict"] and row["verdict"] != FINE:
-			off.setdefault(row["verdict"], []).append(row["resource"])
-	return "; ".join(f"{v}: {', '.join(r)}" for v, r in off.items()) or FINE

@@ -8,7 +8,7 @@ from frappe.model.document import Document
 
 
 class IndexRecommendation(Document):
-	"""An index finding; written by the analysis only, applied through perf_engine.indexes.
+	"""An index finding; written by the analysis only, applied through perf_engine.services.indexes.
 
 	Every field is read-only in Desk, and this controller makes that true for every route
 	(REST PUT, frappe.client.set_value, a script's save): only the analysis, which sets

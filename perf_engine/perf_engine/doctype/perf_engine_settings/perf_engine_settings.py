@@ -1,22 +1,27 @@
 # Copyright (c) 2026, perf_engine developers and contributors
 # For license information, please see license.txt
 
+from dataclasses import asdict
+
+import frappe
+from frappe import _
 from frappe.model.document import Document
 
-from perf_engine import bridge
-from perf_engine.core.indexes.apply import Limits
-from perf_engine.core.jobs.workers import HEARTBEAT_GRACE_S, check_heartbeat_grace
+from perf_engine.core.settings import Settings
+from perf_engine.services import bridge
+from perf_engine.services.settings import stored_values
 
 
 class PerfEngineSettings(Document):
 	"""Single record holding perf_engine's schedules, limits, warm list and cleanup patterns."""
 
 	def validate(self) -> None:
-		"""Refuse limits outside their ranges (index apply, heartbeat grace) with the core's own messages.
-
-		An empty heartbeat grace takes the default (sites installed before the setting existed)."""
-		if self.get("heartbeat_grace_seconds") is None:
-			self.heartbeat_grace_seconds = HEARTBEAT_GRACE_S
+		"""Every value in its range (`perf_engine.core.settings`), each problem named; an empty
+		field takes its default (sites installed before the field existed)."""
 		with bridge.core_errors():
-			Limits(self.ddl_lock_wait_timeout, self.ddl_retries)
-			check_heartbeat_grace(self.heartbeat_grace_seconds)
+			settings = Settings.parse(stored_values(self))
+		if problems := settings.problems():
+			frappe.throw("; ".join(problems), frappe.ValidationError, title=_("Invalid settings"))
+		for name, default in asdict(settings).items():
+			if self.get(name) is None and not isinstance(default, tuple):
+				self.set(name, default)

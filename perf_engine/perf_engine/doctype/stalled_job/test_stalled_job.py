@@ -5,8 +5,8 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 
 from perf_engine.core.jobs.stalls import REQUEUE, WARN, WORKER_LOST, Finding
-from perf_engine.jobs import remediate
 from perf_engine.perf_engine.doctype.stalled_job.stalled_job import finding_name, record
+from perf_engine.services.jobs import remediate
 
 
 def make_finding(kind: str, job_id: str | None, queue: str = "default", age_s: float = 700) -> Finding:

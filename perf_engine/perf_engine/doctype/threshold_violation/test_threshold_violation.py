@@ -13,7 +13,8 @@ from frappe.utils import get_bench_path
 
 from perf_engine.core import monitor
 from perf_engine.core.monitor import MONITOR_KEY
-from perf_engine.tasks.thresholds import check_thresholds
+from perf_engine.services.settings import DOCTYPE as SETTINGS
+from perf_engine.services.thresholds import check_thresholds
 
 HOOK = "perf_engine.tasks.thresholds.check_thresholds"
 
@@ -91,7 +92,7 @@ class TestThresholdCheck(FrappeTestCase):
 		"""With no monitor data the check records which thresholds went unmeasured instead of passing."""
 		report = check_thresholds()
 		self.assertIn("api_response_p95", report["unmeasured"])
-		summary = frappe.db.get_single_value("Perf Engine Settings", "last_threshold_check")
+		summary = frappe.db.get_single_value(SETTINGS, "last_threshold_check")
 		self.assertIn("No measurements for: ", summary)
 		self.assertIn("api_response_p95", summary)
 
@@ -100,4 +101,4 @@ class TestThresholdCheck(FrappeTestCase):
 		job_type = frappe.get_doc("Scheduled Job Type", {"method": HOOK})
 		self.assertEqual(job_type.cron_format, "*/15 * * * *")
 		job_type.execute()
-		self.assertTrue(frappe.db.get_single_value("Perf Engine Settings", "last_threshold_check_at"))
+		self.assertTrue(frappe.db.get_single_value(SETTINGS, "last_threshold_check_at"))

@@ -1,17 +1,19 @@
 // Index Analysis: largest tables, findings with their evidence, Apply and Dismiss, live status.
-const PRIORITY_COLOURS = { HIGH: "red", MEDIUM: "orange", LOW: "gray" };
-const STATUS_COLOURS = { Open: "blue", Queued: "orange", Applying: "orange", Applied: "green", Failed: "red" };
+{% include "perf_engine/public/js/desk.js" %}
 
 frappe.pages["index-analysis"].on_page_load = function (wrapper) {
 	const page = frappe.ui.make_app_page({ parent: wrapper, title: __("Index Analysis"), single_column: true });
-	const view = new IndexAnalysisView(page);
+	const view = new frappe.perf_engine.IndexAnalysis(page);
 	page.set_primary_action(__("Analyse Now"), () => view.analyse(), "search");
 	page.set_secondary_action(__("Refresh"), () => view.refresh());
 	frappe.realtime.on("perf_engine_index_progress", () => view.refresh());
 	view.refresh();
 };
 
-class IndexAnalysisView {
+frappe.perf_engine.IndexAnalysis = class IndexAnalysis {
+	static PRIORITY_COLOURS = { HIGH: "red", MEDIUM: "orange", LOW: "gray" };
+	static STATUS_COLOURS = { Open: "blue", Queued: "orange", Applying: "orange", Applied: "green", Failed: "red" };
+
 	constructor(page) {
 		this.$notes = $("<div></div>").appendTo(page.main);
 		$(`<h5 class="mt-3">${__("Findings")}</h5>`).appendTo(page.main);
@@ -25,46 +27,54 @@ class IndexAnalysisView {
 	}
 
 	render({ largest_tables, findings }) {
-		const esc = frappe.utils.escape_html;
+		const pe = frappe.perf_engine;
 		this.$tables.html(
-			`<table class="table table-bordered table-sm"><thead><tr><th>${__("Table")}</th><th>${__("Rows (estimate)")}</th><th>${__("Data")}</th><th>${__("Indexes")}</th></tr></thead><tbody>` +
-				largest_tables
-					.map((t) => `<tr><td>${esc(t.table)}</td><td>${format_number(t.rows, null, 0)}</td><td>${(t.data_bytes / 1048576).toFixed(1)} MB</td><td>${(t.index_bytes / 1048576).toFixed(1)} MB</td></tr>`)
-					.join("") +
-				"</tbody></table>"
+			pe.table(
+				["Table", "Rows (estimate)", "Data", "Indexes"],
+				largest_tables.map((t) => [t.table, { html: pe.int(t.rows) }, { html: pe.bytes(t.data_bytes) }, { html: pe.bytes(t.index_bytes) }])
+			)
 		);
 		if (!findings.length) {
-			this.$findings.html(`<p class="text-muted">${__("No findings yet. Run an analysis.")}</p>`);
+			this.$findings.html(pe.muted(__("No findings yet. Run an analysis.")));
 			return;
 		}
-		const rows = findings.map((f) => {
-			const open = ["Open", "Failed"].includes(f.status);
-			// A finding Frappe's meta owns, or one perf_engine only reports, has no one-click action.
-			const apply = open && !f.blocked_reason
-				? `<button class="btn btn-xs btn-primary" data-apply="${esc(f.name)}" data-kind="${esc(f.kind)}">${f.kind === "drop" ? __("Drop") : __("Apply")}</button>`
-				: "";
-			const dismiss = open ? `<button class="btn btn-xs btn-default" data-dismiss="${esc(f.name)}">${__("Dismiss")}</button>` : "";
-			const managed = f.managed_by ? `<div><span class="indicator-pill gray">${__("Managed by {0}", [esc(f.managed_by)])}</span></div>` : "";
-			const blocked = f.blocked_reason ? `<div class="text-muted">${esc(f.blocked_reason)}</div>` : "";
-			return `<tr>
-				<td><a href="/app/index-recommendation/${encodeURIComponent(f.name)}">${esc(f.table_name)}</a></td>
-				<td>${esc(f.columns)}</td><td>${esc(f.kind)}</td>
-				<td><span class="indicator-pill ${PRIORITY_COLOURS[f.priority]}">${esc(f.priority)}</span></td>
-				<td><span class="indicator-pill ${STATUS_COLOURS[f.status] || "gray"}">${__(f.status)}</span></td>
-				<td class="small">${esc(f.reason || "")}${managed}${blocked}${f.error ? `<div class="text-danger">${esc(f.error)}</div>` : ""}</td>
-				<td>${apply} ${dismiss}</td></tr>`;
-		});
 		this.$findings.html(
-			`<table class="table table-bordered table-sm"><thead><tr><th>${__("Table")}</th><th>${__("Columns")}</th><th>${__("Kind")}</th><th>${__("Priority")}</th><th>${__("Status")}</th><th>${__("Evidence")}</th><th></th></tr></thead><tbody>${rows.join("")}</tbody></table>`
+			pe.table(
+				["Table", "Columns", "Kind", "Priority", "Status", "Evidence", ""],
+				findings.map((f) => this.row(f))
+			)
 		);
 		this.$findings.find("[data-apply]").on("click", (e) => this.apply($(e.currentTarget)));
 		this.$findings.find("[data-dismiss]").on("click", (e) =>
-			frappe.call("perf_engine.api.dismiss_index_recommendation", { name: $(e.currentTarget).data("dismiss") }).then(() => this.refresh())
+			frappe.call("perf_engine.api.dismiss_index_recommendation", { name: String($(e.currentTarget).data("dismiss")) }).then(() => this.refresh())
 		);
 	}
 
+	row(f) {
+		const pe = frappe.perf_engine;
+		const open = ["Open", "Failed"].includes(f.status);
+		// A finding Frappe's meta owns, or one perf_engine only reports, has no one-click action.
+		const apply = open && !f.blocked_reason ? pe.button(f.kind === "drop" ? __("Drop") : __("Apply"), { apply: f.name, kind: f.kind }, "primary") : "";
+		const dismiss = open ? pe.button(__("Dismiss"), { dismiss: f.name }) : "";
+		const evidence = [
+			pe.esc(f.reason),
+			f.managed_by ? `<div>${pe.pill("gray", __("Managed by {0}", [f.managed_by])).html}</div>` : "",
+			f.blocked_reason ? `<div class="text-muted">${pe.esc(f.blocked_reason)}</div>` : "",
+			f.error ? `<div class="text-danger">${pe.esc(f.error)}</div>` : "",
+		].join("");
+		return [
+			pe.link(["index-recommendation", f.name], f.table_name),
+			f.columns,
+			f.kind,
+			pe.pill(IndexAnalysis.PRIORITY_COLOURS[f.priority] || "gray", f.priority),
+			pe.pill(IndexAnalysis.STATUS_COLOURS[f.status] || "gray", __(f.status)),
+			{ html: `<span class="small">${evidence}</span>` },
+			pe.join(apply, dismiss),
+		];
+	}
+
 	apply($button) {
-		const name = $button.data("apply");
+		const name = String($button.data("apply"));
 		const verb = $button.data("kind") === "drop" ? __("Drop this index online?") : __("Build this index online?");
 		frappe.confirm(verb, () =>
 			frappe.call("perf_engine.api.apply_index_recommendation", { name, confirm: 1 }).then(() => this.refresh())
@@ -73,9 +83,9 @@ class IndexAnalysisView {
 
 	analyse() {
 		frappe.call({ method: "perf_engine.api.analyze_indexes", freeze: true, freeze_message: __("Analysing indexes...") }).then(({ message }) => {
-			this.$notes.html(message.notes.map((n) => `<div class="alert alert-secondary small mb-1">${frappe.utils.escape_html(n)}</div>`).join(""));
+			this.$notes.html(message.notes.map((n) => `<div class="alert alert-secondary small mb-1">${frappe.perf_engine.esc(n)}</div>`).join(""));
 			frappe.show_alert(__("{0} new, {1} updated findings", [message.created, message.updated]));
 			this.refresh();
 		});
 	}
-}
+};

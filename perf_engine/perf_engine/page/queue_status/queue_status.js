@@ -1,10 +1,9 @@
 // Queue Status: a card per queue, the workers, and open stalls with Stop and Requeue.
-const REFRESH_MS = 10000;
-const ADVICE_COLOURS = { ok: "green", info: "blue", warning: "orange", critical: "red" };
+{% include "perf_engine/public/js/desk.js" %}
 
 frappe.pages["queue-status"].on_page_load = function (wrapper) {
 	const page = frappe.ui.make_app_page({ parent: wrapper, title: __("Queue Status"), single_column: true });
-	const view = new QueueStatusView(page);
+	const view = new frappe.perf_engine.QueueStatus(page);
 	page.set_primary_action(__("Check for Stalls"), () => view.check_stalls(), "search");
 	page.set_secondary_action(__("Refresh"), () => view.refresh());
 	// Refresh only while the page is shown: Desk keeps the page in the DOM when the user
@@ -17,7 +16,10 @@ frappe.pages["queue-status"].on_page_show = function (wrapper) {
 	wrapper.view.start_refreshing();
 };
 
-class QueueStatusView {
+frappe.perf_engine.QueueStatus = class QueueStatus {
+	static REFRESH_MS = 10000;
+	static ADVICE_COLOURS = { ok: "green", info: "blue", warning: "orange", critical: "red" };
+
 	constructor(page) {
 		this.page = page;
 		this.$cards = $('<div class="row queue-cards"></div>').appendTo(page.main);
@@ -30,7 +32,7 @@ class QueueStatusView {
 	start_refreshing() {
 		this.stop_refreshing();
 		this.refresh();
-		this.timer = setInterval(() => this.refresh(), REFRESH_MS);
+		this.timer = setInterval(() => this.refresh(), QueueStatus.REFRESH_MS);
 	}
 
 	stop_refreshing() {
@@ -51,52 +53,57 @@ class QueueStatusView {
 	}
 
 	render_queues(queues) {
+		const pe = frappe.perf_engine;
 		this.$cards.html(queues.map((q) => this.card(q)).join(""));
 		const rows = queues.flatMap((q) => q.workers.names.map((w) => [w, q.queue]));
 		this.$workers.html(
-			rows.length
-				? table([__("Worker"), __("Queue")], rows)
-				: `<p class="text-muted">${__("No live worker. Start one with bench worker.")}</p>`
+			rows.length ? pe.table(["Worker", "Queue"], rows) : pe.muted(__("No live worker. Start one with bench worker."))
 		);
 	}
 
 	card(q) {
-		const colour = ADVICE_COLOURS[q.severity] || "gray";
-		const age = q.oldest_queued_age_s == null ? "—" : `${Math.round(q.oldest_queued_age_s)} s`;
+		const { esc, int, pill } = frappe.perf_engine;
+		const colour = QueueStatus.ADVICE_COLOURS[q.severity] || "gray";
+		const age = q.oldest_queued_age_s == null ? "—" : `${int(Math.round(q.oldest_queued_age_s))} s`;
 		return `<div class="col-md-4 mb-3"><div class="frappe-card p-3">
-			<div class="d-flex justify-content-between"><b>${frappe.utils.escape_html(q.queue)}</b>
-			<span class="indicator-pill ${colour}">${__(q.advice)}</span></div>
-			<div class="mt-2">${__("Queued")} <b>${q.queued}</b> · ${__("Started")} ${q.started} · ${__("Failed")} ${q.failed}</div>
-			<div>${__("Deferred")} ${q.deferred} · ${__("Scheduled")} ${q.scheduled} · ${__("Finished")} ${q.finished}</div>
+			<div class="d-flex justify-content-between"><b>${esc(q.queue)}</b>${pill(colour, __(q.advice)).html}</div>
+			<div class="mt-2">${__("Queued")} <b>${int(q.queued)}</b> · ${__("Started")} ${int(q.started)} · ${__("Failed")} ${int(q.failed)}</div>
+			<div>${__("Deferred")} ${int(q.deferred)} · ${__("Scheduled")} ${int(q.scheduled)} · ${__("Finished")} ${int(q.finished)}</div>
 			<div>${__("Oldest queued")}: ${age}</div>
-			<div>${__("Workers")}: ${q.workers.total} (${q.workers.busy} ${__("busy")}, ${q.workers.idle} ${__("idle")})</div>
-			<div class="text-muted small mt-1">${frappe.utils.escape_html(q.reason)}</div>
+			<div>${__("Workers")}: ${int(q.workers.total)} (${int(q.workers.busy)} ${__("busy")}, ${int(q.workers.idle)} ${__("idle")})</div>
+			<div class="text-muted small mt-1">${esc(q.reason)}</div>
 		</div></div>`;
 	}
 
 	render_stalls(stalls) {
+		const pe = frappe.perf_engine;
 		if (!stalls.length) {
-			this.$stalls.html(`<p class="text-muted">${__("No stalled jobs.")}</p>`);
+			this.$stalls.html(pe.muted(__("No stalled jobs.")));
 			return;
 		}
 		const rows = stalls.map((s) => [
-			frappe.utils.escape_html(s.kind), s.queue, frappe.utils.escape_html(s.method || ""),
-			`${Math.round(s.age_s)} s`, frappe.utils.escape_html(s.detail || ""),
+			s.kind,
+			s.queue,
+			s.method,
+			{ html: `${pe.int(Math.round(s.age_s))} s` },
+			s.detail,
 			s.job_id
-				? `<button class="btn btn-xs btn-danger" data-action="stop_job" data-job="${s.job_id}">${__("Stop")}</button>
-				   <button class="btn btn-xs btn-default" data-action="requeue_job" data-job="${s.job_id}">${__("Requeue")}</button>`
+				? pe.join(
+						pe.button(__("Stop"), { action: "stop_job", job: s.job_id }, "danger"),
+						pe.button(__("Requeue"), { action: "requeue_job", job: s.job_id })
+				  )
 				: "",
 		]);
-		this.$stalls.html(table([__("Kind"), __("Queue"), __("Method"), __("Age"), __("Detail"), ""], rows));
+		this.$stalls.html(pe.table(["Kind", "Queue", "Method", "Age", "Detail", ""], rows));
 		this.$stalls.find("button[data-action]").on("click", (e) => this.act($(e.currentTarget)));
 	}
 
 	act($button) {
 		const method = $button.data("action");
-		const job_id = $button.data("job");
-		frappe.confirm(__("{0} job {1}?", [$button.text(), job_id]), () =>
+		const job_id = String($button.data("job"));
+		frappe.confirm(__("{0} job {1}?", [frappe.perf_engine.esc($button.text()), frappe.perf_engine.esc(job_id)]), () =>
 			frappe.call(`perf_engine.api.${method}`, { job_id }).then(({ message }) => {
-				frappe.show_alert({ message: message.action, indicator: "green" });
+				frappe.show_alert({ message: frappe.perf_engine.esc(message.action), indicator: "green" });
 				this.refresh();
 			})
 		);
@@ -108,10 +115,4 @@ class QueueStatusView {
 			this.refresh();
 		});
 	}
-}
-
-function table(headers, rows) {
-	const head = headers.map((h) => `<th>${h}</th>`).join("");
-	const body = rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join("")}</tr>`).join("");
-	return `<table class="table table-bordered table-sm"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
-}
+};

@@ -1,9 +1,9 @@
 // Redis Memory: usage against the limit, memory by key prefix, dry run and clean up.
-frappe.provide("perf_engine.pages");
+{% include "perf_engine/public/js/desk.js" %}
 
 frappe.pages["redis-memory"].on_page_load = function (wrapper) {
 	const page = frappe.ui.make_app_page({ parent: wrapper, title: __("Redis Memory"), single_column: true });
-	const view = new perf_engine.pages.RedisMemory(page);
+	const view = new frappe.perf_engine.RedisMemory(page);
 	page.set_primary_action(__("Clean Up"), () => view.cleanup(false), "delete");
 	page.add_inner_button(__("Dry Run"), () => view.cleanup(true));
 	page.add_inner_button(__("Warm Caches"), () => view.warm());
@@ -11,15 +11,8 @@ frappe.pages["redis-memory"].on_page_load = function (wrapper) {
 	view.refresh();
 };
 
-perf_engine.pages.RedisMemory = class RedisMemory {
-	// Frappe's own formatters, with their real signatures: FileSize(bytes), Int(value, docfield, options).
-	static size(bytes) {
-		return frappe.form.formatters.FileSize(bytes) + "B";
-	}
-
-	static count(value) {
-		return frappe.form.formatters.Int(value, { fieldtype: "Int" }, { inline: true });
-	}
+frappe.perf_engine.RedisMemory = class RedisMemory {
+	static BAR_STYLES = { green: "success", orange: "warning", red: "danger", gray: "secondary" };
 
 	constructor(page) {
 		this.$summary = $('<div class="redis-summary"></div>').appendTo(page.main);
@@ -32,40 +25,44 @@ perf_engine.pages.RedisMemory = class RedisMemory {
 		frappe.call("perf_engine.api.get_redis_memory").then(({ message }) => this.render(message));
 	}
 
+	colour(m) {
+		if (m.pressure == null) return "gray";
+		return m.pressure >= m.threshold ? "red" : m.pressure >= m.target ? "orange" : "green";
+	}
+
 	render(m) {
-		const { size, count } = perf_engine.pages.RedisMemory;
-		const escape = frappe.utils.escape_html;
-		const pct = m.pressure == null ? null : Math.round(m.pressure * 1000) / 10;
-		const colour = pct == null ? "gray" : pct >= m.threshold * 100 ? "red" : pct >= m.target * 100 ? "orange" : "green";
-		const bar = { green: "success", orange: "warning", red: "danger", gray: "secondary" }[colour];
-		const limit = m.limit_bytes ? size(m.limit_bytes) : __("none (set maxmemory or a budget)");
-		const hit_rate = m.hit_rate == null ? "—" : Math.round(m.hit_rate * 100) + " %";
+		const { esc, int, bytes, percent, float, pill, table } = frappe.perf_engine;
+		const colour = this.colour(m);
+		const width = m.pressure == null ? 0 : Math.min(100, Math.round(m.pressure * 100));
+		const limit = m.limit_bytes ? bytes(m.limit_bytes) : __("none (set maxmemory or a budget)");
 		this.$summary.html(`
 			<div class="frappe-card p-3">
-				<div class="d-flex justify-content-between"><b>${__("Used {0} of {1}", [size(m.used_memory), limit])}</b>
-				<span class="indicator-pill ${colour}">${pct == null ? __("no limit") : pct + " %"}</span></div>
-				<div class="progress mt-2"><div class="progress-bar bg-${bar}" style="width:${pct || 0}%"></div></div>
-				<div class="mt-2">${__("Peak")} ${size(m.used_memory_peak)} · ${__("Policy")} ${escape(m.maxmemory_policy || "")}
-				· ${__("Fragmentation (allocator)")} ${m.allocator_frag_ratio ?? "—"} · ${__("Evicted")} ${count(m.evicted_keys)}
-				· ${__("Expired")} ${count(m.expired_keys)} · ${__("Hit rate")} ${hit_rate}</div>
-				<div class="text-muted small mt-1">${__("Cleanup above {0} %, down to {1} %.", [m.threshold * 100, m.target * 100])} ${escape(m.note)}</div>
+				<div class="d-flex justify-content-between"><b>${esc(__("Used {0} of {1}", [bytes(m.used_memory), limit]))}</b>
+				${pill(colour, m.pressure == null ? __("no limit") : percent(m.pressure)).html}</div>
+				<div class="progress mt-2"><div class="progress-bar bg-${RedisMemory.BAR_STYLES[colour]}" style="width:${width}%"></div></div>
+				<div class="mt-2">${__("Peak")} ${bytes(m.used_memory_peak)} · ${__("Policy")} ${esc(m.maxmemory_policy)}
+				· ${__("Fragmentation (allocator)")} ${float(m.allocator_frag_ratio)} · ${__("Evicted")} ${int(m.evicted_keys)}
+				· ${__("Expired")} ${int(m.expired_keys)} · ${__("Hit rate")} ${percent(m.hit_rate, 0)}</div>
+				<div class="text-muted small mt-1">${esc(__("Cleanup above {0}, down to {1}.", [percent(m.threshold, 0), percent(m.target, 0)]))} ${esc(m.note)}</div>
 			</div>`);
-		const rows = m.breakdown.prefixes.map(
-			(p) => `<tr><td>${escape(p.prefix)}</td><td>${count(p.keys)}</td><td>${size(p.bytes)}</td></tr>`
+		const sampled = __("{0} keys sampled", [int(m.breakdown.sampled_keys)]) + (m.breakdown.complete ? "" : " " + __("(sample limit reached)"));
+		this.$breakdown.html(
+			table(
+				["Prefix", "Keys", "Memory"],
+				m.breakdown.prefixes.map((p) => [p.prefix, { html: int(p.keys) }, { html: bytes(p.bytes) }])
+			) + `<div class="text-muted small">${esc(sampled)}</div>`
 		);
-		this.$breakdown.html(`<table class="table table-bordered table-sm"><thead><tr><th>${__("Prefix")}</th><th>${__("Keys")}</th><th>${__("Memory")}</th></tr></thead><tbody>${rows.join("")}</tbody></table>
-			<div class="text-muted small">${__("{0} keys sampled", [count(m.breakdown.sampled_keys)])}${m.breakdown.complete ? "" : " " + __("(sample limit reached)")}</div>`);
 	}
 
 	cleanup(dry_run) {
 		const run = () =>
 			frappe.call({ method: "perf_engine.api.cleanup_redis", args: { dry_run: dry_run ? 1 : 0, force: 1 }, freeze: true }).then(({ message }) => {
-				const { size, count } = perf_engine.pages.RedisMemory;
+				const { esc, int, bytes } = frappe.perf_engine;
 				const verb = dry_run ? __("Would delete") : __("Deleted");
 				const patterns = (message.by_pattern || []).map(
-					(p) => `<li><code>${frappe.utils.escape_html(p.pattern)}</code>: ${count(p.keys)} ${__("keys")}, ${size(p.bytes)}</li>`
+					(p) => `<li><code>${esc(p.pattern)}</code>: ${int(p.keys)} ${__("keys")}, ${bytes(p.bytes)}</li>`
 				);
-				this.$result.html(`<div class="alert alert-info">${verb} ${count(message.keys)} ${__("keys")}, ${size(message.bytes)}.<ul class="mb-0">${patterns.join("")}</ul></div>`);
+				this.$result.html(`<div class="alert alert-info">${esc(verb)} ${int(message.keys)} ${__("keys")}, ${bytes(message.bytes)}.<ul class="mb-0">${patterns.join("")}</ul></div>`);
 				this.refresh();
 			});
 		if (dry_run) run();
@@ -74,7 +71,7 @@ perf_engine.pages.RedisMemory = class RedisMemory {
 
 	warm() {
 		frappe.call({ method: "perf_engine.api.warm_caches", freeze: true }).then(({ message }) =>
-			frappe.show_alert(message.skipped || __("Warmed {0} entries in {1} s", [message.warmed, message.duration_s]))
+			frappe.show_alert(frappe.perf_engine.esc(message.skipped || __("Warmed {0} entries in {1} s", [message.warmed, message.duration_s])))
 		);
 	}
 };

@@ -1,13 +1,15 @@
-"""The one place the Frappe layer meets the core: connections, settings, errors, permissions.
+"""The one place the Frappe layer meets the core: connections, errors, permissions, logging.
 
 Everything here is thin: it reads Frappe's own accessors (`frappe.conf`, `frappe.db`,
 `frappe.cache`, `get_redis_conn`) and hands them to `perf_engine.core`. Redis clients are
 the core's ServiceRedis on Frappe's own pools, so an outage comes back as one readable
 error; `core_errors` turns every core error into a Frappe error, never a 500 traceback.
+Importing it routes every `perf_engine.*` logger, the core's included, to Frappe's logger.
 """
 
 import contextlib
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 
 import frappe
 import pymysql
@@ -32,6 +34,27 @@ class ServiceUnavailableError(frappe.ValidationError):
 	"""MariaDB or Redis cannot serve the request: 503 with the core's one-line message."""
 
 	http_status_code = 503
+
+
+LOGGER = "perf_engine"
+
+
+class FrappeLogHandler(logging.Handler):
+	"""Hands each record to `frappe.logger("perf_engine")`: logs/perf_engine.log, bench-wide and per site."""
+
+	def emit(self, record: logging.LogRecord) -> None:
+		frappe.logger(LOGGER).handle(record)
+
+
+def route_logs_to_frappe() -> None:
+	"""Once per process: perf_engine's records go to Frappe's logger instead of a handler-less root."""
+	engine = logging.getLogger(LOGGER)
+	if not any(isinstance(handler, FrappeLogHandler) for handler in engine.handlers):
+		engine.addHandler(FrappeLogHandler())
+		engine.propagate = False
+
+
+route_logs_to_frappe()
 
 
 def connection_settings() -> ConnectionSettings:
@@ -97,6 +120,11 @@ def queue_redis() -> ServiceRedis:
 def require_manager() -> None:
 	"""Refuse Guest and anyone without a manager role, with a message that says who may."""
 	frappe.only_for(MANAGER_ROLES)
+
+
+def progress(title: str) -> Callable[[int, int], None]:
+	"""An `on_progress` callback for core functions: Frappe's realtime progress bar in Desk."""
+	return lambda done, total: frappe.publish_progress(done * 100 / max(total, 1), title=title)
 
 
 @contextlib.contextmanager

@@ -7,22 +7,24 @@ current analysis still proposes. Whoever applies, and the exact DDL that ran, ar
 """
 
 import json
+import logging
 
 import frappe
 from frappe import _
 from frappe.custom.doctype.property_setter.property_setter import make_property_setter
 from frappe.utils import now_datetime
 
-from perf_engine import bridge
 from perf_engine.core.errors import InvalidInput
 from perf_engine.core.indexes import apply as online
 from perf_engine.core.indexes.analysis import analyze, current_drops, owners_by_table
 from perf_engine.core.indexes.catalog import indexes as table_indexes
+from perf_engine.core.indexes.catalog import table_sizes
 from perf_engine.core.indexes.recommendation import ADD, DROP, check_identity
-from perf_engine.index_meta import doctype_metas
+from perf_engine.services import bridge, settings
+from perf_engine.services.index_meta import doctype_metas
 
+logger = logging.getLogger(__name__)
 DOCTYPE = "Index Recommendation"
-SETTINGS = "Perf Engine Settings"
 CLOSED = ("Applied", "Dismissed")
 BUSY = ("Queued", "Applying", "Applied", "Dismissed")
 PROGRESS_EVENT = "perf_engine_index_progress"
@@ -32,10 +34,12 @@ def analyze_and_store(doctype: str | None = None) -> dict:
 	"""Run the analysis and upsert findings: open ones are refreshed, closed ones never reopened."""
 	if doctype and not frappe.db.exists("DocType", doctype):
 		frappe.throw(_("DocType {0} does not exist").format(doctype), frappe.ValidationError)
-	progress = lambda done, total: frappe.publish_progress(done * 100 / total, title=_("Analysing indexes"))  # noqa: E731
 	with bridge.core_errors():
 		result = analyze(
-			bridge.db_connection(), frappe.conf.db_name, doctype_metas(doctype), on_progress=progress
+			bridge.db_connection(),
+			frappe.conf.db_name,
+			doctype_metas(doctype),
+			on_progress=bridge.progress(_("Analysing indexes")),
 		)
 	if doctype:
 		result["findings"] = [f for f in result["findings"] if f["table"] == f"tab{doctype}"]
@@ -80,11 +84,10 @@ def recommendation_values(finding: dict) -> dict:
 
 
 def limits() -> online.Limits:
-	"""The apply limits from Perf Engine Settings, validated by the core (one owner of the bounds)."""
-	settings = frappe.get_cached_doc(SETTINGS)
-	stored = {"lock_wait_timeout_s": settings.ddl_lock_wait_timeout, "retries": settings.ddl_retries}
-	with bridge.core_errors():  # a value never saved is None: the core's default applies, never `or`
-		return online.Limits(**{name: value for name, value in stored.items() if value is not None})
+	"""The apply limits from the site's settings (validated there against the core's bounds)."""
+	current = settings.get()
+	with bridge.core_errors():
+		return online.Limits(current.ddl_lock_wait_timeout, current.ddl_retries)
 
 
 def columns_of(recommendation) -> tuple[str, ...]:
@@ -138,7 +141,11 @@ def enqueue_apply(name: str, confirm: bool = False) -> str:
 			_("Dropping index {0} needs confirm=1").format(change.index_name), frappe.ValidationError
 		)
 	job = frappe.enqueue(
-		"perf_engine.indexes.run_apply", queue="long", timeout=6 * 3600, name=name, user=frappe.session.user
+		"perf_engine.services.indexes.run_apply",
+		queue="long",
+		timeout=6 * 3600,
+		name=name,
+		user=frappe.session.user,
 	)
 	recommendation.db_set({"status": "Queued", "job_id": job.id, "error": None})
 	return job.id
@@ -160,6 +167,7 @@ def run_apply(name: str, user: str) -> dict:
 			outcome = result.as_dict()
 	except Exception as exc:
 		frappe.db.rollback()
+		logger.exception("applying index recommendation %s failed", name)
 		outcome = {"status": "Failed", "duration_s": 0, "message": str(exc), "statement": ""}
 	record(recommendation, outcome, user)
 	if outcome["statement"] and recommendation.kind == ADD and recommendation.reference_doctype:
@@ -225,3 +233,36 @@ def trial_ignore(name: str, ignored: bool) -> str:
 			ignored,
 			online.Limits(limits().lock_wait_timeout_s, retries=0),
 		)
+
+
+LARGEST_TABLES_SHOWN = 20
+FINDINGS_SHOWN = 200
+
+
+def overview() -> dict:
+	"""Largest tables and the findings not dismissed, busiest and most urgent first."""
+	sizes = sorted(table_sizes(bridge.db_connection(), frappe.conf.db_name).values(), key=lambda s: -s.rows)[
+		:LARGEST_TABLES_SHOWN
+	]
+	findings = frappe.get_all(
+		DOCTYPE,
+		filters={"status": ("not in", ("Dismissed",))},
+		fields=[
+			"name",
+			"table_name",
+			"columns",
+			"kind",
+			"priority",
+			"status",
+			"reason",
+			"rows_estimate",
+			"source",
+			"ddl",
+			"error",
+			"managed_by",
+			"blocked_reason",
+		],
+		order_by="FIELD(status, 'Applying', 'Queued', 'Open', 'Failed', 'Applied'), FIELD(priority, 'HIGH', 'MEDIUM', 'LOW'), total_time_s desc, rows_estimate desc",
+		limit=FINDINGS_SHOWN,
+	)
+	return {"largest_tables": [vars(s) for s in sizes], "findings": findings}

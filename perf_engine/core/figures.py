@@ -1,0 +1,69 @@
+"""Every figure perf_engine reports, gathered once for metrics, health, cards and snapshots.
+
+Parts: queue status rows (pipelined counts), the cache Redis' memory status (one INFO),
+the site's history counts (small queries on perf_engine's own tables) and the health
+judged from them. Each part is gathered on its own: a part that fails is None and its
+error is kept under `errors` (and the unreachable service under `unavailable`), and health reports the subsystems it feeds as unknown.
+"""
+
+from datetime import datetime
+
+import pymysql
+import redis
+
+from perf_engine.core import health
+from perf_engine.core.checks import run_check
+from perf_engine.core.errors import InvalidInput
+from perf_engine.core.jobs.queue_status import queue_status
+from perf_engine.core.redis_memory import memory_status
+from perf_engine.core.settings import Settings
+from perf_engine.core.site_counts import site_counts
+
+NO_SITE = "no site database given (pass --bench and --site)"
+MB = 1024 * 1024
+PERCENT = 100
+
+
+def collect(
+	*,
+	queue: redis.Redis,
+	queue_names: dict[str, str],
+	cache: redis.Redis,
+	settings: Settings,
+	now: datetime,
+	db: pymysql.Connection | None = None,
+) -> dict:
+	"""Queues, Redis, counts (when a site database is given) and the health judged from them."""
+
+	def counts() -> dict:
+		if db is None:
+			raise InvalidInput(NO_SITE)
+		return site_counts(db, now)
+
+	parts = (
+		run_check("queues", lambda: {"rows": queue_status(queue, queue_names)}),
+		run_check("redis", lambda: memory_status(cache, settings.budget_bytes)),
+		run_check("counts", counts),
+	)
+	found = {part.name: part.data if part.ok else None for part in parts}
+	found["queues"] = found["queues"] and found["queues"]["rows"]
+	found["errors"] = {part.name: part.error for part in parts if not part.ok}
+	found["unavailable"] = {part.name: part.service for part in parts if part.service}
+	found["health"] = health.assess(found, settings)
+	return found
+
+
+def totals(found: dict) -> dict:
+	"""The headline numbers of the workspace's cards and snapshots; None where their part failed."""
+	rows, redis, counts = found["queues"], found["redis"], found["counts"]
+	pressure = redis["pressure"] if redis else None
+	return {
+		"queued_jobs": None if rows is None else sum(r["queued"] for r in rows),
+		"busy_workers": None if rows is None else sum(r["workers"]["busy"] for r in rows),
+		"live_workers": None if rows is None else sum(r["workers"]["total"] for r in rows),
+		"open_stalls": counts and counts["open_stalls"],
+		"redis_used_mb": redis and redis["used_memory"] / MB,
+		"redis_used_percent": None if pressure is None else pressure * PERCENT,
+		"violations_24h": counts and sum(counts["violations_24h"].values()),
+		"open_high_indexes": counts and counts["open_index_findings"].get("HIGH", 0),
+	}

@@ -1,0 +1,19 @@
+"""Capacity for this site: the core's report with the site's database, cache, RQ and bench config."""
+
+from perf_engine.core.capacity import CapacityInputs
+from perf_engine.core.capacity_report import capacity_report
+from perf_engine.core.config import bench_config
+from perf_engine.services import bridge
+
+
+def report(inputs: CapacityInputs) -> dict:
+	"""The core's capacity report with this site's database, cache, RQ and bench config."""
+	settings = bridge.connection_settings()
+	return capacity_report(
+		inputs,
+		settings,
+		db=bridge.db_connection(),
+		cache=bridge.cache_redis(),
+		queue=bridge.queue_redis(),
+		bench_config=bench_config(settings.bench_path),
+	)
