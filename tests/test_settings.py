@@ -100,6 +100,13 @@ def test_reading_runs_a_bad_stored_value_as_its_default_and_names_it():
 	assert len(problems) == 2 and "at least 45 s" in problems[1]
 
 
+def test_a_fraction_in_a_setting_without_a_range_is_named_not_a_crash():
+	"""A stored 90.5 s heartbeat grace (no range entry of its own) runs as the default and is named."""
+	settings, problems = Settings.read({"heartbeat_grace_seconds": "90.5"})
+	assert settings.heartbeat_grace_seconds == 90
+	assert problems == ["Heartbeat grace seconds must be a whole number, got '90.5'"]
+
+
 def test_reading_a_target_above_its_threshold_falls_back_to_both_defaults():
 	"""A cleanup target above its threshold could never be met, so both run as their defaults."""
 	settings, problems = Settings.read({"redis_pressure_threshold": 70, "redis_target_pressure": 85})

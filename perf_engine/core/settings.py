@@ -2,7 +2,8 @@
 
 The *Perf Engine Settings* DocType stores these fields under the same names; its JSON
 defaults are checked against the ones here by a test, the Settings controller validates
-with `problems`, and the site and the CLI read them through `Settings.from_values`.
+a save with `Settings.from_values`, and the site and the CLI read what is stored through
+`Settings.read`.
 A value of 0 is kept wherever it means something (no DDL retry, no L1, no budget);
 only a missing value falls back to the default.
 """
@@ -211,8 +212,12 @@ def coerce(name: str, value: Any) -> int | float | bool:
 	try:
 		number = float(value)
 	except (TypeError, ValueError):
-		label = RANGES[name].label if name in RANGES else name.replace("_", " ").capitalize()
-		raise InvalidInput(f"{label} must be a number, got {value!r}") from None
+		raise InvalidInput(f"{label_of(name)} must be a number, got {value!r}") from None
 	if kind is int and not number.is_integer():
-		raise InvalidInput(f"{RANGES[name].label} must be a whole number, got {value!r}")
+		raise InvalidInput(f"{label_of(name)} must be a whole number, got {value!r}")
 	return kind(number)
+
+
+def label_of(name: str) -> str:
+	"""How a message names a setting: its range's label, or its field name for one without a range."""
+	return RANGES[name].label if name in RANGES else name.replace("_", " ").capitalize()

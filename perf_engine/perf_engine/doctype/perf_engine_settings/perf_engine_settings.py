@@ -3,8 +3,6 @@
 
 from dataclasses import asdict
 
-import frappe
-from frappe import _
 from frappe.model.document import Document
 
 from perf_engine.core.settings import Settings
@@ -19,9 +17,7 @@ class PerfEngineSettings(Document):
 		"""Every value in its range (`perf_engine.core.settings`), each problem named; an empty
 		field takes its default (sites installed before the field existed)."""
 		with bridge.core_errors():
-			settings = Settings.parse(stored_values(self))
-		if problems := settings.problems():
-			frappe.throw("; ".join(problems), frappe.ValidationError, title=_("Invalid settings"))
+			settings = Settings.from_values(stored_values(self))
 		for name, default in asdict(settings).items():
 			if self.get(name) is None and not isinstance(default, tuple):
 				self.set(name, default)
