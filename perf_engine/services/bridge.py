@@ -20,7 +20,7 @@ from frappe.utils.background_jobs import get_queues_timeout, get_redis_conn
 
 from perf_engine.core.config import ConnectionSettings, load_settings
 from perf_engine.core.connections import CACHE_REDIS, QUEUE_REDIS, ServiceRedis, service_redis
-from perf_engine.core.errors import InvalidInput, PerfEngineError, RedisUnavailable, ServiceUnavailable
+from perf_engine.core.errors import InvalidInput, PerfEngineError, ServiceUnavailable
 from perf_engine.core.service_errors import is_service_failure, redis_location, redis_unavailable
 
 MANAGER_ROLES = ("System Manager", "Performance Manager")
@@ -28,6 +28,8 @@ SETTINGS = {
 	CACHE_REDIS: "redis_cache in common_site_config.json",
 	QUEUE_REDIS: "redis_queue in common_site_config.json",
 }
+# Where a failure raised inside Frappe's own accessors (frappe.enqueue) may come from.
+FRAPPE_REDIS_SETTINGS = "redis_queue and redis_cache in common_site_config.json"
 
 
 class ServiceUnavailableError(frappe.ValidationError):
@@ -142,12 +144,7 @@ def core_errors() -> Iterator[None]:
 	except redis.exceptions.RedisError as exc:
 		if not is_service_failure(exc):
 			raise
-		unavailable = RedisUnavailable(
-			"Redis",
-			"the address Frappe uses",
-			f"cannot connect ({exc})",
-			"that the bench's Redis servers run",
-		)
+		unavailable = redis_unavailable("Redis", FRAPPE_REDIS_SETTINGS, "the address Frappe uses", exc)
 		throw(unavailable, ServiceUnavailableError, _("Service unavailable"))
 	except PerfEngineError as exc:
 		throw(exc, frappe.ValidationError, _("Error"))
