@@ -43,6 +43,11 @@ doc_events = {
 	"Property Setter": _SCHEMA_EVENTS,
 }
 
+# Event Bus
+# ---------
+# Apps declare subscribers as `perf_engine_events = {"event": ["app.module.handler"]}`;
+# perf_engine itself subscribes to nothing.
+
 # Scheduled Tasks
 # ---------------
 
@@ -57,10 +62,13 @@ scheduler_events = {
 			"perf_engine.tasks.redis_memory.cleanup_when_pressured",
 		],
 		# Minute ticks that run when due: stalled jobs (`stall_check_minutes`, default 5) and
-		# snapshots for the workspace charts (`snapshot_minutes`, default 5).
+		# snapshots for the workspace charts (`snapshot_minutes`, default 5). Every minute,
+		# scheduled RQ jobs that are due (event delivery retries) move onto their queues:
+		# Frappe's workers run no RQ scheduler.
 		"* * * * *": [
 			"perf_engine.tasks.jobs.check_stalls_when_due",
 			"perf_engine.tasks.history.snapshot_when_due",
+			"perf_engine.tasks.jobs.promote_due_jobs",
 		],
 	},
 }

@@ -1,6 +1,7 @@
 """Fixtures that hand each test real services it owns: a fresh database, an empty Redis
 database, and `rq worker` processes that are stopped afterwards."""
 
+import uuid
 from collections.abc import Iterator
 
 import pymysql
@@ -9,12 +10,15 @@ import redis
 
 from tests.services import (
 	ClaimedRedisDb,
+	MariaDBServer,
 	RedisServer,
 	WorkerProcess,
 	claimed_redis_db,
 	connect_database,
+	mariadb_settings,
 	temporary_database,
 )
+from tests.site_tables import SITE_TABLES
 
 
 @pytest.fixture
@@ -30,6 +34,29 @@ def db(database_name: str) -> Iterator[pymysql.Connection]:
 	conn = connect_database(database_name)
 	yield conn
 	conn.close()
+
+
+@pytest.fixture
+def site_user(db: pymysql.Connection, database_name: str) -> Iterator[pymysql.Connection]:
+	"""A database user like a Frappe site's: every right on its own database, no PROCESS privilege."""
+	name, password = f"pe_{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
+	with db.cursor() as cur:
+		cur.execute(f"CREATE USER '{name}'@'%' IDENTIFIED BY '{password}'")
+		cur.execute(f"GRANT ALL ON `{database_name}`.* TO '{name}'@'%'")
+	settings = mariadb_settings()
+	conn = pymysql.connect(
+		host=settings.db_host,
+		port=settings.db_port,
+		user=name,
+		password=password,
+		database=database_name,
+		charset="utf8mb4",
+	)
+	conn.autocommit(True)
+	yield conn
+	conn.close()
+	with db.cursor() as cur:
+		cur.execute(f"DROP USER '{name}'@'%'")
 
 
 @pytest.fixture(scope="session")
@@ -67,3 +94,20 @@ def private_redis(tmp_path) -> Iterator[redis.Redis]:
 	server = RedisServer(tmp_path)
 	yield server.start()
 	server.stop()
+
+
+@pytest.fixture(scope="session")
+def private_mariadb() -> Iterator[MariaDBServer]:
+	"""A mariadbd of this session's own with performance_schema on; removed with its data at the end."""
+	server = MariaDBServer().start()
+	yield server
+	server.stop()
+
+
+@pytest.fixture
+def site_db(db: pymysql.Connection) -> pymysql.Connection:
+	"""A test database shaped like a site's, with perf_engine's tables empty."""
+	with db.cursor() as cur:
+		for statement in SITE_TABLES:
+			cur.execute(statement)
+	return db

@@ -7,10 +7,12 @@ PERF_ENGINE_TEST_REDIS_URL (a URL without a database number).
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -32,6 +34,12 @@ WORKER_START_TIMEOUT_S = 20
 # InnoDB samples 20 pages for its row estimate, which wanders by 20 % and more; a test table that
 # must land in a size band is created with every page sampled, so its estimate is its real size.
 EXACT_ROW_ESTIMATE = "STATS_SAMPLE_PAGES=65535"
+# Creating the system tables and starting InnoDB take a few seconds on an idle machine; a loaded one gets room.
+MARIADB_START_TIMEOUT_S = 60
+MARIADB_STOP_TIMEOUT_S = 30
+ERROR_LOG_TAIL_BYTES = 2000
+# mariadbd lives in sbin, which a non-root PATH often lacks.
+MARIADB_BINARY_DIRS = "/usr/sbin:/usr/local/sbin"
 
 
 def mariadb_settings(database: str | None = None) -> ConnectionSettings:
@@ -145,10 +153,16 @@ class WorkerProcess:
 
 	def kill(self) -> None:
 		"""SIGKILL the worker and its work horse at once, as an OOM killer or a crash would."""
-		worker = psutil.Process(self.process.pid)
-		for process in [*worker.children(recursive=True), worker]:
-			process.send_signal(signal.SIGKILL)
+		kill_quietly(self._horses())
+		self.process.send_signal(signal.SIGKILL)
 		self.process.wait()
+
+	def _horses(self) -> list[psutil.Process]:
+		"""The processes the worker forked; none once the worker itself has gone."""
+		try:
+			return psutil.Process(self.process.pid).children(recursive=True)
+		except psutil.NoSuchProcess:
+			return []
 
 	def horse_pid(self) -> int:
 		"""The pid of the work horse the worker forked for its current job (waits for it)."""
@@ -173,15 +187,20 @@ class WorkerProcess:
 		"""Stop the worker and any work horse it forked: a horse outliving its test would write into
 		the next test's Redis database."""
 		if self.process and self.process.poll() is None:
-			horses = psutil.Process(self.process.pid).children(recursive=True)
-			for horse in horses:
-				horse.send_signal(signal.SIGKILL)
+			kill_quietly(self._horses())
 			self.process.terminate()
 			try:
 				self.process.wait(timeout=10)
 			except subprocess.TimeoutExpired:
 				self.process.kill()
 				self.process.wait()
+
+
+def kill_quietly(processes: list[psutil.Process]) -> None:
+	"""SIGKILL each process; one that ended on its own meanwhile (a horse finishing its job) is fine."""
+	for process in processes:
+		with contextlib.suppress(psutil.NoSuchProcess):
+			process.send_signal(signal.SIGKILL)
 
 
 class RedisServer:
@@ -223,6 +242,122 @@ class RedisServer:
 		if self.process and self.process.poll() is None:
 			self.process.terminate()
 			self.process.wait(timeout=10)
+
+
+class MariaDBServer:
+	"""A private mariadbd with performance_schema on, on a free loopback port, in a data directory of its
+	own: the shared server has it off and turning it on needs a restart, which tests must not do to it."""
+
+	def __init__(self):
+		self.directory: Path | None = None
+		self.port = free_port()
+		self.process: subprocess.Popen | None = None
+
+	def start(self) -> "MariaDBServer":
+		"""Create the system tables (root with an empty password), start the server, wait until it answers."""
+		# Short and under /tmp: the socket path must stay under the 108 bytes a Unix socket allows.
+		self.directory = Path(tempfile.mkdtemp(prefix="pe_mariadb_"))
+		try:
+			self.install()
+			self.process = subprocess.Popen(
+				[_mariadb_binary("mariadbd"), "--no-defaults", *self.common_args(), *self.server_args()],
+				stdout=subprocess.DEVNULL,
+				stderr=subprocess.DEVNULL,
+			)
+			self.wait_until_answering()
+		except BaseException:
+			self.stop()
+			raise
+		return self
+
+	def common_args(self) -> list[str]:
+		# mariadbd refuses to run as root unless told to; as anyone else it runs as that user.
+		return [f"--datadir={self.directory / 'data'}"] + (["--user=root"] if os.geteuid() == 0 else [])
+
+	def install(self) -> None:
+		"""The system tables, with root@localhost and root@127.0.0.1 signing in by an empty password."""
+		try:
+			subprocess.run(
+				[
+					_mariadb_binary("mariadb-install-db"),
+					"--no-defaults",
+					*self.common_args(),
+					"--auth-root-authentication-method=normal",
+					"--skip-test-db",
+				],
+				capture_output=True,
+				check=True,
+				timeout=MARIADB_START_TIMEOUT_S,
+			)
+		except subprocess.CalledProcessError as exc:
+			raise RuntimeError(
+				f"mariadb-install-db failed: {exc.stderr.decode()[-ERROR_LOG_TAIL_BYTES:]}"
+			) from exc
+
+	def server_args(self) -> list[str]:
+		return [
+			f"--socket={self.directory / 'sock'}",
+			f"--pid-file={self.directory / 'mariadbd.pid'}",
+			f"--log-error={self.directory / 'error.log'}",
+			f"--port={self.port}",
+			"--bind-address=127.0.0.1",
+			"--skip-name-resolve",
+			"--performance-schema=ON",
+			"--innodb-buffer-pool-size=32M",
+		]
+
+	def wait_until_answering(self) -> None:
+		deadline = time.monotonic() + MARIADB_START_TIMEOUT_S
+		while time.monotonic() < deadline:
+			if self.process.poll() is not None:
+				raise RuntimeError(f"mariadbd exited at start: {self.error_log_tail()}")
+			try:
+				self.connect().close()
+				return
+			except pymysql.OperationalError:
+				time.sleep(0.1)
+		raise RuntimeError(
+			f"mariadbd on port {self.port} did not answer within {MARIADB_START_TIMEOUT_S}s: {self.error_log_tail()}"
+		)
+
+	def error_log_tail(self) -> str:
+		path = self.directory / "error.log"
+		if not path.exists():
+			return "no error log"
+		with path.open("rb") as log:
+			log.seek(max(0, path.stat().st_size - ERROR_LOG_TAIL_BYTES))
+			return log.read().decode(errors="replace")
+
+	def connect(self, database: str | None = None) -> pymysql.Connection:
+		"""An autocommit root connection over TCP, with `database` as its default (as a site's has)."""
+		return pymysql.connect(
+			host="127.0.0.1",
+			port=self.port,
+			user="root",
+			password="",
+			database=database,
+			charset="utf8mb4",
+			autocommit=True,
+		)
+
+	def stop(self) -> None:
+		"""Shut the server down cleanly (SIGTERM), kill it if it hangs, and remove its data directory."""
+		if self.process and self.process.poll() is None:
+			self.process.terminate()
+			try:
+				self.process.wait(timeout=MARIADB_STOP_TIMEOUT_S)
+			except subprocess.TimeoutExpired:
+				self.process.kill()
+				self.process.wait()
+		if self.directory:
+			shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _mariadb_binary(name: str) -> str:
+	found = shutil.which(name, path=f"{os.environ.get('PATH', '')}:{MARIADB_BINARY_DIRS}")
+	if not found:
+		raise RuntimeError(f"{name} not found: install mariadb-server (it brings {name})")
+	return found
 
 
 def free_port() -> int:

@@ -12,34 +12,7 @@ from perf_engine.core import figures, health
 from perf_engine.core.figures import collect
 from perf_engine.core.settings import DOCTYPE, Settings
 from tests.services import mariadb_settings
-
-# perf_engine's own history tables, reduced to the columns the counts read.
-SITE_TABLES = (
-	"CREATE TABLE `tabStalled Job` (name VARCHAR(140) PRIMARY KEY, status VARCHAR(20), action VARCHAR(20))",
-	"CREATE TABLE `tabThreshold Violation` (name VARCHAR(140) PRIMARY KEY, severity VARCHAR(20), measured_at DATETIME(6))",
-	"CREATE TABLE `tabIndex Recommendation` (name VARCHAR(140) PRIMARY KEY, status VARCHAR(20), priority VARCHAR(20))",
-	"CREATE TABLE `tabCapacity Model` (name VARCHAR(140) PRIMARY KEY, computed_at DATETIME(6), result_json LONGTEXT)",
-	"CREATE TABLE `tabSingles` (doctype VARCHAR(140), field VARCHAR(140), value TEXT)",
-)
-NOW = datetime(2026, 11, 23, 12, 0)
-
-
-@pytest.fixture
-def site_db(db):
-	"""A test database shaped like a site's, with perf_engine's tables empty."""
-	with db.cursor() as cur:
-		for statement in SITE_TABLES:
-			cur.execute(statement)
-	return db
-
-
-def insert(db, table: str, **values) -> None:
-	columns = ", ".join(values)
-	with db.cursor() as cur:
-		cur.execute(
-			f"INSERT INTO `{table}` ({columns}) VALUES ({', '.join(['%s'] * len(values))})",
-			tuple(values.values()),
-		)
+from tests.site_tables import NOW, insert
 
 
 def gather(db, redis_client) -> dict:
@@ -77,8 +50,8 @@ def test_health_is_decided_from_counts_not_messages(site_db, redis_client):
 	assert (parts["stalls"]["status"], parts["stalls"]["reason"]) == ("critical", "2 open stalled job(s)")
 	assert parts["thresholds"] == health.part(
 		"warning",
-		"thresholds could not all be measured",
-		"Enable Frappe's monitor (monitor: 1 in site_config).",
+		"3 threshold(s) could not be measured",
+		health.UNMEASURED_ACTION,
 	)
 	insert(
 		site_db,

@@ -312,24 +312,6 @@ def test_a_statement_on_the_same_table_of_another_site_is_no_holder(db, database
 	assert result.status == "Applied", result.message
 
 
-@pytest.fixture
-def site_user(db, database_name):
-	"""A database user like a Frappe site's: every right on its own database, no PROCESS privilege."""
-	name, password = f"pe_{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
-	with db.cursor() as cur:
-		cur.execute(f"CREATE USER '{name}'@'%' IDENTIFIED BY '{password}'")
-		cur.execute(f"GRANT ALL ON `{database_name}`.* TO '{name}'@'%'")
-	settings = mariadb_settings()
-	conn = pymysql.connect(
-		host=settings.db_host, port=settings.db_port, user=name, password=password, database=database_name
-	)
-	conn.autocommit(True)
-	yield conn
-	conn.close()
-	with db.cursor() as cur:
-		cur.execute(f"DROP USER '{name}'@'%'")
-
-
 def test_without_the_process_privilege_the_apply_says_so_and_still_gives_up_fast(
 	db, database_name, site_user
 ):

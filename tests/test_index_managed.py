@@ -19,11 +19,13 @@ META_TABLES = (
 	code VARCHAR(20), cf VARCHAR(20), KEY modified (modified), KEY status (status), KEY status_ref (status, ref),
 	UNIQUE KEY code (code), UNIQUE KEY code_again (code), KEY ref_index (ref), KEY ref_dup (ref), KEY ref_status (ref, status),
 	KEY cf (cf), KEY cf_status (cf, status))""",
+	"CREATE TABLE `tabLog Line` (modified DATETIME(6), message TEXT, KEY modified (modified))",
 	"""CREATE TABLE `tabThing Item` (name VARCHAR(140) PRIMARY KEY, parent VARCHAR(140), defkey VARCHAR(140),
 	KEY parent (parent), KEY parent_defkey (parent, defkey), KEY aaa_defkey (defkey), KEY defkey_index (defkey))""",
 )
 META_ROWS = (
-	"INSERT INTO `tabDocType` VALUES ('Thing', '', 'modified', 0, 0), ('Thing Item', '', 'modified', 1, 0)",
+	"""INSERT INTO `tabDocType` VALUES ('Thing', '', 'modified', 0, 0), ('Thing Item', '', 'modified', 1, 0),
+	('Log Line', '', 'modified', 0, 0)""",
 	"""INSERT INTO `tabDocField` (name, parent, fieldname, fieldtype, search_index, `unique`) VALUES
 	('f1', 'Thing', 'status', 'Select', 1, 0), ('f2', 'Thing', 'ref', 'Data', 0, 0), ('f3', 'Thing', 'code', 'Data', 0, 1),
 	('f4', 'Thing Item', 'defkey', 'Data', 1, 0)""",
@@ -73,6 +75,26 @@ def test_meta_owned_indexes_are_kept_over_identical_ones(frappe_schema, database
 	assert drops["aaa_defkey"]["reason"] == "duplicate of defkey_index (defkey)"
 	assert drops["aaa_defkey"]["blocked_reason"] == ""
 	assert drops["code_again"]["reason"] == "duplicate of code (code)"
+
+
+def test_unused_indexes_meta_owns_carry_the_owner_also_when_alone_on_their_table(
+	frappe_schema, database_name
+):
+	"""With userstat on and nothing read, unused owned indexes are marked, the only index of a table without a primary key included."""
+	with frappe_schema.cursor() as cur:
+		cur.execute("SELECT @@global.userstat")
+		saved = cur.fetchone()[0]
+		cur.execute("SET GLOBAL userstat = 1")
+	try:
+		result = analyze(frappe_schema, database_name, metas_from_database(frappe_schema))
+	finally:
+		with frappe_schema.cursor() as cur:
+			cur.execute("SET GLOBAL userstat = %s", (saved,))
+	unused = {(f["table"], f["index_name"]): f for f in result["findings"] if f["source"] == "unused"}
+	alone = unused[("tabLog Line", "modified")]
+	assert alone["managed_by"] == "Frappe (every DocType table has a modified index)"
+	assert alone["blocked_reason"].startswith("Frappe manages this index")
+	assert unused[("tabThing", "modified")]["managed_by"] == alone["managed_by"]
 
 
 @pytest.mark.parametrize(

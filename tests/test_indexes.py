@@ -4,7 +4,7 @@ import pymysql
 import pytest
 
 from perf_engine.core.errors import InvalidInput
-from perf_engine.core.indexes import apply, catalog, redundant, schema, workload
+from perf_engine.core.indexes import apply, catalog, redundant, schema, server_variables, workload
 from perf_engine.core.indexes.analysis import analyze
 from perf_engine.core.indexes.recommendation import ADD, DROP, HIGH, MEDIUM
 from tests.services import EXACT_ROW_ESTIMATE, connect_database
@@ -161,3 +161,13 @@ def test_unused_indexes_from_userstat_state_their_window(db, database_name):
 		note.startswith("Usage from userstat INDEX_STATISTICS, over the")
 		and "since the server started" in note
 	)
+
+
+def test_server_variables_the_analysis_needs_are_read_in_one_statement(db):
+	"""One read gives the workload and usage switches exactly as the server reports each of them."""
+	variables = server_variables.read(db)
+	assert set(variables) == set(server_variables.WORKLOAD_AND_USAGE)
+	with db.cursor() as cur:
+		for name in server_variables.WORKLOAD_AND_USAGE:
+			cur.execute("SHOW GLOBAL VARIABLES LIKE %s", (name,))
+			assert variables[name] == cur.fetchone()[1]

@@ -92,6 +92,27 @@ def test_fan_out_covers_every_row_once_with_keyset_chunks(db, database_name, red
 	}
 
 
+def test_fan_out_progress_reads_a_fan_out_larger_than_a_page(redis_client):
+	"""A fan-out of 2,503 job ids (three LRANGE pages) is counted whole: queued, failed and expired jobs."""
+	from rq import Queue
+
+	queue = Queue("b:long", connection=redis_client)
+	queued = [queue.enqueue("tests.jobfuncs.names_in_chunk", "x", "y", None, None).id for _ in range(2)]
+	failed = queue.enqueue("tests.jobfuncs.names_in_chunk", "x", "y", None, None)
+	failed.set_status(JobStatus.FAILED)
+	expired = [f"gone-{n}" for n in range(2500)]
+	key = fanout.FANOUT_KEY.format("big")
+	redis_client.rpush(key, *queued, failed.id, *expired)
+	assert fanout.progress(redis_client, "big") == {
+		"total": 2503,
+		"finished": 0,
+		"failed": 1,
+		"expired": 2500,
+		"pending": 2,
+		"progress": round(2501 / 2503, 4),
+	}
+
+
 def test_fan_out_refuses_tables_that_do_not_exist(db):
 	"""A table name that is not in information_schema (an injection attempt included) is refused."""
 	with pytest.raises(InvalidInput, match="No table named"):

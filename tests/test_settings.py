@@ -7,7 +7,7 @@ import pytest
 
 from perf_engine.core.errors import InvalidInput
 from perf_engine.core.redis_cleanup import DEFAULT_PATTERNS
-from perf_engine.core.settings import RANGES, Settings, stored_settings
+from perf_engine.core.settings import CHOICES, RANGES, Settings, stored_settings
 from tests.services import REPO_ROOT
 
 DOCTYPE_JSON = REPO_ROOT / "perf_engine/perf_engine/doctype/perf_engine_settings/perf_engine_settings.json"
@@ -25,6 +25,9 @@ def test_doctype_defaults_are_the_settings_defaults():
 		assert field.name in stored, field.name
 		if field.name == "redis_cleanup_patterns":
 			assert tuple(stored[field.name]["default"].splitlines()) == DEFAULT_PATTERNS
+		elif field.name in CHOICES:
+			assert stored[field.name]["default"] == default, field.name
+			assert tuple(stored[field.name]["options"].splitlines()) == CHOICES[field.name][0], field.name
 		else:
 			assert float(stored[field.name]["default"]) == float(default), field.name
 
@@ -117,3 +120,12 @@ def test_reading_a_target_above_its_threshold_falls_back_to_both_defaults():
 def test_a_database_without_frappe_tables_reads_as_defaults(db):
 	"""The CLI pointed at a plain database runs on the defaults instead of failing."""
 	assert stored_settings(db) == Settings()
+
+
+def test_a_choice_outside_its_words_is_refused_and_read_as_its_default():
+	"""The list guard mode takes Refuse, Warn or Off only; a stored typo runs as Refuse and is named."""
+	assert Settings.from_values({"list_guard_mode": "Warn"}).list_guard_mode == "Warn"
+	with pytest.raises(InvalidInput, match="List query guard must be one of Refuse, Warn, Off, got 'warn'"):
+		Settings.from_values({"list_guard_mode": "warn"})
+	settings, problems = Settings.read({"list_guard_mode": "Sometimes"})
+	assert settings.list_guard_mode == "Refuse" and len(problems) == 1

@@ -108,3 +108,13 @@ def test_workload_reads_the_file_grouped_by_statement_for_its_schema(tmp_path):
 	]
 	assert found[0].total_time_s == 0.00016
 	assert workload.slow_log_file(str(tmp_path / "missing.log"), "x") == []
+
+
+def test_entries_carry_rows_sent_rows_affected_and_their_timestamp():
+	"""Rows_sent and Rows_affected from the header lines, and the epoch of `SET timestamp=...;`."""
+	found = list(slow_log.entries(MARIADB_LOG.read_text()))
+	assert all(entry.at is not None for entry in found)
+	assert found[0].at == 1795438608 and found[0].rows_sent == 0 and found[0].rows_affected == 0
+	mysql = list(slow_log.entries(mysql_log(["SELECT name FROM `tabToDo`"])))
+	assert (mysql[0].rows_sent, mysql[0].at) == (20, 1743415200)
+	assert any(entry.rows_sent > 0 for entry in found) or any(entry.rows_affected > 0 for entry in found)

@@ -7,6 +7,8 @@ so the public path stays short.
 
 from perf_engine.api.cache import warm_caches
 from perf_engine.api.capacity import calculate_capacity, check_threshold, get_host_resources
+from perf_engine.api.checklist import readiness
+from perf_engine.api.events import get_event_activity
 from perf_engine.api.indexes import (
 	analyze_indexes,
 	apply_index_recommendation,
@@ -22,6 +24,7 @@ from perf_engine.api.jobs import (
 	requeue_job,
 	stop_job,
 )
+from perf_engine.api.load_test import apply_calibration, record_load_test_run
 from perf_engine.api.overview import (
 	get_health,
 	metrics,
@@ -30,3 +33,4 @@ from perf_engine.api.overview import (
 	violations_24h_card,
 )
 from perf_engine.api.redis_memory import cleanup_redis, get_redis_memory
+from perf_engine.api.sla import get_sla

@@ -19,9 +19,10 @@ def get_health() -> dict:
 @frappe.whitelist()
 @bridge.core_errors()
 def metrics() -> Response:
-	"""The same figures in Prometheus' text format, for a scraper using an API key and secret."""
+	"""The same figures and the SLA percentiles in Prometheus' text format, for a scraper using an
+	API key and secret."""
 	bridge.require_manager()
-	return Response(render(overview.figures()), mimetype=CONTENT_TYPE_LATEST)
+	return Response(render(overview.metric_figures()), mimetype=CONTENT_TYPE_LATEST)
 
 
 def card(value: float | None, fieldtype: str = "Int") -> dict:

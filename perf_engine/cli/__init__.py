@@ -18,9 +18,12 @@ from perf_engine.cli import (
 	doctor,
 	exit_codes,
 	indexes,
+	load,
 	metrics,
 	queues,
+	readiness,
 	redis,
+	sla,
 )
 from perf_engine.cli.output import RedactingFilter
 from perf_engine.core.config import ConnectionSettings, load_settings
@@ -39,6 +42,9 @@ COMMANDS = (
 	redis,
 	indexes,
 	metrics,
+	readiness,
+	load,
+	sla,
 )
 
 

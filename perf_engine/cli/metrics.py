@@ -12,19 +12,24 @@ from datetime import datetime
 import pymysql
 
 from perf_engine.cli import exit_codes
-from perf_engine.core.config import ConnectionSettings
+from perf_engine.cli.sla import site_sla
+from perf_engine.core.checks import run_check
+from perf_engine.core.config import ConnectionSettings, site_conf
 from perf_engine.core.connections import cache_redis, connect_mariadb, queue_redis
 from perf_engine.core.errors import ServiceUnavailable
 from perf_engine.core.figures import collect
 from perf_engine.core.metrics import render
 from perf_engine.core.settings import Settings, stored_settings
 
+# The parts read from the site's database: left out without --site, named when it is unreachable.
+SITE_PARTS = ("counts", "scheduler", "mariadb")
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
 	parser = exit_codes.add_command(
 		subparsers,
 		"metrics",
-		"print Prometheus metrics for queues, Redis and (with --site) history and health",
+		"print Prometheus metrics for queues, Redis and (with --site) history, health and SLA percentiles",
 	)
 	parser.set_defaults(handler=handle)
 
@@ -39,14 +44,29 @@ def handle(settings: ConnectionSettings, args: argparse.Namespace) -> int:
 		settings=site_settings,
 		now=datetime.now(),
 		db=db,
+		site_conf=site_conf(settings.bench_path, settings.site),
 	)
+	# The SLA part reads the site's monitor entries: it needs the bench and the site, not only a
+	# database, and the cache Redis (when that is down, its own line already says so).
+	if settings.site and settings.bench_path and db is not None and found["redis"] is not None:
+		part = run_check("sla", lambda: site_sla(settings))
+		found["sla"] = part.data if part.ok else None
+		if not part.ok:
+			found["errors"]["sla"] = part.error
 	sys.stdout.write(render(found).decode())
-	failed = {name: error for name, error in found["errors"].items() if name != "counts" or settings.db_name}
+	failed = {
+		name: error for name, error in found["errors"].items() if name not in SITE_PARTS or settings.db_name
+	}
 	unavailable = found["unavailable"].keys() & failed.keys()
 	if site_error:
-		failed["counts"], unavailable = str(site_error), {*unavailable, "counts"}
+		failed |= dict.fromkeys(SITE_PARTS, str(site_error))
+		unavailable = {*unavailable, *SITE_PARTS}
+	# Parts that failed for one reason (the site's database down) share one line.
+	by_error: dict[str, list[str]] = {}
 	for name, error in failed.items():
-		print(f"perf-engine: {name} left out: {error}", file=sys.stderr)
+		by_error.setdefault(error, []).append(name)
+	for error, names in by_error.items():
+		print(f"perf-engine: {', '.join(names)} left out: {error}", file=sys.stderr)
 	if unavailable:
 		return exit_codes.UNAVAILABLE
 	return exit_codes.UNEXPECTED if failed else exit_codes.OK

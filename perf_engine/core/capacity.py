@@ -42,6 +42,7 @@ GUNICORN_MAX_REQUESTS_JITTER = 50
 DEFAULT_MEMORY_PER_WORKER_MB = 256
 MIX_TOLERANCE_PERCENT = 0.01
 MIX_FIELDS = ("mix_light", "mix_medium", "mix_heavy", "mix_batch")
+ASSUMED = "assumed"
 
 # (field, lowest allowed, highest allowed): beyond these a figure is a typo, not a plan.
 LIMITS = {
@@ -53,6 +54,37 @@ LIMITS = {
 	"host_memory_gb": (0.25, 65_536),
 	"memory_per_worker_mb": (32, 65_536),
 }
+
+
+@dataclass(frozen=True)
+class WorkerRates:
+	"""What one gunicorn worker serves per minute: assumed by the reference model, or calibrated
+	from a load test of the site (`source` names the run)."""
+
+	requests_per_worker_per_min: float = REQUESTS_PER_WORKER_PER_MIN
+	api_calls_per_worker_per_min: float = API_CALLS_PER_WORKER_PER_MIN
+	source: str = ASSUMED
+
+	def __post_init__(self) -> None:
+		for name in ("requests_per_worker_per_min", "api_calls_per_worker_per_min"):
+			value = getattr(self, name)
+			if not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+				raise InvalidInput(f"{label(name)} must be a number above 0, got {value!r}")
+
+
+ASSUMED_RATES = WorkerRates()
+
+
+def calibrated_rates(http_requests_per_worker_per_min: float, source: str) -> WorkerRates:
+	"""The rates a load test measured: every HTTP request Desk or a REST client makes is one of the
+	model's API calls, so the measured figure replaces the API-call rate, and the request
+	(transaction) rate moves with it in the reference model's proportion (120 to 200)."""
+	ratio = REQUESTS_PER_WORKER_PER_MIN / API_CALLS_PER_WORKER_PER_MIN
+	return WorkerRates(
+		requests_per_worker_per_min=http_requests_per_worker_per_min * ratio,
+		api_calls_per_worker_per_min=http_requests_per_worker_per_min,
+		source=source,
+	)
 
 
 @dataclass(frozen=True)
@@ -120,13 +152,13 @@ def label(fieldname: str) -> str:
 	return fieldname.replace("_", " ").capitalize()
 
 
-def web_workers(inputs: CapacityInputs) -> dict:
-	"""Gunicorn workers from peak request and API rates."""
+def web_workers(inputs: CapacityInputs, rates: WorkerRates = ASSUMED_RATES) -> dict:
+	"""Gunicorn workers from peak request and API rates, at what one worker serves (`rates`)."""
 	requests_per_min = inputs.concurrent_users * inputs.transactions_per_user_per_hour / 60
 	peak_requests = requests_per_min * inputs.peak_multiplier
 	peak_api_calls = API_CALLS_PER_REQUEST * requests_per_min * inputs.peak_multiplier
-	for_requests = peak_requests / REQUESTS_PER_WORKER_PER_MIN
-	for_api = peak_api_calls / API_CALLS_PER_WORKER_PER_MIN
+	for_requests = peak_requests / rates.requests_per_worker_per_min
+	for_api = peak_api_calls / rates.api_calls_per_worker_per_min
 	total = max(for_requests, for_api)
 	return {
 		"peak_requests_per_min": peak_requests,
@@ -165,11 +197,11 @@ def db_connections(recommended_web_workers: int, background: dict) -> dict:
 	}
 
 
-def mix_estimate(inputs: CapacityInputs) -> dict:
+def mix_estimate(inputs: CapacityInputs, rates: WorkerRates = ASSUMED_RATES) -> dict:
 	"""A second estimate weighting users by what they do rather than how often."""
 	per_user = sum(inputs.mix[kind] / 100 * rate for kind, rate in MIX_REQUESTS_PER_USER_PER_MIN.items())
 	total = inputs.concurrent_users * per_user * MIX_OVERHEAD
-	workers = int(total / REQUESTS_PER_WORKER_PER_MIN * WORKER_HEADROOM)
+	workers = int(total / rates.requests_per_worker_per_min * WORKER_HEADROOM)
 	return {
 		"requests_per_min": total,
 		"workers": workers,
@@ -204,15 +236,17 @@ def host_gunicorn_config(inputs: CapacityInputs) -> dict:
 	}
 
 
-def reference_model(inputs: CapacityInputs) -> dict:
-	"""Every output of the reference model, keyed as the DocType and API show them."""
-	web = web_workers(inputs)
+def reference_model(inputs: CapacityInputs, rates: WorkerRates = ASSUMED_RATES) -> dict:
+	"""Every output of the reference model, keyed as the DocType and API show them; `rates` are
+	the assumed per-worker rates unless a load test calibrated them."""
+	web = web_workers(inputs, rates)
 	background = background_workers(inputs)
 	return {
 		"inputs": asdict(inputs),
 		"web": web,
 		"background": background,
 		"db_connections": db_connections(web["recommended_gunicorn_workers"], background),
-		"mix_estimate": mix_estimate(inputs),
+		"mix_estimate": mix_estimate(inputs, rates),
+		"rates": asdict(rates),
 		"host_gunicorn": host_gunicorn_config(inputs),
 	}

@@ -1,6 +1,7 @@
 """Everything the Capacity Model shows, gathered with each part isolated from the others.
 
-Parts: the reference model and the recommendation built on it (always), the measured
+Parts: the reference model and the recommendation built on it (always, at the calibrated
+per-worker rates when a load test calibrated them, beside what the assumed rates predict), the measured
 model from monitor data, the volume tiers of the site's largest tables, and the
 comparison of the recommendation with what the bench runs. A part that fails (Redis
 down, the site's database refusing us, no site given) is reported with its error and
@@ -13,7 +14,8 @@ import pymysql
 import redis
 
 from perf_engine.core import bench_comparison, measured_capacity, monitor, volume_tiers
-from perf_engine.core.capacity import CapacityInputs, reference_model
+from perf_engine.core.calibration import predicted_against_measured
+from perf_engine.core.capacity import ASSUMED_RATES, CapacityInputs, WorkerRates, reference_model
 from perf_engine.core.capacity_recommendation import recommend
 from perf_engine.core.checks import run_check
 from perf_engine.core.config import ConnectionSettings
@@ -39,14 +41,20 @@ def capacity_report(
 	cache: redis.Redis | None = None,
 	queue: redis.Redis | None = None,
 	bench_config: dict | None = None,
+	rates: WorkerRates = ASSUMED_RATES,
 ) -> dict:
 	"""Reference model, recommendation, and whichever measured parts the given connections allow.
 
 	`db` may be the error that kept the site's database from being opened: the parts that
-	need it report that error instead of a vaguer one."""
-	model = reference_model(inputs)
+	need it report that error instead of a vaguer one. `rates` are what one web worker serves,
+	calibrated by a load test or assumed."""
+	model = reference_model(inputs, rates)
 	recommendation = recommend(inputs, model)
-	parts = {"reference": model, "recommendation": recommendation}
+	parts = {
+		"reference": model,
+		"recommendation": recommendation,
+		"calibration": predicted_against_measured(inputs, rates),
+	}
 
 	def measured() -> dict:
 		log = monitor.log_path(settings.bench_path) if settings.bench_path else None

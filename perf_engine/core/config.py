@@ -77,6 +77,13 @@ def site_db_names(bench_path: str) -> set[str]:
 	return {name for config in sites.glob("*/site_config.json") if (name := read_json(config).get("db_name"))}
 
 
+def site_conf(bench_path: str | None, site: str | None) -> dict:
+	"""The config a site runs on (common_site_config.json under its own site_config.json), as frappe.conf."""
+	if not bench_path or not site:
+		return {}
+	return {**bench_config(bench_path), **read_json(Path(bench_path) / "sites" / site / "site_config.json")}
+
+
 def from_site_config(bench_path: str, site: str | None) -> dict:
 	"""Translate a bench's common and site config into ConnectionSettings fields."""
 	sites = Path(bench_path) / "sites"

@@ -35,3 +35,18 @@ class RedisUnavailable(ServiceUnavailable, redis.exceptions.ConnectionError):
 
 class UnreadableStatement(PerfEngineError, ValueError):
 	"""The SQL reader refuses a statement (too long, unterminated, truncated): it is counted, never guessed."""
+
+
+class BatchFailed(PerfEngineError):
+	"""A batch of a keyset walk failed: `resume_after` is the cursor to pass back to carry on from it.
+
+	The failed batch is the first one after that cursor, so resuming runs it again."""
+
+	def __init__(self, what: str, resume_after: str | None, rows_done: int, cause: Exception):
+		self.resume_after = resume_after
+		self.rows_done = rows_done
+		where = f"resume_after={resume_after!r}" if resume_after else "resume_after=None (from the start)"
+		super().__init__(
+			f"Processing {what} failed after {rows_done:,} rows: {type(cause).__name__}: {cause}. "
+			f"Resume with {where}"
+		)

@@ -1,17 +1,21 @@
 """Every figure perf_engine reports, gathered once for metrics, health, cards and snapshots.
 
 Parts: queue status rows (pipelined counts), the cache Redis' memory status (one INFO),
-the site's history counts (small queries on perf_engine's own tables) and the health
-judged from them. Each part is gathered on its own: a part that fails is None and its
-error is kept under `errors` (and the unreachable service under `unavailable`), and health reports the subsystems it feeds as unknown.
+the site's history counts (small queries on perf_engine's own tables), the site's
+scheduler (`scheduler_health`, bounded reads of its job tables), the MariaDB server's
+buffer pool, connections and slow queries (`mariadb_health`) and the health judged from
+them. Each part is gathered on its own: a part that fails is None and its error is kept
+under `errors` (and the unreachable service under `unavailable`), and health reports the
+subsystems it feeds as unknown.
 """
 
+from collections.abc import Mapping
 from datetime import datetime
 
 import pymysql
 import redis
 
-from perf_engine.core import health
+from perf_engine.core import health, mariadb_health, scheduler_health
 from perf_engine.core.checks import run_check
 from perf_engine.core.errors import InvalidInput
 from perf_engine.core.jobs.queue_status import queue_status
@@ -32,18 +36,23 @@ def collect(
 	settings: Settings,
 	now: datetime,
 	db: pymysql.Connection | None = None,
+	site_conf: Mapping | None = None,
+	next_of: scheduler_health.NextRun | None = None,
 ) -> dict:
-	"""Queues, Redis, counts (when a site database is given) and the health judged from them."""
+	"""Queues, Redis, counts, scheduler and MariaDB (when a site database is given) and the health
+	judged from them; `site_conf` holds the site's scheduler switches, `next_of` reads cron expressions."""
 
-	def counts() -> dict:
+	def site_db() -> pymysql.Connection:
 		if db is None:
 			raise InvalidInput(NO_SITE)
-		return site_counts(db, now)
+		return db
 
 	parts = (
 		run_check("queues", lambda: {"rows": queue_status(queue, queue_names)}),
 		run_check("redis", lambda: memory_status(cache, settings.budget_bytes)),
-		run_check("counts", counts),
+		run_check("counts", lambda: site_counts(site_db(), now)),
+		run_check("scheduler", lambda: scheduler_health.read(site_db(), now, site_conf, next_of)),
+		run_check("mariadb", lambda: mariadb_health.read(site_db())),
 	)
 	found = {part.name: part.data if part.ok else None for part in parts}
 	found["queues"] = found["queues"] and found["queues"]["rows"]

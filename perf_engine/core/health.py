@@ -1,9 +1,11 @@
 """What "healthy" means for each subsystem, decided from structured figures alone.
 
-Subsystems: queues and workers, stalled jobs, Redis memory, indexes, thresholds and the
-capacity verdict. Each is judged on its own (a part whose figures are missing, or whose
-rule fails, is unknown with the reason; the rest still answers). The API, the CLI, the
-metrics and the snapshots all call `assess`, so they give the same answer.
+Subsystems: queues and workers, stalled jobs, Redis memory, indexes, thresholds, the
+capacity verdict, the scheduler and MariaDB (the last two as a list of checks, each with
+its threshold, verdict and action; MariaDB's limits are MySQLTuner's). Each is judged on
+its own (a part whose figures are missing, or whose rule fails, is unknown with the
+reason; the rest still answers). The API, the CLI, the metrics and the snapshots all call
+`assess`, so they give the same answer.
 """
 
 from collections.abc import Callable
@@ -15,13 +17,43 @@ from perf_engine.core.settings import DOCTYPE, Settings
 
 OK, WARNING, CRITICAL, UNKNOWN = "ok", "warning", "critical", "unknown"
 SEVERITY = {OK: 0, UNKNOWN: 1, WARNING: 2, CRITICAL: 3}
-SUBSYSTEMS = ("queues", "stalls", "redis", "indexes", "thresholds", "capacity")
+SUBSYSTEMS = ("queues", "stalls", "redis", "indexes", "thresholds", "capacity", "scheduler", "mariadb")
 # Which figure each subsystem is judged from, and what to do when that figure is missing.
-SOURCES = {"queues": "queues", "redis": "redis"} | dict.fromkeys(
-	("stalls", "indexes", "thresholds", "capacity"), "counts"
-)
-MISSING_ACTION = {"queues": "Check that Redis is running.", "redis": "Check that Redis is running."}
+SOURCES = {
+	"queues": "queues",
+	"redis": "redis",
+	"scheduler": "scheduler",
+	"mariadb": "mariadb",
+} | dict.fromkeys(("stalls", "indexes", "thresholds", "capacity"), "counts")
+MISSING_ACTION = {
+	"queues": "Check that Redis is running.",
+	"redis": "Check that Redis is running.",
+	"mariadb": "Check that MariaDB is running.",
+}
 OPEN_THRESHOLD_VIOLATIONS = "Open Threshold Violation to see which operations."
+UNMEASURED_ACTION = (
+	"Perf Engine Settings' last threshold check names the switch for each (monitor: 1 in site_config, "
+	"the slow query log or performance_schema)."
+)
+
+# The scheduler: Frappe's health report calls a job type 30 ticks (30 minutes) late unscheduled.
+SCHEDULER_LAG_WARNING_S = 15 * 60
+SCHEDULER_LAG_CRITICAL_S = 60 * 60
+# A job type failing this many runs in a row within the window is broken, not flaky.
+ALWAYS_FAILING_RUNS = 3
+# MariaDB, as MySQLTuner judges it: read efficiency under 90 %, peak connections over 85 %,
+# slow queries over 5 % of all questions, a buffer pool smaller than the InnoDB data.
+HIT_RATIO_MIN = 0.90
+CONNECTIONS_PEAK_MAX = 0.85
+CONNECTIONS_NOW_CRITICAL = 0.95
+SLOW_QUERY_SHARE_MAX = 0.05
+MIB = 1024**2
+GIB = 1024**3
+
+
+def size(count: int) -> str:
+	"""Bytes as MiB below a GiB, else GiB: '96 MiB', '2.50 GiB'."""
+	return f"{count / MIB:.0f} MiB" if count < GIB else f"{count / GIB:.2f} GiB"
 
 
 def part(status: str, reason: str, action: str = "") -> dict:
@@ -83,8 +115,8 @@ def thresholds(counts: dict, settings: Settings) -> dict:
 	if counts["thresholds_unmeasured"]:
 		return part(
 			WARNING,
-			"thresholds could not all be measured",
-			"Enable Frappe's monitor (monitor: 1 in site_config).",
+			f"{counts['thresholds_unmeasured']} threshold(s) could not be measured",
+			UNMEASURED_ACTION,
 		)
 	return part(OK, "no violations in 24 h")
 
@@ -104,6 +136,134 @@ def capacity(counts: dict, settings: Settings) -> dict:
 	return part(OK, reason)
 
 
+def check(name: str, status: str, value, threshold: str, reason: str, action: str = "") -> dict:
+	"""One measured line of a subsystem: its value, the threshold it is judged by, verdict and action."""
+	return {
+		"check": name,
+		"status": status,
+		"value": value,
+		"threshold": threshold,
+		"reason": reason,
+		"action": action,
+	}
+
+
+def from_checks(checks: list[dict]) -> dict:
+	"""A subsystem as its worst checks: their reasons and actions, and every check below."""
+	status = max((c["status"] for c in checks), key=SEVERITY.get)
+	worst = [c for c in checks if c["status"] == status]
+	reason = "; ".join(c["reason"] for c in worst)
+	action = " ".join(dict.fromkeys(c["action"] for c in worst if c["action"]))
+	return {**part(status, reason, action), "checks": checks}
+
+
+def scheduler(facts: dict, settings: Settings) -> dict:
+	"""On or off, how late the oldest due job is, which scheduled jobs failed in the window."""
+	off = facts["disabled_by"]
+	checks = [
+		check(
+			"enabled",
+			CRITICAL if off else OK,
+			not off,
+			"on",
+			f"scheduler off: {off}" if off else "scheduler on",
+			"Turn it on (bench --site SITE enable-scheduler) or unset the switch named." if off else "",
+		)
+	]
+	due = facts["oldest_due"]
+	lag = due["lag_s"] if due else 0
+	status = (
+		CRITICAL if lag >= SCHEDULER_LAG_CRITICAL_S else WARNING if lag >= SCHEDULER_LAG_WARNING_S else OK
+	)
+	checks.append(
+		check(
+			"oldest_due_lag_s",
+			status,
+			round(lag),
+			f"warning from {SCHEDULER_LAG_WARNING_S // 60} min, critical from {SCHEDULER_LAG_CRITICAL_S // 60} min",
+			f"{due['job']} due {lag / 60:.0f} min ago and not run" if due else "no scheduled job overdue",
+			""
+			if status == OK
+			else "Check that the scheduler process runs (bench schedule) and workers take its jobs.",
+		)
+	)
+	failing = facts["failing_jobs"]
+	broken = [j for j in failing if j["runs"] >= ALWAYS_FAILING_RUNS and j["failures"] == j["runs"]]
+	names = ", ".join(f"{j['job']} ({j['failures']}/{j['runs']})" for j in failing)
+	checks.append(
+		check(
+			"failing_jobs",
+			CRITICAL if broken else WARNING if failing else OK,
+			len(failing),
+			f"no failed run in {facts['failure_window_h']:g} h; critical when every run of a job fails",
+			f"failed scheduled jobs: {names}"
+			if failing
+			else f"no failed scheduled job in {facts['failure_window_h']:g} h",
+			"Open Scheduled Job Log filtered on Failed and fix the job's error." if failing else "",
+		)
+	)
+	return from_checks(checks)
+
+
+def mariadb(facts: dict, settings: Settings) -> dict:
+	"""Buffer pool against data, its hit ratio, connections against max_connections, slow queries."""
+	pool, data = facts["buffer_pool_bytes"], facts["innodb_data_bytes"]
+	small = pool < data
+	checks = [
+		check(
+			"buffer_pool_vs_data",
+			WARNING if small else OK,
+			pool / data if data else None,
+			"buffer pool at least the InnoDB data and index size",
+			f"buffer pool {pool / GIB:.2f} GiB for {data / GIB:.2f} GiB of InnoDB data and indexes",
+			f"Raise innodb_buffer_pool_size to at least {data / GIB:.2f} GiB (memory allowing)."
+			if small
+			else "",
+		)
+	]
+	ratio = facts["buffer_pool_hit_ratio"]
+	low = ratio is not None and ratio < HIT_RATIO_MIN
+	checks.append(
+		check(
+			"buffer_pool_hit_ratio",
+			WARNING if low else OK,
+			ratio,
+			f"at least {HIT_RATIO_MIN:.0%} of reads served from memory",
+			"no InnoDB reads yet"
+			if ratio is None
+			else f"{ratio:.1%} of InnoDB reads served from the buffer pool",
+			"Raise innodb_buffer_pool_size: reads go to disk." if low else "",
+		)
+	)
+	limit = facts["max_connections"]
+	now, peak = facts["connections_used"] / limit, facts["max_used_connections"] / limit
+	status = CRITICAL if now >= CONNECTIONS_NOW_CRITICAL else WARNING if peak > CONNECTIONS_PEAK_MAX else OK
+	checks.append(
+		check(
+			"connections",
+			status,
+			peak,
+			f"peak at most {CONNECTIONS_PEAK_MAX:.0%} of max_connections; critical from {CONNECTIONS_NOW_CRITICAL:.0%} now",
+			f"{facts['connections_used']} connection(s) now, {facts['max_used_connections']} at peak, of {limit}",
+			"" if status == OK else "Raise max_connections, or lower the workers' pools and wait_timeout.",
+		)
+	)
+	share = facts["slow_query_share"]
+	slow = share is not None and share > SLOW_QUERY_SHARE_MAX
+	checks.append(
+		check(
+			"slow_queries",
+			WARNING if slow else OK,
+			facts["slow_queries_per_minute"],
+			f"at most {SLOW_QUERY_SHARE_MAX:.0%} of queries slower than long_query_time",
+			f"{facts['slow_queries_per_minute']:.2f} slow queries a minute, "
+			f"{(share or 0):.1%} of queries (slower than their session's long_query_time, since start)",
+			"Run an index analysis (Index Analysis) and fix the slowest statements." if slow else "",
+		)
+	)
+	return from_checks(checks)
+
+
 RULES: dict[str, Callable[[dict, Settings], dict]] = {
 	"queues": queues,
 	"stalls": stalls,
@@ -111,6 +271,8 @@ RULES: dict[str, Callable[[dict, Settings], dict]] = {
 	"indexes": indexes,
 	"thresholds": thresholds,
 	"capacity": capacity,
+	"scheduler": scheduler,
+	"mariadb": mariadb,
 }
 
 

@@ -5,6 +5,10 @@ shell); both hand it the same figures dict.
 """
 
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
+from prometheus_client.core import GaugeHistogramMetricFamily
+
+from perf_engine.core.latency_histogram import Histogram
+from perf_engine.core.sla import PERCENTILES, PERIODS
 
 HEALTH_VALUES = {"ok": 0, "warning": 1, "critical": 2, "unknown": -1}
 QUEUE_STATES = ("queued", "started", "failed", "deferred", "scheduled", "finished")
@@ -65,6 +69,10 @@ def render(figures: dict) -> bytes:
 		)
 		for priority in ("HIGH", "MEDIUM", "LOW"):
 			findings.labels(priority).set(counts["open_index_findings"].get(priority, 0))
+	if figures.get("scheduler") is not None:
+		scheduler(figures["scheduler"], registry)
+	if figures.get("mariadb") is not None:
+		mariadb(figures["mariadb"], registry)
 	if figures.get("health") is not None:
 		health = Gauge(
 			"perf_engine_health",
@@ -74,4 +82,93 @@ def render(figures: dict) -> bytes:
 		)
 		for name, part in figures["health"]["subsystems"].items():
 			health.labels(name).set(HEALTH_VALUES[part["status"]])
+	if figures.get("sla") is not None:
+		sla_metrics(figures["sla"], registry)
 	return generate_latest(registry)
+
+
+def scheduler(facts: dict, registry: CollectorRegistry) -> None:
+	"""Whether the site's scheduler may run, how late its oldest due job is, how many jobs failed."""
+	Gauge("perf_engine_scheduler_enabled", "1 when the site's scheduler may run", registry=registry).set(
+		0 if facts["disabled_by"] else 1
+	)
+	due = facts["oldest_due"]
+	Gauge(
+		"perf_engine_scheduler_oldest_due_lag_seconds",
+		"How long the most overdue scheduled job has waited past its next run",
+		registry=registry,
+	).set(due["lag_s"] if due else 0)
+	Gauge(
+		"perf_engine_scheduler_failing_jobs",
+		"Scheduled job types with a failed run in 24 h",
+		registry=registry,
+	).set(len(facts["failing_jobs"]))
+
+
+def mariadb(facts: dict, registry: CollectorRegistry) -> None:
+	"""The buffer pool against the InnoDB data, its hit ratio, connections and slow queries."""
+	Gauge("perf_engine_mariadb_buffer_pool_bytes", "innodb_buffer_pool_size", registry=registry).set(
+		facts["buffer_pool_bytes"]
+	)
+	Gauge(
+		"perf_engine_mariadb_innodb_data_bytes", "Data and index size of InnoDB tables", registry=registry
+	).set(facts["innodb_data_bytes"])
+	if facts["buffer_pool_hit_ratio"] is not None:
+		Gauge(
+			"perf_engine_mariadb_buffer_pool_hit_ratio", "InnoDB reads served from memory", registry=registry
+		).set(facts["buffer_pool_hit_ratio"])
+	connections = Gauge(
+		"perf_engine_mariadb_connections",
+		"Connections now, at peak and allowed",
+		["state"],
+		registry=registry,
+	)
+	connections.labels("used").set(facts["connections_used"])
+	connections.labels("max_used").set(facts["max_used_connections"])
+	connections.labels("max").set(facts["max_connections"])
+	Gauge(
+		"perf_engine_mariadb_slow_queries_per_minute",
+		"Slow queries a minute since the server started",
+		registry=registry,
+	).set(facts["slow_queries_per_minute"])
+
+
+class WindowHistograms:
+	"""The monitor window's durations per kind of work as a gauge histogram: a window's counts go
+	down as entries leave it, so they are not counters."""
+
+	def __init__(self, stored: dict[str, dict]):
+		self.stored = stored
+
+	def collect(self):
+		family = GaugeHistogramMetricFamily(
+			"perf_engine_work_duration_seconds",
+			"Durations of the monitor window's work per kind (gauge histogram)",
+			labels=["kind"],
+		)
+		for kind, stored in self.stored.items():
+			histogram = Histogram.from_json(stored)
+			family.add_metric([kind], histogram.cumulative(), gsum_value=histogram.sum_s)
+		yield family
+
+
+def sla_metrics(report: dict, registry: CollectorRegistry) -> None:
+	"""Percentiles and counts per period and kind of work, and the window's histogram per kind."""
+	seconds = Gauge(
+		"perf_engine_sla_seconds",
+		"Duration percentile per period (window, day, week) and kind of work",
+		["period", "kind", "quantile"],
+		registry=registry,
+	)
+	count = Gauge(
+		"perf_engine_sla_count",
+		"Transactions per period and kind of work",
+		["period", "kind"],
+		registry=registry,
+	)
+	for period in PERIODS:
+		for kind, row in report[period]["kinds"].items():
+			count.labels(period, kind).set(row["count"])
+			for pct in PERCENTILES:
+				seconds.labels(period, kind, f"{pct / 100:g}").set(row[f"p{pct}_s"])
+	registry.register(WindowHistograms(report["window_histograms"]))

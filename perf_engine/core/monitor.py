@@ -12,6 +12,7 @@ What is kept per entry is its duration and its minute (8 bytes plus a counter), 
 grows with the entries inside the window, never with the list or the log.
 """
 
+import heapq
 import json
 import os
 from array import array
@@ -21,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 import redis
+
+from perf_engine.core.work_kinds import JOB, classify
 
 MONITOR_KEY = "monitor-transactions"
 # One page is ~300 KB and well under a millisecond of Redis time, so no other client waits.
@@ -35,6 +38,11 @@ DEDUP_MAX = 100_000
 OTHER_SITES_DATED_EVERY = 1000
 MICROSECONDS = 1_000_000
 SECONDS_PER_MINUTE = 60
+# Endpoints past this many distinct ones share one row, so a window of odd paths stays small.
+MAX_ENDPOINTS = 500
+OTHER_ENDPOINTS = "(other endpoints)"
+# The longest jobs are checked against their own RQ timeout.
+LONGEST_JOBS_KEPT = 200
 
 
 @dataclass(frozen=True)
@@ -92,9 +100,16 @@ class KindWindow:
 class MonitorWindow:
 	"""What the monitor recorded since `since`, per kind ("request", "job")."""
 
-	def __init__(self, since: datetime):
+	def __init__(self, since: datetime, until: datetime | None = None):
 		self.since = since
+		# Entries that started at or after `until` belong to the next interval (snapshots).
+		self.until = until
 		self.kinds: dict[str, KindWindow] = {}
+		# Durations per kind of work (`work_kinds`) and per (kind of work, endpoint), for SLAs.
+		self.work: dict[str, array] = {}
+		self.endpoints: dict[tuple[str, str], array] = {}
+		# (duration_s, job id, method) of the longest jobs, a min-heap.
+		self.longest_jobs: list[tuple[float, str, str]] = []
 		# True when the log's bounded tail ended before the window's start.
 		self.truncated = False
 
@@ -106,13 +121,29 @@ class MonitorWindow:
 		return window
 
 	def add(self, transaction: Transaction) -> None:
-		if transaction.at < self.since:
+		if transaction.at < self.since or (self.until is not None and transaction.at >= self.until):
 			return
 		kind = self.kinds.get(transaction.kind)
 		if kind is None:
 			kind = self.kinds[transaction.kind] = KindWindow()
 		kind.durations.append(transaction.duration_s)
 		kind.per_minute[int(transaction.at.timestamp()) // SECONDS_PER_MINUTE] += 1
+		self.add_work(transaction)
+
+	def add_work(self, transaction: Transaction) -> None:
+		"""File the duration under its kind of work and endpoint; keep the longest jobs."""
+		key = classify(transaction.kind, transaction.name)
+		work = key[0]
+		self.work.setdefault(work, array("d")).append(transaction.duration_s)
+		if key not in self.endpoints and len(self.endpoints) >= MAX_ENDPOINTS:
+			key = (work, OTHER_ENDPOINTS)
+		self.endpoints.setdefault(key, array("d")).append(transaction.duration_s)
+		if transaction.kind == JOB:
+			job = (transaction.duration_s, transaction.uuid, transaction.name)
+			if len(self.longest_jobs) < LONGEST_JOBS_KEPT:
+				heapq.heappush(self.longest_jobs, job)
+			else:
+				heapq.heappushpop(self.longest_jobs, job)
 
 	def kind(self, name: str) -> KindWindow | None:
 		return self.kinds.get(name)
@@ -133,9 +164,11 @@ def read_window(
 	site: str | None,
 	window: timedelta,
 	now: datetime | None = None,
+	until: datetime | None = None,
 ) -> MonitorWindow:
-	"""This site's entries of the last `window`, from its Redis list (`prefix`) and the shared log."""
-	measured = MonitorWindow((now or datetime.now(timezone.utc)) - window)
+	"""This site's entries of the last `window`, from its Redis list (`prefix`) and the shared log;
+	with `until`, only those that started before it."""
+	measured = MonitorWindow((now or datetime.now(timezone.utc)) - window, until)
 	in_redis = read_redis(client, prefix, measured) if client is not None and prefix else OrderedDict()
 	if log_file and site:
 		read_log(log_file, site, measured, in_redis)

@@ -16,8 +16,15 @@ class RateLimitedLog:
 
 	def error(self, message: str, *args: object) -> bool:
 		"""Log unless logged within the interval; returns whether it logged."""
+		return self.log(logging.ERROR, message, *args)
+
+	def warning(self, message: str, *args: object) -> bool:
+		"""A warning, under the same interval."""
+		return self.log(logging.WARNING, message, *args)
+
+	def log(self, level: int, message: str, *args: object) -> bool:
 		if time.monotonic() - self.last < self.interval_s:
 			return False
 		self.last = time.monotonic()
-		self.logger.error(message, *args)
+		self.logger.log(level, message, *args)
 		return True

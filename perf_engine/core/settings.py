@@ -20,6 +20,7 @@ from perf_engine.core.indexes.apply import LOCK_WAIT_RANGE_S, LOCK_WAIT_TIMEOUT_
 from perf_engine.core.jobs.advice import AdviceLimits
 from perf_engine.core.jobs.stalls import QUEUE_WAIT_LIMIT_S, STALL_AFTER_S, StallLimits
 from perf_engine.core.jobs.workers import HEARTBEAT_GRACE_S, check_heartbeat_grace
+from perf_engine.core.list_guard import MODES, REFUSE
 from perf_engine.core.redis_cleanup import DEFAULT_PATTERNS
 
 # The DocType that stores these settings on a site; its name is written here only.
@@ -58,7 +59,10 @@ RANGES = {
 	"redis_memory_budget_mb": Range(0, 10_000_000, "Memory budget", "MB"),
 	"snapshot_minutes": Range(1, DAY_MINUTES, "Snapshot interval", "minutes"),
 	"history_retention_days": Range(1, 3650, "History retention", "days"),
+	"readiness_load_test_days": Range(1, 365, "Load test counts for readiness", "days"),
 }
+# Settings that take one of a few words (a Select in the DocType), with their label.
+CHOICES = {"list_guard_mode": (MODES, "List query guard")}
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,8 @@ class Settings:
 	redis_cleanup_patterns: tuple[str, ...] = DEFAULT_PATTERNS
 	snapshot_minutes: int = 5
 	history_retention_days: int = 14
+	list_guard_mode: str = REFUSE
+	readiness_load_test_days: int = 30
 
 	@classmethod
 	def from_values(cls, values: Mapping[str, Any]) -> "Settings":
@@ -184,7 +190,17 @@ def field_problem(name: str, value: Any) -> str | None:
 
 
 def parse_value(name: str, value: Any):
+	if name in CHOICES:
+		return choice(name, value)
 	return parse_patterns(value) if name == "redis_cleanup_patterns" else coerce(name, value)
+
+
+def choice(name: str, value: Any) -> str:
+	"""One of the setting's words, exactly as the Select offers them."""
+	allowed, label = CHOICES[name]
+	if value not in allowed:
+		raise InvalidInput(f"{label} must be one of {', '.join(allowed)}, got {value!r}")
+	return value
 
 
 def stored_settings(conn: pymysql.Connection) -> Settings:

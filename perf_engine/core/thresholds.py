@@ -1,7 +1,9 @@
-"""Performance thresholds: the defaults, checking one value, and evaluating measurements.
+"""Performance thresholds: the defaults, where each is measured, checking one value, evaluating.
 
-Measures: p95/p99 of request durations and job durations from Frappe's monitor, and the
-resident memory of web and worker processes, each compared with its threshold.
+Measures, each compared with its threshold (SOURCES says where every one comes from): p95/p99
+of request durations, p95 of list views, forms, reports and jobs from Frappe's monitor; query
+classes from `query_classes`; the longest job run from `job_timeouts`; and the resident memory
+of web and worker processes.
 """
 
 import heapq
@@ -11,6 +13,8 @@ from dataclasses import dataclass
 
 from perf_engine.core.errors import InvalidInput
 from perf_engine.core.monitor import MonitorWindow
+from perf_engine.core.percentiles import nearest_rank
+from perf_engine.core.work_kinds import FORM, LIST_VIEW, REPORT
 
 WARNING = "WARNING"
 CRITICAL = "CRITICAL"
@@ -48,6 +52,41 @@ DEFAULT_THRESHOLDS = tuple(
 )
 
 
+MONITOR = "Frappe's monitor"
+MONITOR_SWITCH = "set `monitor: 1` in the site's site_config.json (bench --site SITE set-config monitor 1)"
+JOB_SOURCE = "Frappe's monitor and RQ's failed registries"
+MEMORY_SOURCE = "process memory"
+SOURCES = {
+	"api_response_p95": f"{MONITOR}: p95 of every request of the site in the last 15 minutes.",
+	"api_response_p99": f"{MONITOR}: p99 of every request of the site in the last 15 minutes.",
+	"list_view_load": f"{MONITOR}: p95 of list-view requests (frappe.desk.reportview.get, get_count, "
+	"get_list and frappe.client.get_list, get_count) in the last 15 minutes.",
+	"form_load": f"{MONITOR}: p95 of form loads (frappe.desk.form.load.getdoc) in the last 15 minutes.",
+	"report_generation": f"{MONITOR}: p95 of report runs (frappe.desk.query_report.run requests and "
+	"prepared-report jobs) in the last 15 minutes.",
+	"single_query": "performance_schema statement digests of the site's database (slowest average per "
+	"call of statements reading or changing at most one row), else the slow query log (p95 of the "
+	"window's logged executions), last 15 minutes.",
+	"batch_query": "As single_query, for statements reading or changing more than one row per call.",
+	"count_query": "As single_query, for SELECT COUNT(...) statements.",
+	"job_completion": f"{MONITOR}: p95 of the site's job durations in the last 15 minutes.",
+	"job_timeout": "Longest run of the site's jobs in the last 15 minutes: monitor job durations and "
+	"jobs RQ failed with JobTimeoutException (newest 200 per queue's failed registry); jobs that hit or "
+	"came within 10 % of their own timeout are named in the check.",
+	"request_memory": "Largest resident memory (RSS) of the bench's gunicorn workers.",
+	"background_job_memory": "Largest resident memory (RSS) of the bench's RQ worker processes.",
+}
+MONITOR_FED = (
+	"api_response_p95",
+	"api_response_p99",
+	"list_view_load",
+	"form_load",
+	"report_generation",
+	"job_completion",
+)
+WORK_THRESHOLDS = {"list_view_load": LIST_VIEW, "form_load": FORM, "report_generation": REPORT}
+
+
 def check(thresholds: Mapping[str, Threshold], operation_type: str, actual: float) -> dict:
 	"""Violation, threshold, actual and severity; unknown types are an error, disabled ones say so."""
 	threshold = thresholds.get(operation_type)
@@ -83,31 +122,39 @@ def percentile(values: Sequence[float], pct: float) -> float:
 
 	Only the values from that rank up are held (5 % of a million for p95), not a sorted copy.
 	"""
-	if not values:
-		raise InvalidInput("A percentile needs at least one value")
-	rank = max(1, math.ceil(pct / 100 * len(values)))
+	rank = nearest_rank(pct, len(values))
 	return heapq.nlargest(len(values) - rank + 1, values)[-1]
 
 
-def measurements(window: MonitorWindow, memory_mb: Mapping[str, float | None]) -> dict[str, dict]:
+def measurements(
+	window: MonitorWindow,
+	memory_mb: Mapping[str, float | None],
+	queries: Mapping[str, dict] | None = None,
+	longest_job_s: float | None = None,
+	job_samples: int = 0,
+) -> dict[str, dict]:
 	"""What was measured per operation type, in seconds or MB, with the sample size behind it."""
 	requests, jobs = window.kind("request"), window.kind("job")
 	found: dict[str, dict] = {}
 	if requests:
-		found["api_response_p95"] = {
-			"seconds": percentile(requests.durations, 95),
-			"samples": requests.samples,
-		}
-		found["api_response_p99"] = {
-			"seconds": percentile(requests.durations, 99),
-			"samples": requests.samples,
-		}
+		found["api_response_p95"] = monitored(percentile(requests.durations, 95), requests.samples)
+		found["api_response_p99"] = monitored(percentile(requests.durations, 99), requests.samples)
 	if jobs:
-		found["job_completion"] = {"seconds": percentile(jobs.durations, 95), "samples": jobs.samples}
+		found["job_completion"] = monitored(percentile(jobs.durations, 95), jobs.samples)
+	for operation_type, work in WORK_THRESHOLDS.items():
+		if durations := window.work.get(work):
+			found[operation_type] = monitored(percentile(durations, 95), len(durations))
+	found.update(queries or {})
+	if longest_job_s is not None:
+		found["job_timeout"] = {"seconds": longest_job_s, "samples": job_samples, "source": JOB_SOURCE}
 	for operation_type, megabytes in memory_mb.items():
 		if megabytes is not None:
-			found[operation_type] = {"megabytes": megabytes, "samples": 1}
+			found[operation_type] = {"megabytes": megabytes, "samples": 1, "source": MEMORY_SOURCE}
 	return found
+
+
+def monitored(seconds: float, samples: int) -> dict:
+	return {"seconds": seconds, "samples": samples, "source": MONITOR}
 
 
 def in_unit(measurement: dict, unit: str) -> float:
@@ -127,5 +174,23 @@ def evaluate(thresholds: Mapping[str, Threshold], measured: Mapping[str, dict]) 
 			unmeasured.append(name)
 			continue
 		result = check(thresholds, name, round(in_unit(measured[name], threshold.unit), 3))
-		checks.append({**result, "samples": measured[name]["samples"]})
+		extra = {k: v for k, v in measured[name].items() if k not in ("seconds", "megabytes")}
+		checks.append({**result, **extra})
 	return {"checks": checks, "violations": [c for c in checks if c["violation"]], "unmeasured": unmeasured}
+
+
+def why_unmeasured(operation_type: str, monitor_on: bool, query_hint: str | None) -> str:
+	"""Why a threshold had no measurement, naming the switch that turns its source on."""
+	if operation_type in MONITOR_FED or operation_type == "job_timeout":
+		if not monitor_on:
+			return f"{MONITOR} is off: {MONITOR_SWITCH}."
+		return "No such work of this site in the last 15 minutes."
+	if operation_type in ("single_query", "batch_query", "count_query"):
+		if query_hint:
+			return f"To measure it, {query_hint}."
+		return "No such statement on this site's database in the last 15 minutes."
+	if operation_type == "request_memory":
+		return "No gunicorn worker of frappe.app runs on this host."
+	if operation_type == "background_job_memory":
+		return "No RQ worker runs on this host."
+	return "No source measures it."

@@ -52,3 +52,30 @@ def largest_tables(conn: pymysql.Connection, database: str, limit: int = LARGEST
 			}
 		)
 	return tables
+
+
+TABLE_ROWS_SQL = """
+	SELECT COALESCE(table_rows, 0) FROM information_schema.TABLES
+	WHERE table_schema = %s AND table_name = %s AND table_type = 'BASE TABLE'
+"""
+# The tiers whose tables a list query may scan without asking: up to and including Large.
+SCAN_FREELY_UP_TO = "Large"
+
+
+def table_rows(conn: pymysql.Connection, database: str, table: str) -> int | None:
+	"""One table's estimated rows (InnoDB's statistics, never COUNT(*)); None when there is no such table."""
+	with conn.cursor() as cur:
+		cur.execute(TABLE_ROWS_SQL, (database, table))
+		row = cur.fetchone()
+	return int(row[0]) if row else None
+
+
+def above_large(rows: int) -> bool:
+	"""Past the Large tier (500,000 rows and more): a full scan there is a problem on every call."""
+	names = [name for name, _, _ in TIERS]
+	return names.index(tier_for(rows)[0]) > names.index(SCAN_FREELY_UP_TO)
+
+
+def small_bound() -> int:
+	"""The Small tier's limit: rows any plan reads cheaply."""
+	return TIERS[0][1]

@@ -9,15 +9,17 @@ Importing it routes every `perf_engine.*` logger, the core's included, to Frappe
 
 import contextlib
 import logging
+import sys
 from collections.abc import Callable, Iterator
 
 import frappe
 import pymysql
 import redis
 from frappe import _
-from frappe.utils import get_bench_path
+from frappe.utils import get_bench_path, update_progress_bar
 from frappe.utils.background_jobs import get_queues_timeout, get_redis_conn
 
+from perf_engine.core.cache.own_connection import OwnConnection
 from perf_engine.core.config import ConnectionSettings, load_settings
 from perf_engine.core.connections import CACHE_REDIS, QUEUE_REDIS, ServiceRedis, service_redis
 from perf_engine.core.errors import InvalidInput, PerfEngineError, ServiceUnavailable
@@ -97,6 +99,7 @@ def queue_pool() -> redis.ConnectionPool:
 # One client per process over Frappe's cache pool: building one per call cost a third of a
 # document event's time.
 _cache_client: ServiceRedis | None = None
+_cache_own_connection: OwnConnection | None = None
 
 
 def cache_redis() -> ServiceRedis:
@@ -109,6 +112,17 @@ def cache_redis() -> ServiceRedis:
 	return _cache_client
 
 
+def cache_own_connection() -> OwnConnection:
+	"""This process's own connection to the cache Redis, for the after-commit invalidation."""
+	global _cache_own_connection
+	client = cache_redis()
+	if _cache_own_connection is None or _cache_own_connection.client is not client:
+		if _cache_own_connection is not None:
+			_cache_own_connection.drop()
+		_cache_own_connection = OwnConnection(client)
+	return _cache_own_connection
+
+
 def cache_prefix() -> str:
 	"""The namespace Frappe gives this site's cache keys (`RedisWrapper.make_key`)."""
 	return f"{frappe.conf.db_name}|"
@@ -119,14 +133,37 @@ def queue_redis() -> ServiceRedis:
 	return service_redis(queue_pool(), QUEUE_REDIS, SETTINGS[QUEUE_REDIS])
 
 
+def follow_transaction(
+	pending: object, on_commit: Callable[[], None], on_rollback: Callable[[], None]
+) -> None:
+	"""Register the callbacks once per connection on `pending` (which keeps `registered_on`): work that
+	must wait for this transaction's commit, or be dropped with its rollback."""
+	db = frappe.local.db  # the connection itself: frappe.db is a proxy that never changes
+	if pending.registered_on is not db:
+		db.after_commit.add(on_commit)
+		db.after_rollback.add(on_rollback)
+		pending.registered_on = db
+
+
 def require_manager() -> None:
 	"""Refuse Guest and anyone without a manager role, with a message that says who may."""
 	frappe.only_for(MANAGER_ROLES)
 
 
 def progress(title: str) -> Callable[[int, int], None]:
-	"""An `on_progress` callback for core functions: Frappe's realtime progress bar in Desk."""
-	return lambda done, total: frappe.publish_progress(done * 100 / max(total, 1), title=title)
+	"""An `on_progress` callback for core functions: Frappe's realtime progress bar in Desk, and a bar on
+	the terminal when a person runs the work there (`bench execute`, the console), never in a job's log."""
+	terminal = sys.stdout.isatty() and not getattr(frappe.local, "request", None)
+
+	def show(done: int, total: int) -> None:
+		total = max(total, 1)
+		frappe.publish_progress(done * 100 / total, title=title)
+		if terminal:
+			update_progress_bar(title, max(done - 1, 0), total)
+			if done >= total:
+				sys.stdout.write("\n")
+
+	return show
 
 
 @contextlib.contextmanager

@@ -122,11 +122,7 @@ def open_changes() -> PendingChanges:
 	if pending is None:
 		pending = PendingChanges()
 		setattr(frappe.local, PENDING, pending)
-	db = frappe.local.db  # the connection itself: frappe.db is a proxy that never changes
-	if pending.registered_on is not db:
-		db.after_commit.add(commit_changes)
-		db.after_rollback.add(forget_changes)
-		pending.registered_on = db
+	bridge.follow_transaction(pending, commit_changes, forget_changes)
 	return pending
 
 
@@ -163,7 +159,12 @@ def commit_changes() -> None:
 	if not committed:
 		return
 	try:
-		cache = SiteCache(bridge.cache_redis(), bridge.cache_prefix(), l1=L1_BY_SITE.get(frappe.local.site))
+		cache = SiteCache(
+			bridge.cache_redis(),
+			bridge.cache_prefix(),
+			l1=L1_BY_SITE.get(frappe.local.site),
+			own=bridge.cache_own_connection(),
+		)
 		changes.invalidate_committed(cache, LINK_MAPS, committed, link_rows)
 	except Exception as exc:
 		failures.error("cache invalidation after commit failed: %s", exc)

@@ -3,11 +3,11 @@
 from perf_engine.core.capacity import CapacityInputs
 from perf_engine.core.capacity_report import capacity_report
 from perf_engine.core.config import bench_config
-from perf_engine.services import bridge
+from perf_engine.services import bridge, calibration
 
 
 def report(inputs: CapacityInputs) -> dict:
-	"""The core's capacity report with this site's database, cache, RQ and bench config."""
+	"""The core's capacity report with this site's database, cache, RQ, bench config and calibration."""
 	settings = bridge.connection_settings()
 	return capacity_report(
 		inputs,
@@ -16,4 +16,5 @@ def report(inputs: CapacityInputs) -> dict:
 		cache=bridge.cache_redis(),
 		queue=bridge.queue_redis(),
 		bench_config=bench_config(settings.bench_path),
+		rates=calibration.current_rates(),
 	)

@@ -20,7 +20,7 @@ from perf_engine.core.indexes.analysis import analyze, current_drops, owners_by_
 from perf_engine.core.indexes.catalog import indexes as table_indexes
 from perf_engine.core.indexes.catalog import table_sizes
 from perf_engine.core.indexes.recommendation import ADD, DROP, check_identity
-from perf_engine.services import bridge, settings
+from perf_engine.services import bridge, query, settings
 from perf_engine.services.index_meta import doctype_metas
 
 logger = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ def analyze_and_store(doctype: str | None = None) -> dict:
 			frappe.conf.db_name,
 			doctype_metas(doctype),
 			on_progress=bridge.progress(_("Analysing indexes")),
+			guarded=query.guard_evidence(),
 		)
 	if doctype:
 		result["findings"] = [f for f in result["findings"] if f["table"] == f"tab{doctype}"]

@@ -5,6 +5,7 @@ whitelisted methods in `perf_engine.api.jobs` and the scheduled check use the re
 """
 
 import logging
+from datetime import datetime
 
 import frappe
 from frappe import _
@@ -12,7 +13,7 @@ from frappe.utils import get_url_to_form
 from frappe.utils.background_jobs import create_job_id, execute_job, generate_qname, get_queues_timeout
 
 from perf_engine.core.errors import InvalidInput
-from perf_engine.core.jobs import actions, fanout, listing, stalls
+from perf_engine.core.jobs import actions, fanout, listing, scheduled, stalls
 from perf_engine.core.jobs.advice import advise_all
 from perf_engine.core.jobs.queue_status import queue_status as queue_status_rows
 from perf_engine.core.jobs.routing import enqueue_routed
@@ -132,6 +133,18 @@ def enqueue(
 	method: str, estimated_duration_s: float, retries: int = 0, retry_interval_s: int = 60, **kwargs
 ) -> str:
 	"""Enqueue a Frappe method on the queue its expected duration calls for; returns the job id."""
+	return enqueue_method(method, estimated_duration_s, kwargs, retries, (retry_interval_s,))
+
+
+def enqueue_method(
+	method: str,
+	estimated_duration_s: float,
+	kwargs: dict,
+	retries: int = 0,
+	retry_intervals: tuple[int, ...] = (60,),
+	at: datetime | None = None,
+) -> str:
+	"""A routed Frappe job (`execute_job` runs `method(**kwargs)` as this user), now or scheduled for `at`."""
 	return enqueue_routed(
 		bridge.queue_redis(),
 		generate_qname,
@@ -139,8 +152,9 @@ def enqueue(
 		execute_job,
 		estimated_s=estimated_duration_s,
 		retries=retries,
-		retry_intervals=(retry_interval_s,),
+		retry_intervals=retry_intervals,
 		job_id=create_job_id(None),
+		at=at,
 		site=frappe.local.site,
 		user=frappe.session.user,
 		method=method,
@@ -160,3 +174,8 @@ def fan_out(doctype: str, method: str, chunk_size: int = 1000, estimated_chunk_s
 		chunk_size,
 		lambda after, upto: enqueue(method, estimated_chunk_s, after=after, upto=upto),
 	)
+
+
+def promote_due_jobs(now: float | None = None) -> dict[str, int]:
+	"""Move the bench's scheduled RQ jobs that are due onto their queues (Frappe's workers run no RQ scheduler)."""
+	return scheduled.promote_due(bridge.queue_redis(), bench_queues().values(), now)

@@ -4,19 +4,23 @@ Reads only cheap sources: pipelined Redis counts, one INFO, and small queries on
 perf_engine's own records, on the site's own connections.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import frappe
+from croniter import croniter
 from frappe.utils import now_datetime
 
 from perf_engine.core import figures as core_figures
+from perf_engine.core import scheduler_health
+from perf_engine.core.checks import run_check
 from perf_engine.core.settings import MINUTE_S
-from perf_engine.services import bridge, jobs, schedule, settings
+from perf_engine.services import bridge, jobs, schedule, settings, sla
 
 HISTORY_DOCTYPES = {
 	"Perf Snapshot": "taken_at",
 	"Threshold Violation": "measured_at",
 	"Redis Cleanup Log": "creation",
+	"Perf Event Failure": "failed_at",
 }
 LAST_SNAPSHOT_KEY = "perf_engine:last_snapshot"
 
@@ -30,7 +34,27 @@ def figures() -> dict:
 		settings=settings.get(),
 		now=now_datetime(),
 		db=bridge.db_connection(),
+		site_conf=frappe.conf,
+		next_of=next_run,
 	)
+
+
+def next_run(job: dict) -> datetime | None:
+	"""A job type's next run as Frappe's scheduler computes it, custom cron expressions included."""
+	if job["frequency"] == "Cron" and job["cron_format"]:
+		return croniter(job["cron_format"], job["last_execution"] or job["creation"]).get_next(datetime)
+	interval = frappe.conf.scheduler_interval or scheduler_health.DEFAULT_SCHEDULER_INTERVAL_S
+	return scheduler_health.next_run(job, int(interval))
+
+
+def metric_figures() -> dict:
+	"""What the metrics endpoint serves: the figures and the SLA view (None when it failed)."""
+	found = figures()
+	part = run_check("sla", sla.get_sla)
+	found["sla"] = part.data if part.ok else None
+	if not part.ok:
+		found["errors"]["sla"] = part.error
+	return found
 
 
 def totals() -> dict:
@@ -50,9 +74,18 @@ def snapshot_when_due() -> None:
 
 
 def take_snapshot() -> str:
-	"""Store one Perf Snapshot from the current figures (missing parts stay empty)."""
+	"""Store one Perf Snapshot from the current figures and the interval's request percentiles
+	(missing parts stay empty)."""
 	totals = core_figures.totals(figures())
-	snapshot = frappe.get_doc({"doctype": "Perf Snapshot", "taken_at": now_datetime(), **totals})
+	interval = run_check("sla", sla.interval_fields)
+	snapshot = frappe.get_doc(
+		{
+			"doctype": "Perf Snapshot",
+			"taken_at": now_datetime(),
+			**totals,
+			**(interval.data if interval.ok else {}),
+		}
+	)
 	return snapshot.insert(ignore_permissions=True).name
 
 

@@ -1,49 +1,103 @@
-"""The threshold check for this site: recent measurements against every enabled threshold."""
+"""The threshold check for this site: recent measurements against every enabled threshold.
 
-from datetime import timedelta
+Sources (see `perf_engine.core.thresholds.SOURCES`): this site's monitor entries, its
+database's statements in performance_schema or the slow query log, the bench's RQ failed
+registries for this site's jobs, and process memory.
+"""
+
+from datetime import datetime, timedelta
 
 import frappe
 from frappe.utils import get_bench_path, now_datetime
 
-from perf_engine.core import monitor, process_memory, thresholds
+from perf_engine.core import job_timeouts, monitor, process_memory, query_classes, thresholds
+from perf_engine.core.checks import run_check
 from perf_engine.perf_engine.doctype.performance_threshold.performance_threshold import load_thresholds
 from perf_engine.perf_engine.doctype.threshold_violation import threshold_violation
-from perf_engine.services import bridge, settings
+from perf_engine.services import bridge, jobs, settings
 
 CHECK_WINDOW = timedelta(minutes=15)
-SOURCE = "Frappe monitor and process memory"
+SOURCE = "Frappe monitor, MariaDB statements, RQ failed jobs and process memory"
+QUERY_TYPES = tuple(query_classes.CLASSES)
 
 
-def check_thresholds() -> dict:
-	"""Evaluate the last window, keep violations as history, and record what had no data."""
-	window = monitor.read_window(
+def read_window(window: timedelta = CHECK_WINDOW, until: datetime | None = None) -> monitor.MonitorWindow:
+	"""This site's monitor entries of the last `window`, from Redis and the bench's log; with `until`
+	(UTC), the `window` before it."""
+	return monitor.read_window(
 		bridge.cache_redis(),
 		bridge.cache_prefix(),
 		monitor.log_path(get_bench_path()),
 		frappe.local.site,
-		CHECK_WINDOW,
+		window,
+		now=until,
+		until=until,
 	)
-	measured = thresholds.measurements(window, process_memory.bench_memory())
-	report = thresholds.evaluate(load_thresholds(), measured)
+
+
+def query_measurements(limits: dict, since) -> query_classes.QueryClasses:
+	"""Query classes of this site's database, from the first workload source that is on."""
+	limits_s = {
+		name: limit.value / thresholds.SECONDS_TO[limit.unit]
+		for name, limit in limits.items()
+		if name in QUERY_TYPES and limit.unit in thresholds.SECONDS_TO
+	}
+	return query_classes.measure(bridge.db_connection(), frappe.conf.db_name, since, limits_s)
+
+
+def check_thresholds() -> dict:
+	"""Evaluate the last window, keep violations as history, and record what had no data and why."""
+	window = read_window()
+	limits = load_thresholds()
+	queries = run_check("queries", lambda: query_measurements(limits, window.since))
+	timeouts = run_check(
+		"job_timeouts",
+		lambda: job_timeouts.measure(
+			bridge.queue_redis(),
+			jobs.bench_queues().values(),
+			frappe.local.site,
+			window.since,
+			window.longest_jobs,
+			window.kind("job").samples if window.kind("job") else 0,
+		),
+	)
+	query_data = queries.data if queries.ok else query_classes.QueryClasses()
+	timeout_data = timeouts.data if timeouts.ok else job_timeouts.JobTimeouts()
+	measured = thresholds.measurements(
+		window,
+		process_memory.bench_memory(),
+		{name: {**m, "source": query_data.source} for name, m in query_data.measured.items()},
+		timeout_data.longest_s,
+		timeout_data.samples,
+	)
+	if "job_timeout" in measured:
+		measured["job_timeout"].update(
+			timed_out=timeout_data.timed_out, near_timeout=timeout_data.near_timeout
+		)
+	report = thresholds.evaluate(limits, measured)
+	monitor_on = bool(frappe.conf.get("monitor"))
+	report["reasons"] = {
+		name: thresholds.why_unmeasured(name, monitor_on, query_data.hint) for name in report["unmeasured"]
+	}
+	report["errors"] = {part.name: part.error for part in (queries, timeouts) if not part.ok}
 	checked_at = now_datetime()
 	threshold_violation.record(report["violations"], checked_at, SOURCE)
 	settings.record(
 		{
 			"last_threshold_check_at": checked_at,
-			"last_threshold_check": summary(report, frappe.conf.get("monitor")),
+			"last_threshold_check": summary(report),
 			"last_threshold_unmeasured": len(report["unmeasured"]),
 		},
 	)
 	return report
 
 
-def summary(report: dict, monitor_enabled: bool) -> str:
+def summary(report: dict) -> str:
 	"""One readable line: violations, checks, and what could not be measured and why."""
 	parts = [f"{len(report['violations'])} violation(s) in {len(report['checks'])} check(s)."]
 	if report["unmeasured"]:
 		parts.append(f"No measurements for: {', '.join(report['unmeasured'])}.")
-		if not monitor_enabled:
-			parts.append(
-				"Frappe's monitor is off: set `monitor: 1` in site_config.json to measure requests and jobs."
-			)
+		parts += sorted(set(report["reasons"].values()))
+	for name, error in report.get("errors", {}).items():
+		parts.append(f"{name} could not be read: {error}.")
 	return " ".join(parts)

@@ -1,7 +1,11 @@
-"""Scheduled stalled-job check, run every `stall_check_minutes` (5 minutes by default)."""
+"""Scheduled job checks: stalled jobs every `stall_check_minutes` (5 by default), due scheduled jobs every minute."""
 
 from perf_engine.services import jobs
 
 
 def check_stalls_when_due() -> None:
 	jobs.check_stalls_when_due()
+
+
+def promote_due_jobs() -> None:
+	jobs.promote_due_jobs()

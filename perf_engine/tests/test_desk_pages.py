@@ -16,7 +16,8 @@ ROUTES = {
 	# The health block renders inside a Custom HTML Block's shadow root.
 	"workspace": (
 		"/app/perf-engine",
-		"Array.from(document.querySelectorAll('*')).some(e => e.shadowRoot && e.shadowRoot.querySelector('.health-parts .frappe-card'))",
+		"Array.from(document.querySelectorAll('*')).some(e => e.shadowRoot && e.shadowRoot.querySelector('.health-parts .frappe-card .perf-engine-check')"
+		" && e.shadowRoot.querySelectorAll('.readiness-lines tbody tr').length === 11)",
 	),
 	"queue-status": ("/app/queue-status", "!!document.querySelector('.queue-cards .frappe-card')"),
 	"index-analysis": (
@@ -28,6 +29,11 @@ ROUTES = {
 		"/app/redis-memory",
 		f"!!document.querySelector('{REDIS_PAGE} .redis-summary .progress .progress-bar')"
 		f" && document.querySelectorAll('{REDIS_PAGE} .redis-breakdown tbody tr').length > 0",
+	),
+	# The three periods (window, day, week), each with its table or its "no traffic" line.
+	"sla-percentiles": (
+		"/app/sla-percentiles",
+		"document.querySelectorAll('.sla-percentiles [data-period] h5').length === 3",
 	),
 	"settings": (
 		"/app/perf-engine-settings",

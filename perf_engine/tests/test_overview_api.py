@@ -11,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from perf_engine.services import bridge, overview
 from perf_engine.tests import rest
 
-SUBSYSTEMS = {"queues", "stalls", "redis", "indexes", "thresholds", "capacity"}
+SUBSYSTEMS = {"queues", "stalls", "redis", "indexes", "thresholds", "capacity", "scheduler", "mariadb"}
 
 
 class TestOverview(rest.ApiTestCase):
@@ -38,7 +38,7 @@ class TestOverview(rest.ApiTestCase):
 		self.assertEqual(health["subsystems"]["queues"]["status"], "unknown")
 		self.assertEqual(health["subsystems"]["redis"]["status"], "unknown")
 		self.assertIn("Connection", health["subsystems"]["redis"]["reason"])
-		for name in ("stalls", "indexes", "thresholds", "capacity"):
+		for name in ("stalls", "indexes", "thresholds", "capacity", "scheduler", "mariadb"):
 			self.assertNotEqual(health["subsystems"][name]["status"], "unknown", name)
 		self.assertIsNone(found["queues"])
 		self.assertIsNotNone(found["counts"])
@@ -113,7 +113,8 @@ class TestOverview(rest.ApiTestCase):
 		"""The workspace, its number cards, charts and the health block exist after install."""
 		workspace = frappe.get_doc("Workspace", "Perf Engine")
 		self.assertEqual(len(workspace.number_cards), 5)
-		self.assertEqual(len(workspace.charts), 3)
+		# Queue depth, Redis memory, violations, and request p50/p95/p99 over days.
+		self.assertEqual(len(workspace.charts), 6)
 		self.assertTrue(frappe.db.exists("Custom HTML Block", "Perf Engine Health"))
 		for card in workspace.number_cards:
 			self.assertTrue(frappe.db.exists("Number Card", card.number_card_name))

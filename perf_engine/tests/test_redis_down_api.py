@@ -66,6 +66,26 @@ class TestRedisDown(rest.ApiTestCase):
 				self.assert_unavailable(rest.call(method, self.manager, **args), "cache Redis")
 		self.assertEqual(frappe.db.count("Redis Cleanup Log"), logs)
 
+	def test_event_activity_and_sla_name_the_redis_that_is_down(self):
+		"""The event activity and SLA methods answer 503 with the one service line, no traceback."""
+		for method in ("perf_engine.api.get_event_activity", "perf_engine.api.get_sla"):
+			with self.subTest(method):
+				response = rest.call(method, self.manager)
+				self.assertEqual(response.status_code, UNAVAILABLE, response.text)
+				self.assertNotIn("Traceback", response.text)
+				self.assertRegex(response.text, rf"(queue|cache) Redis at {self.where}: cannot connect")
+
+	def test_readiness_fails_only_the_lines_redis_feeds_and_answers_the_rest(self):
+		"""Each line fed by a Redis that is down fails with that service's one line; the others still answer."""
+		response = rest.call("perf_engine.api.readiness", self.manager)
+		self.assertEqual(response.status_code, 200, response.text)
+		lines = {line["line"]: line for line in response.message["lines"]}
+		for name, service in (("caching", "cache Redis"), ("background_workers", "queue Redis")):
+			self.assertEqual(lines[name]["status"], "failing")
+			self.assertIn(f"{service} at {self.where}: cannot connect", lines[name]["evidence"])
+			self.assertNotIn("Traceback", lines[name]["evidence"])
+		self.assertNotIn(self.where, lines["load_test"]["evidence"])
+
 	def test_index_apply_through_frappes_own_enqueue(self):
 		"""Queueing an index change while the queue Redis is down is a 503, and the finding stays Open."""
 		name = key("tabToDo", ("priority",), ADD, index_name(("priority",)))

@@ -20,6 +20,7 @@ from redis.commands.core import Script
 
 from perf_engine.core.cache import keys
 from perf_engine.core.cache.l1 import MISSING, L1Cache
+from perf_engine.core.cache.own_connection import OwnConnection
 from perf_engine.core.ratelimit import RateLimitedLog
 
 logger = logging.getLogger(__name__)
@@ -66,12 +67,19 @@ class SiteCache:
 	"""One site's cache: `prefix` is the site's key namespace, e.g. `_abc123|`."""
 
 	def __init__(
-		self, client: redis.Redis, prefix: str, ttl_s: int = DEFAULT_TTL_S, l1: L1Cache | None = None
+		self,
+		client: redis.Redis,
+		prefix: str,
+		ttl_s: int = DEFAULT_TTL_S,
+		l1: L1Cache | None = None,
+		own: OwnConnection | None = None,
 	):
 		self.client = client
 		self.prefix = prefix
 		self.ttl_s = ttl_s
 		self.l1 = l1
+		# Where drop_and_bump sends its command when given: a connection the process keeps for it.
+		self.own = own
 		self.failures = RateLimitedLog(logger)
 
 	def key(self, template: str, **parts: Any) -> str:
@@ -172,7 +180,10 @@ class SiteCache:
 		if self.l1 is not None:
 			self.l1.discard(*doc_keys, *gen_keys)
 		all_keys = [*doc_keys, *gen_keys, *counters, *([read_back] if read_back else [])]
-		return DROP_AND_BUMP(keys=all_keys, args=[len(doc_keys), int(bool(read_back))], client=self.client)
+		args = [len(doc_keys), int(bool(read_back))]
+		if self.own is not None:
+			return self.own.run_script(DROP_AND_BUMP, all_keys, args)
+		return DROP_AND_BUMP(keys=all_keys, args=args, client=self.client)
 
 	def invalidate(self, docs: Iterable[tuple[str, str]] = (), doctypes: Iterable[str] = ()) -> bool:
 		"""`drop_and_bump` for callers that must never fail because of the cache.

@@ -5,11 +5,11 @@ schema candidates by priority and size, then drops (redundant, unused). Drops of
 Frappe's meta owns are marked with their owner and what would have to change in meta.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Container, Sequence
 
 import pymysql
 
-from perf_engine.core.indexes import catalog, managed, redundant, schema, workload
+from perf_engine.core.indexes import catalog, managed, redundant, schema, server_variables, workload
 from perf_engine.core.indexes.recommendation import HIGH, MEDIUM, Recommendation
 
 LARGEST_TABLES = 20
@@ -21,8 +21,9 @@ def analyze(
 	database: str,
 	metas: list[schema.DocTypeMeta],
 	on_progress: Callable[[int, int], None] | None = None,
+	guarded: Sequence[workload.Statement] = (),
 ) -> dict:
-	"""Findings and the facts behind them for one database."""
+	"""Findings and the facts behind them for one database; `guarded` are the list guard's statements."""
 	progress = on_progress or (lambda done, total: None)
 	steps = 5
 	sizes = catalog.table_sizes(conn, database)
@@ -31,9 +32,12 @@ def analyze(
 	schema_found, small = schema.schema_findings(metas, sizes, indexes)
 	known = schema.known_findings(sizes, indexes)
 	progress(2, steps)
-	from_workload, workload_note, unread = workload.workload_findings(conn, database, sizes, indexes)
+	variables = server_variables.read(conn)
+	from_workload, workload_note, unread = workload.workload_findings(
+		conn, database, sizes, indexes, guarded, variables
+	)
 	progress(3, steps)
-	drops, usage_note = drop_findings(conn, database, metas, sizes, indexes)
+	drops, usage_note = drop_findings(conn, database, metas, sizes, indexes, variables)
 	progress(4, steps)
 	ranked = rank(from_workload, known + schema_found, drops)
 	largest = sorted(sizes.values(), key=lambda s: -s.rows)[:LARGEST_TABLES]
@@ -57,13 +61,16 @@ def drop_findings(
 	metas: list[schema.DocTypeMeta],
 	sizes: dict[str, catalog.TableSize],
 	indexes: dict[str, list[catalog.Index]],
+	variables: dict[str, str] | None = None,
 ) -> tuple[list[Recommendation], str]:
 	"""Redundant, then unused indexes and duplicate foreign keys; those meta owns carry their owner."""
 	keys = catalog.foreign_keys(conn, database)
-	owners = owners_by_table(metas, indexes)
+	# One index alone is never redundant: only tables with several need their owners to rank them.
+	owners = owners_by_table(metas, indexes, {t for t, found in indexes.items() if len(found) > 1})
 	drops = redundant.redundant_findings(indexes, sizes, keys, owners)
 	rows = {t: s.rows for t, s in sizes.items()}
-	unused, usage_note = redundant.unused_findings(conn, database, indexes, rows, keys)
+	unused, usage_note = redundant.unused_findings(conn, database, indexes, rows, keys, variables)
+	owners |= owners_by_table(metas, indexes, {f.table for f in unused} - owners.keys())
 	for finding in drops + unused:
 		owner = owners.get(finding.table, {}).get(finding.index_name)
 		if owner and not finding.foreign_key:
@@ -73,10 +80,16 @@ def drop_findings(
 
 
 def owners_by_table(
-	metas: list[schema.DocTypeMeta], indexes: dict[str, list[catalog.Index]]
+	metas: list[schema.DocTypeMeta],
+	indexes: dict[str, list[catalog.Index]],
+	tables: Container[str] | None = None,
 ) -> dict[str, dict[str, managed.Owner]]:
-	"""Table -> index name -> the meta that owns it."""
-	return {meta.table: managed.owners(meta, indexes.get(meta.table, [])) for meta in metas}
+	"""Table -> index name -> the meta that owns it; only for `tables` when given."""
+	return {
+		meta.table: managed.owners(meta, indexes.get(meta.table, []))
+		for meta in metas
+		if tables is None or meta.table in tables
+	}
 
 
 def current_drops(

@@ -20,7 +20,7 @@ from collections.abc import Container
 
 import pymysql
 
-from perf_engine.core.indexes import constraints
+from perf_engine.core.indexes import constraints, server_variables
 from perf_engine.core.indexes.catalog import BTREE, FULLTEXT, INNODB, ForeignKey, Index, Part, TableSize
 from perf_engine.core.indexes.recommendation import DROP, LOW, Recommendation
 
@@ -125,6 +125,8 @@ def redundant_findings(
 	keys = keys or []
 	findings = []
 	for table, table_indexes in indexes.items():
+		if len(table_indexes) < 2:
+			continue  # an index alone has nothing that serves it
 		innodb = sizes[table].engine == INNODB if table in sizes else True
 		table_keys = [k for k in keys if table in (k.table, k.referenced_table)]
 		owned = (managed or {}).get(table, ())
@@ -175,17 +177,20 @@ def unused_findings(
 	indexes: dict[str, list[Index]],
 	rows: dict[str, int],
 	keys: list[ForeignKey] | None = None,
+	variables: dict[str, str] | None = None,
 ) -> tuple[list[Recommendation], str]:
-	"""Indexes with no recorded use, and a sentence on where usage came from and what window it covers."""
-	window = uptime_window(conn)
+	"""Indexes with no recorded use, and a sentence on where usage came from and what window it covers.
+
+	`variables` are the server's (`server_variables.read`), when the caller has read them already."""
+	variables = variables if variables is not None else server_variables.read(conn)
 	unused: set[tuple[str, str]] = set()
 	source = None
-	if variable(conn, "performance_schema") == "ON":
+	if variables.get("performance_schema") == "ON":
 		with conn.cursor() as cur:
 			cur.execute(UNUSED_PS_SQL, (schema,))
 			unused = {(t, i) for t, i in cur.fetchall()}
 		source = "performance_schema"
-	elif variable(conn, "userstat") == "ON":
+	elif variables.get("userstat") == "ON":
 		with conn.cursor() as cur:
 			cur.execute(USED_USERSTAT_SQL, (schema,))
 			used = {(t, i) for t, i in cur.fetchall()}
@@ -198,6 +203,7 @@ def unused_findings(
 		source = "userstat INDEX_STATISTICS"
 	if source is None:
 		return [], "Index usage is unknown: enable performance_schema (restart) or SET GLOBAL userstat=1."
+	window = server_variables.uptime_window(conn)
 	findings = []
 	for table, name in sorted(unused):
 		table_indexes = indexes.get(table, [])
@@ -205,17 +211,3 @@ def unused_findings(
 		if index and not constraints.refusal(index, table, table_indexes, keys or []):
 			findings.append(drop(table, index, f"no use recorded by {source} {window}", rows, "unused"))
 	return findings, f"Usage from {source}, {window}."
-
-
-def variable(conn: pymysql.Connection, name: str) -> str | None:
-	with conn.cursor() as cur:
-		cur.execute("SHOW GLOBAL VARIABLES LIKE %s", (name,))
-		row = cur.fetchone()
-	return row[1] if row else None
-
-
-def uptime_window(conn: pymysql.Connection) -> str:
-	with conn.cursor() as cur:
-		cur.execute("SHOW GLOBAL STATUS LIKE 'Uptime'")
-		seconds = int(cur.fetchone()[1])
-	return f"over the {seconds / 86400:.1f} days since the server started"

@@ -1,8 +1,8 @@
 """Entries of a MariaDB or MySQL slow query log file, split on the log's own headers.
 
 An entry starts at its `# Time:` or `# User@Host:` header line. Its `# Query_time:` line gives the
-time and rows examined; its database is the `Schema:` of MariaDB's `# Thread_id:` line, or
-else the last `use db;`; `SET timestamp=...;` is bookkeeping. From the first other line up
+time and rows examined, sent and affected; its database is the `Schema:` of MariaDB's `# Thread_id:` line, or
+else the last `use db;`; `SET timestamp=...;` dates it. From the first other line up
 to the next entry's header everything is the statement (lines starting with `#` or `use`
 included), so multi-line statements stay whole. Only a bounded tail of the
 file is read, and a statement is kept to one character over the SQL reader's limit, which
@@ -23,9 +23,11 @@ SLOW_LOG_TAIL_BYTES = 16 * 1024 * 1024
 ENTRY_START = re.compile(r"# Time: \d[\d:.TZ -]*$|# User@Host: [^\[\s]*\[[^\]]*\] @ ")
 QUERY_TIME = re.compile(r"Query_time:\s*(\d{1,15}(?:\.\d{1,15})?)")
 ROWS_EXAMINED = re.compile(r"Rows_examined:\s*(\d{1,18})")
+ROWS_SENT = re.compile(r"Rows_sent:\s*(\d{1,18})")
+ROWS_AFFECTED = re.compile(r"Rows_affected:\s*(\d{1,18})")
 SCHEMA = re.compile(r"\bSchema:\s*(\S+)")
 USE = re.compile(r"use\s+`?([^`;\s]+)`?\s*;\s*$", re.IGNORECASE)
-SET_TIMESTAMP = re.compile(r"SET\s+timestamp\s*=\s*\d+\s*;\s*$", re.IGNORECASE)
+SET_TIMESTAMP = re.compile(r"SET\s+timestamp\s*=\s*(\d{1,12})\s*;\s*$", re.IGNORECASE)
 SERVER_BANNER = re.compile(r"^\S+, Version: .*started with:\s*$")
 
 
@@ -35,6 +37,10 @@ class SlowLogEntry:
 	sql: str
 	query_time_s: float
 	rows_examined: int
+	rows_sent: int = 0
+	rows_affected: int = 0
+	# Epoch seconds from the entry's `SET timestamp=...;`, when it has one.
+	at: int | None = None
 
 
 def tail(path: str, max_bytes: int = SLOW_LOG_TAIL_BYTES) -> str:
@@ -84,6 +90,9 @@ class PendingEntry:
 		self.schema = schema
 		self.query_time_s = 0.0
 		self.rows_examined = 0
+		self.rows_sent = 0
+		self.rows_affected = 0
+		self.at: int | None = None
 		self.lines: list[str] = []
 		self.chars = 0
 
@@ -94,6 +103,12 @@ class PendingEntry:
 			self.rows_examined = int(rows.group(1))
 		if schema := SCHEMA.search(line):
 			self.schema = schema.group(1)
+		if sent := ROWS_SENT.search(line):
+			self.rows_sent = int(sent.group(1))
+		if affected := ROWS_AFFECTED.search(line):
+			self.rows_affected = int(affected.group(1))
+		if timestamp := SET_TIMESTAMP.match(line.strip()):
+			self.at = int(timestamp.group(1))
 
 	def add(self, line: str) -> None:
 		"""Keep at most one character past the reader's limit: enough for it to refuse the statement."""
@@ -104,4 +119,14 @@ class PendingEntry:
 
 	def finish(self) -> SlowLogEntry | None:
 		sql = "\n".join(self.lines).strip()
-		return SlowLogEntry(self.schema, sql, self.query_time_s, self.rows_examined) if sql else None
+		if not sql:
+			return None
+		return SlowLogEntry(
+			self.schema,
+			sql,
+			self.query_time_s,
+			self.rows_examined,
+			self.rows_sent,
+			self.rows_affected,
+			self.at,
+		)

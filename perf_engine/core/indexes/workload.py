@@ -13,15 +13,16 @@ counted and named in the note, never guessed.
 import logging
 import os
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pymysql
 
-from perf_engine.core.indexes import slow_log
+from perf_engine.core import query_plan
+from perf_engine.core.indexes import server_variables, slow_log
 from perf_engine.core.indexes.catalog import Index, TableSize, columns, covered
 from perf_engine.core.indexes.recommendation import ADD, Recommendation, priority_for
-from perf_engine.core.indexes.redundant import variable
 from perf_engine.core.indexes.sql_text import MAX_STATEMENT_CHARS
 
 if TYPE_CHECKING:
@@ -35,10 +36,13 @@ MAX_STATEMENTS = 500
 UNREAD_SNIPPET = 300
 UNREAD_IN_NOTE = 3
 MAX_UNREAD_LISTED = 50
+# Reads of performance_schema itself (this analysis's and the query classes' own digest reads, run on
+# the site's connection) are monitoring, not the site's work; digest text quotes every identifier.
+MONITORING_DIGESTS = "%`performance_schema`%"
 DIGEST_SQL = """
 	SELECT digest_text, count_star, sum_timer_wait, sum_rows_examined, sum_no_index_used
 	FROM performance_schema.events_statements_summary_by_digest
-	WHERE schema_name = %s AND digest_text IS NOT NULL
+	WHERE schema_name = %s AND digest_text IS NOT NULL AND digest_text NOT LIKE %s
 		AND (sum_no_index_used > 0 OR sum_rows_examined / GREATEST(count_star, 1) >= %s)
 	ORDER BY sum_timer_wait DESC LIMIT %s
 """
@@ -66,7 +70,7 @@ class Statement:
 
 def digests(conn: pymysql.Connection, schema: str) -> list[Statement]:
 	with conn.cursor() as cur:
-		cur.execute(DIGEST_SQL, (schema, ROWS_EXAMINED_PER_CALL, MAX_STATEMENTS))
+		cur.execute(DIGEST_SQL, (schema, MONITORING_DIGESTS, ROWS_EXAMINED_PER_CALL, MAX_STATEMENTS))
 		rows = cur.fetchall()
 	return [
 		Statement(text, int(n), float(t) / PICOSECONDS, int(r), "performance_schema digest", False)
@@ -111,21 +115,23 @@ def heaviest(found: list[Statement]) -> list[Statement]:
 	return sorted(found, key=lambda s: -s.total_time_s)[:MAX_STATEMENTS]
 
 
-def statements(conn: pymysql.Connection, schema: str) -> tuple[list[Statement], str]:
-	"""Statements from every source that is on, and a note on which ones were."""
+def statements(
+	conn: pymysql.Connection, schema: str, variables: dict[str, str]
+) -> tuple[list[Statement], str]:
+	"""Statements from every source that is on (`variables` from `server_variables.read`), and a note on which ones were."""
 	found, sources, unreadable = [], [], []
 	readers = []
-	if variable(conn, "performance_schema") == "ON":
+	if variables.get("performance_schema") == "ON":
 		readers.append(("performance_schema", lambda: digests(conn, schema)))
-	if variable(conn, "slow_query_log") == "ON":
-		output = (variable(conn, "log_output") or "").upper()
+	if variables.get("slow_query_log") == "ON":
+		output = (variables.get("log_output") or "").upper()
 		if "TABLE" in output:
 			readers.append(("slow query log (table)", lambda: slow_log_table(conn, schema)))
 		if "FILE" in output:
 			readers.append(
 				(
 					"slow query log (file)",
-					lambda: slow_log_file(variable(conn, "slow_query_log_file") or "", schema),
+					lambda: slow_log_file(variables.get("slow_query_log_file") or "", schema),
 				)
 			)
 	if not readers:
@@ -169,27 +175,37 @@ def selectivity(
 
 def explain(conn: pymysql.Connection, sql: str) -> list[dict] | None:
 	"""EXPLAIN of a literal SELECT, None for anything else or when it does not run."""
-	if not sql.lstrip().lower().startswith("select"):
-		return None
 	try:
-		with conn.cursor(pymysql.cursors.DictCursor) as cur:
-			cur.execute("EXPLAIN " + sql)
-			return [
-				{k: v for k, v in row.items() if k in ("table", "type", "key", "rows", "Extra")}
-				for row in cur.fetchall()
-			]
+		return query_plan.explain(conn, sql)
+	except ValueError:
+		return None
 	except pymysql.MySQLError as exc:
 		logger.info("EXPLAIN failed: %s", exc)
 		return None
 
 
 def workload_findings(
-	conn: pymysql.Connection, schema: str, sizes: dict[str, TableSize], indexes: dict[str, list[Index]]
+	conn: pymysql.Connection,
+	schema: str,
+	sizes: dict[str, TableSize],
+	indexes: dict[str, list[Index]],
+	guarded: Sequence[Statement] = (),
+	variables: dict[str, str] | None = None,
 ) -> tuple[list[Recommendation], str, list[dict]]:
 	"""Composite indexes the measured statements need and do not have, ranked by total time.
 
-	Also a note on what was read, and the statements the reader refused (never guessed)."""
-	found, note = statements(conn, schema)
+	`guarded` are list queries the list guard refused or warned about: never run, so they rank
+	after measured statements, but each still proposes the index it needed. Also a note on what
+	was read, and the statements the reader refused (never guessed). `variables` are the
+	server's (`server_variables.read`), when the caller has read them already."""
+	found, note = statements(
+		conn, schema, variables if variables is not None else server_variables.read(conn)
+	)
+	if guarded:
+		found += guarded
+		note += (
+			f" The list guard stopped or warned about {len(guarded)} list query(ies), read as evidence too."
+		)
 	findings, unread = findings_from(conn, schema, found, sizes, indexes)
 	return findings, note + unread_note(unread), unread[:MAX_UNREAD_LISTED]
 

@@ -10,13 +10,15 @@ from collections.abc import Callable, Iterator
 
 import pymysql
 import redis
-from rq.job import Job, JobStatus
+from rq.job import JobStatus
 
 from perf_engine.core.errors import InvalidInput
+from perf_engine.core.jobs.keys import JOB, text
 
 FANOUT_KEY = "perf_engine:fanout:{0}"
 FANOUT_TTL_S = 7 * 24 * 3600
 MAX_CHUNK_SIZE = 100_000
+PROGRESS_PAGE = 1000  # job ids read per LRANGE when counting progress
 
 
 def check_table(conn: pymysql.Connection, table: str) -> str:
@@ -76,18 +78,17 @@ def fan_out(
 def progress(queue_conn: redis.Redis, fanout_id: str) -> dict:
 	"""How many of a fan-out's chunk jobs finished, failed or are still pending.
 
-	A job whose hash is gone had finished (or failed) long enough ago for RQ to expire it;
-	it counts as done, reported separately as expired."""
-	job_ids = [i.decode() for i in queue_conn.lrange(FANOUT_KEY.format(fanout_id), 0, -1)]
-	if not job_ids and not queue_conn.exists(FANOUT_KEY.format(fanout_id)):
+	The job ids are read a page at a time and only each job's status field is fetched, so a
+	fan-out of any size costs bounded memory. A job whose hash is gone had finished (or
+	failed) long enough ago for RQ to expire it; it counts as done, reported separately as expired."""
+	key = FANOUT_KEY.format(fanout_id)
+	statuses = [status for page in _job_id_pages(queue_conn, key) for status in _statuses(queue_conn, page)]
+	if not statuses and not queue_conn.exists(key):
 		raise InvalidInput(f"No fan-out with id {fanout_id!r}: it may have expired")
-	statuses = [
-		j.get_status(refresh=False) if j else None for j in Job.fetch_many(job_ids, connection=queue_conn)
-	]
-	finished = statuses.count(JobStatus.FINISHED)
-	failed = statuses.count(JobStatus.FAILED)
+	finished = statuses.count(JobStatus.FINISHED.value)
+	failed = statuses.count(JobStatus.FAILED.value)
 	expired = statuses.count(None)
-	total = len(job_ids)
+	total = len(statuses)
 	done = finished + failed + expired
 	return {
 		"total": total,
@@ -97,3 +98,19 @@ def progress(queue_conn: redis.Redis, fanout_id: str) -> dict:
 		"pending": total - done,
 		"progress": round(done / total, 4) if total else 1.0,
 	}
+
+
+def _job_id_pages(queue_conn: redis.Redis, key: str) -> Iterator[list[str]]:
+	"""The fan-out's job ids, PROGRESS_PAGE at a time: never the whole list in one reply."""
+	start = 0
+	while page := queue_conn.lrange(key, start, start + PROGRESS_PAGE - 1):
+		yield [text(job_id) for job_id in page]
+		start += PROGRESS_PAGE
+
+
+def _statuses(queue_conn: redis.Redis, job_ids: list[str]) -> list[str | None]:
+	"""Each job's RQ status in one round trip, None for a job RQ has expired."""
+	with queue_conn.pipeline(transaction=False) as pipe:
+		for job_id in job_ids:
+			pipe.hget(JOB.format(job_id), "status")
+		return [text(status) for status in pipe.execute()]

@@ -32,6 +32,24 @@ frappe.perf_engine.CapacityReport = class CapacityReport {
 		return `<p>${verdict.html} ${esc(advice.verdict)}</p>${lines ? `<ul>${lines}</ul>` : ""}`;
 	}
 
+	// Web workers the assumed per-worker rates predict beside those the measured (calibrated) rate gives.
+	static calibration(report) {
+		const { table, number, link, muted } = frappe.perf_engine;
+		const part = report.calibration;
+		if (!part) return "";
+		const html = (text) => ({ html: text });
+		const rates = (r) => __("{0} requests, {1} API calls", [r.requests_per_worker_per_min, r.api_calls_per_worker_per_min]);
+		const rows = [
+			[__("Per worker per minute"), rates(part.assumed_rates), part.measured ? rates(part.rates) : null],
+			[__("Gunicorn workers needed"), html(number(part.predicted.workers_needed)), part.measured ? html(number(part.measured.workers_needed)) : null],
+			[__("Recommended gunicorn workers"), html(number(part.predicted.recommended_gunicorn_workers)), part.measured ? html(number(part.measured.recommended_gunicorn_workers)) : null],
+		];
+		const source = part.calibration
+			? `<p>${__("Calibrated by")} ${link(["load-test-run", part.calibration], part.calibration).html}</p>`
+			: muted(__("No calibration applied: the recommendation uses the assumed rates. Apply one from a passing Load Test Run."));
+		return `${source}${table(["Figure", "Predicted (assumed rates)", "Measured (calibrated)"], rows)}`;
+	}
+
 	static render(report) {
 		const { esc, number, table, pill, muted } = frappe.perf_engine;
 		const ref = report.reference;
@@ -85,6 +103,7 @@ frappe.perf_engine.CapacityReport = class CapacityReport {
 		return `
 			<h5>${__("Sizing")}</h5>${CapacityReport.sizing(advice)}
 			<h5>${__("Recommendation, reference formulas and measured model")}</h5>${side_by_side}
+			<h5>${__("Predicted against measured")}</h5>${CapacityReport.calibration(report)}
 			<h5>${__("What the bench runs now")}</h5>${comparison}
 			<h5>${__("Transaction-mix estimate")}</h5>
 			<p>${esc(__("{0} requests/min: {1} gunicorn, {2} default, {3} long, {4} short workers", [mix.requests_per_min, mix.gunicorn_workers, mix.background_default, mix.background_long, mix.background_short]))}</p>

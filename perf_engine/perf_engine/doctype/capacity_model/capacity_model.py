@@ -40,5 +40,12 @@ class CapacityModel(Document):
 		self.sizing = "\n".join([advice["verdict"], *advice["floors"], *advice["notes"]])
 		self.measured_gunicorn_workers = report["measured"].get("gunicorn_workers")
 		self.verdict = bench_comparison.summary(report["comparison"].get("rows"))
+		calibrated = report["calibration"]
+		self.calibration_run = calibrated["calibration"]
+		self.api_calls_per_worker_per_min = calibrated["rates"]["api_calls_per_worker_per_min"]
+		self.predicted_gunicorn_workers = int(calibrated["predicted"]["recommended_gunicorn_workers"])
+		self.calibrated_gunicorn_workers = (
+			int(calibrated["measured"]["recommended_gunicorn_workers"]) if calibrated["measured"] else None
+		)
 		self.computed_at = now_datetime()
 		self.result_json = frappe.as_json(report)

@@ -5,7 +5,7 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
-from perf_engine.core.thresholds import DEFAULT_THRESHOLDS, Threshold
+from perf_engine.core.thresholds import DEFAULT_THRESHOLDS, SOURCES, Threshold
 
 
 class PerformanceThreshold(Document):
@@ -23,9 +23,19 @@ def load_thresholds() -> dict[str, Threshold]:
 
 
 def seed_defaults() -> None:
-	"""Insert the default thresholds that are missing; existing ones keep the user's values."""
+	"""Insert the default thresholds that are missing; existing ones keep the user's values and get
+	the description of their source when they have none."""
 	for threshold in DEFAULT_THRESHOLDS:
-		if not frappe.db.exists("Performance Threshold", threshold.operation_type):
+		if frappe.db.exists("Performance Threshold", threshold.operation_type):
+			if not frappe.db.get_value("Performance Threshold", threshold.operation_type, "description"):
+				frappe.db.set_value(
+					"Performance Threshold",
+					threshold.operation_type,
+					"description",
+					SOURCES[threshold.operation_type],
+					update_modified=False,
+				)
+		else:
 			frappe.get_doc(
 				{
 					"doctype": "Performance Threshold",
@@ -33,5 +43,6 @@ def seed_defaults() -> None:
 					"value": threshold.value,
 					"unit": threshold.unit,
 					"enabled": 1,
+					"description": SOURCES[threshold.operation_type],
 				}
 			).insert(ignore_permissions=True)

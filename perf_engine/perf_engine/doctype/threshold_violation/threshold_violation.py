@@ -10,7 +10,7 @@ class ThresholdViolation(Document):
 
 
 def record(checks: list[dict], measured_at, source: str) -> list[str]:
-	"""Store each violating check; returns the new record names."""
+	"""Store each violating check under its own source, else `source`; returns the new record names."""
 	names = []
 	for check in checks:
 		doc = frappe.get_doc(
@@ -23,7 +23,7 @@ def record(checks: list[dict], measured_at, source: str) -> list[str]:
 				"unit": check["unit"],
 				"samples": check.get("samples"),
 				"measured_at": measured_at,
-				"source": source,
+				"source": check.get("source") or source,
 			}
 		).insert(ignore_permissions=True)
 		names.append(doc.name)

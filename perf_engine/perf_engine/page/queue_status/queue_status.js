@@ -1,4 +1,5 @@
-// Queue Status: a card per queue, the workers, and open stalls with Stop and Requeue.
+// Queue Status: a card per queue, the workers, open stalls with Stop and Requeue, and the event bus's
+// last hour (per event: published, delivered, retried, failed) with the latest delivery failures.
 {% include "perf_engine/public/js/desk.js" %}
 
 frappe.pages["queue-status"].on_page_load = function (wrapper) {
@@ -18,6 +19,7 @@ frappe.pages["queue-status"].on_page_show = function (wrapper) {
 
 frappe.perf_engine.QueueStatus = class QueueStatus {
 	static REFRESH_MS = 10000;
+	static EVENT_WINDOW_MINUTES = 60;
 	static ADVICE_COLOURS = { ok: "green", info: "blue", warning: "orange", critical: "red" };
 
 	constructor(page) {
@@ -27,6 +29,10 @@ frappe.perf_engine.QueueStatus = class QueueStatus {
 		this.$workers = $("<div></div>").appendTo(page.main);
 		$(`<h5 class="mt-4">${__("Stalled Jobs")}</h5>`).appendTo(page.main);
 		this.$stalls = $("<div></div>").appendTo(page.main);
+		$(`<h5 class="mt-4">${__("Events in the Last {0} Minutes", [QueueStatus.EVENT_WINDOW_MINUTES])}</h5>`).appendTo(page.main);
+		this.$events = $('<div class="event-activity"></div>').appendTo(page.main);
+		$(`<h5 class="mt-4">${__("Event Delivery Failures")}</h5>`).appendTo(page.main);
+		this.$event_failures = $('<div class="event-failures"></div>').appendTo(page.main);
 	}
 
 	start_refreshing() {
@@ -50,6 +56,38 @@ frappe.perf_engine.QueueStatus = class QueueStatus {
 				limit: 50,
 			})
 			.then((stalls) => this.render_stalls(stalls));
+		frappe
+			.call("perf_engine.api.get_event_activity", { window_minutes: QueueStatus.EVENT_WINDOW_MINUTES })
+			.then(({ message }) => this.render_events(message));
+	}
+
+	render_events(activity) {
+		const pe = frappe.perf_engine;
+		const rows = activity.events.map((e) => [
+			e.event,
+			{ html: pe.int(e.published) },
+			{ html: pe.int(e.delivered) },
+			{ html: pe.int(e.retried) },
+			e.failed ? pe.pill("red", e.failed) : { html: pe.int(0) },
+		]);
+		this.$events.html(
+			rows.length
+				? pe.table(["Event", "Published", "Delivered", "Retried", "Failed"], rows)
+				: pe.muted(__("No event published or delivered in this window."))
+		);
+		const failures = activity.recent_failures.map((f) => [
+			{ html: pe.esc(frappe.datetime.str_to_user(f.failed_at)) },
+			f.event,
+			f.subscriber,
+			{ html: pe.int(f.attempts) },
+			f.error,
+			pe.link(["perf-event-failure", f.name], __("Open")),
+		]);
+		this.$event_failures.html(
+			failures.length
+				? pe.table(["Failed At", "Event", "Subscriber", "Attempts", "Error", ""], failures)
+				: pe.muted(__("No failed event delivery."))
+		);
 	}
 
 	render_queues(queues) {

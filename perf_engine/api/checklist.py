@@ -1,0 +1,14 @@
+"""The production-readiness checklist."""
+
+import frappe
+
+from perf_engine.services import bridge
+from perf_engine.services import readiness as readiness_service
+
+
+@frappe.whitelist()
+@bridge.core_errors()
+def readiness() -> dict:
+	"""Every line of the production-readiness checklist: ok, warning or failing, the evidence and the action."""
+	bridge.require_manager()
+	return readiness_service.answer()

@@ -1,0 +1,62 @@
+"""Calibration: what a load test says one gunicorn worker sustains, and the model built on it.
+
+The rule: a run whose every judged kind kept its p95 within its Performance Threshold (SLA
+"Pass") served its HTTP requests per minute with the web workers it had, so each worker
+sustains (total requests per minute) / (web workers) while answering in time. A failed run
+measured an overload, not a capacity, and calibrates nothing. The measured figure is a lower
+bound: the run sent what it was asked to, not more.
+"""
+
+from dataclasses import asdict
+
+from perf_engine.core.capacity import (
+	ASSUMED_RATES,
+	CapacityInputs,
+	WorkerRates,
+	calibrated_rates,
+	web_workers,
+)
+from perf_engine.core.errors import InvalidInput
+from perf_engine.core.load_test import PASS, SECONDS_PER_MINUTE
+
+# Fewer requests than this say more about chance than about the bench.
+MIN_REQUESTS_TO_CALIBRATE = 50
+
+
+def sustainable_requests_per_worker_per_min(
+	total_requests: int, failures: int, duration_s: float, sla_verdict: str, web_workers_during_run: int
+) -> float:
+	"""Requests per minute one web worker served in a run that kept its SLA; refuses any other run."""
+	if sla_verdict != PASS:
+		raise InvalidInput("Only a run that passed its SLA calibrates the model: this one failed it")
+	if not web_workers_during_run or web_workers_during_run < 1:
+		raise InvalidInput("The run does not say how many web workers served it: it cannot calibrate")
+	if duration_s <= 0:
+		raise InvalidInput(f"The run lasted {duration_s:g} s: it cannot calibrate")
+	if total_requests < MIN_REQUESTS_TO_CALIBRATE:
+		raise InvalidInput(
+			f"The run served {total_requests} requests, fewer than the {MIN_REQUESTS_TO_CALIBRATE} "
+			"a calibration needs"
+		)
+	served = total_requests - failures
+	return round(served / duration_s * SECONDS_PER_MINUTE / web_workers_during_run, 2)
+
+
+def rates_from_run(run_name: str, requests_per_worker_per_min: float | None) -> WorkerRates:
+	"""The rates a stored calibration gives, or the assumed ones when there is none."""
+	if not run_name or not requests_per_worker_per_min:
+		return ASSUMED_RATES
+	return calibrated_rates(requests_per_worker_per_min, run_name)
+
+
+def predicted_against_measured(inputs: CapacityInputs, rates: WorkerRates) -> dict:
+	"""Web workers the assumed rates predict beside those the calibrated rates call for."""
+	predicted = web_workers(inputs, ASSUMED_RATES)
+	measured = web_workers(inputs, rates) if rates.source != ASSUMED_RATES.source else None
+	return {
+		"calibration": rates.source if measured else None,
+		"assumed_rates": asdict(ASSUMED_RATES),
+		"rates": asdict(rates),
+		"predicted": predicted,
+		"measured": measured,
+	}

@@ -1,0 +1,53 @@
+"""Move RQ jobs whose scheduled time has come onto their queues.
+
+Frappe v15 starts its workers without RQ's scheduler, so a job scheduled for later (an
+event delivery's retry, RQ's Retry with an interval) would wait forever. This does what
+RQ's scheduler does, with its per-queue lock: where a real RQ scheduler holds the lock,
+that queue is left to it.
+"""
+
+import os
+import time
+from collections.abc import Iterable
+
+import redis
+from rq.job import Job
+from rq.queue import Queue
+from rq.registry import ScheduledJobRegistry
+from rq.scheduler import RQScheduler
+
+LOCK_TTL_S = 60
+CHUNK = 1000  # jobs moved per queue per call; the rest wait for the next tick
+
+
+def promote_due(
+	connection: redis.Redis, queue_names: Iterable[str], now: float | None = None
+) -> dict[str, int]:
+	"""For each queue, enqueue its scheduled jobs due by `now`; returns how many moved per queue."""
+	now = time.time() if now is None else now
+	moved = {}
+	for name in queue_names:
+		lock = RQScheduler.get_locking_key(name)
+		if not connection.set(lock, os.getpid(), nx=True, ex=LOCK_TTL_S):
+			continue
+		try:
+			moved[name] = promote_queue(connection, Queue(name, connection=connection), now)
+		finally:
+			connection.delete(lock)
+	return moved
+
+
+def promote_queue(connection: redis.Redis, queue: Queue, now: float) -> int:
+	"""One queue's due jobs, moved in one pipeline as RQ's scheduler moves them."""
+	registry = ScheduledJobRegistry(queue=queue)
+	job_ids = registry.get_jobs_to_schedule(int(now), CHUNK)
+	if not job_ids:
+		return 0
+	jobs = [job for job in Job.fetch_many(job_ids, connection=connection) if job is not None]
+	with connection.pipeline() as pipeline:
+		for job in jobs:
+			queue._enqueue_job(job, pipeline=pipeline, at_front=bool(job.enqueue_at_front))
+		for job_id in job_ids:
+			pipeline.zrem(registry.key, job_id)
+		pipeline.execute()
+	return len(jobs)

@@ -1,0 +1,143 @@
+"""Load Test Runs for this site: record one from `perf-engine load`, with its verdict and the bench's workers.
+
+The figures come from the load generator; the SLA verdict is judged here against this site's
+Performance Thresholds (core.load_test), the worker counts are what the bench runs at the
+time of recording, and the sustainable rate per web worker (core.calibration) is stored so
+an operator can apply it later.
+"""
+
+from collections.abc import Mapping
+
+import frappe
+from frappe.utils import convert_utc_to_system_timezone, get_datetime
+
+from perf_engine.core import bench_comparison, calibration, load_test
+from perf_engine.core.checks import run_check
+from perf_engine.core.config import bench_config
+from perf_engine.core.errors import InvalidInput
+from perf_engine.perf_engine.doctype.performance_threshold.performance_threshold import load_thresholds
+from perf_engine.services import bridge
+
+DOCTYPE = "Load Test Run"
+CAPACITY_MODEL = "Capacity Model"
+GIVEN_BY_RUN = "given by the load test (--web-workers)"
+FROM_BENCH_CONFIG = "common_site_config.json gunicorn_workers"
+
+
+def record(payload: Mapping) -> dict:
+	"""Check the payload, judge it, note the bench's workers and insert the run; its name and verdict."""
+	summary = load_test.read_summary(payload.get("figures"))
+	started_at, ended_at = moment(payload, "started_at"), moment(payload, "ended_at")
+	if ended_at < started_at:
+		raise InvalidInput("ended_at is before started_at")
+	model = payload.get("capacity_model")
+	if model and not frappe.db.exists(CAPACITY_MODEL, model):
+		raise InvalidInput(f"Capacity Model {model!r} does not exist")
+	verdict = load_test.verdict(summary, load_thresholds())
+	bench = bench_workers(payload.get("web_workers"))
+	run = frappe.get_doc(
+		{
+			"doctype": DOCTYPE,
+			"started_at": started_at,
+			"ended_at": ended_at,
+			"duration_s": summary["duration_s"],
+			"target_url": text(payload.get("target_url"), "target_url"),
+			"users": whole(payload.get("users"), "users"),
+			"spawn_rate": optional_number(payload.get("spawn_rate"), "spawn_rate"),
+			"capacity_model": model or None,
+			"peak_multiplier": optional_number(payload.get("peak_multiplier"), "peak_multiplier"),
+			"target_rate_per_s": optional_number(payload.get("target_rate_per_s"), "target_rate_per_s"),
+			"sla_verdict": verdict["sla_verdict"],
+			"total_requests": summary["total"]["requests"],
+			"total_failures": summary["total"]["failures"],
+			"requests_per_s": summary["total"]["requests_per_s"],
+			"p95_ms": summary["total"]["p95_ms"],
+			"kinds": [kind_row(kind, row, verdict["kinds"][kind]) for kind, row in summary["kinds"].items()],
+			**bench,
+			**sustainable(summary, verdict["sla_verdict"], bench["web_workers"]),
+			"figures_json": frappe.as_json({"figures": summary, "verdict": verdict}),
+		}
+	)
+	run.insert()
+	return {"name": run.name, "verdict": verdict}
+
+
+def moment(payload: Mapping, name: str):
+	"""A date-time in the site's time zone, as Frappe stores them; one with an offset is converted,
+	one without is taken as the site's own time."""
+	try:
+		value = get_datetime(payload.get(name))
+	except Exception:
+		value = None
+	if value is None:
+		raise InvalidInput(f"{name} must be a date and time, got {payload.get(name)!r}")
+	return convert_utc_to_system_timezone(value).replace(tzinfo=None) if value.tzinfo else value
+
+
+def text(value: object, name: str) -> str:
+	if not isinstance(value, str) or not value.strip():
+		raise InvalidInput(f"{name} must be given")
+	return value.strip()
+
+
+def whole(value: object, name: str) -> int:
+	if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+		raise InvalidInput(f"{name} must be a whole number of 1 or more, got {value!r}")
+	return value
+
+
+def optional_number(value: object, name: str) -> float | None:
+	return None if value is None else load_test.finite(value, name)
+
+
+def kind_row(kind: str, row: dict, judged: dict) -> dict:
+	return {
+		"kind": kind,
+		**{key: row[key] for key in ("requests", "failures", "requests_per_s", "p50_ms", "p95_ms", "p99_ms")},
+		"threshold_ms": judged["threshold_ms"],
+		"sla": judged["sla"] or "",
+		"reason": judged["reason"],
+	}
+
+
+def bench_workers(given_web_workers: object) -> dict:
+	"""Web workers as the run says (it knows what served it) or as the bench is configured; live RQ
+	workers per queue now. A part that cannot be read stays empty, the rest is recorded."""
+	settings = bridge.connection_settings()
+	found: dict = {"web_workers": None, "web_workers_source": None}
+	if given_web_workers is not None:
+		found.update(web_workers=whole(given_web_workers, "web_workers"), web_workers_source=GIVEN_BY_RUN)
+	else:
+		configured = run_check(
+			"bench config", lambda: bench_config(settings.bench_path).get("gunicorn_workers")
+		)
+		if configured.ok and configured.data:
+			found.update(web_workers=int(configured.data), web_workers_source=FROM_BENCH_CONFIG)
+	live = run_check(
+		"live RQ workers",
+		lambda: bench_comparison.live_workers_per_queue(bridge.queue_redis(), settings.queue_names),
+	)
+	if live.ok:
+		found.update(
+			{
+				f"rq_workers_{queue}": count
+				for queue, count in live.data.items()
+				if queue in ("default", "short", "long")
+			}
+		)
+	return found
+
+
+def sustainable(summary: dict, sla_verdict: str, web_workers: int | None) -> dict:
+	"""The calibration the run gives, or why it gives none."""
+	total = summary["total"]
+	try:
+		rate = calibration.sustainable_requests_per_worker_per_min(
+			total["requests"], total["failures"], summary["duration_s"], sla_verdict, web_workers
+		)
+	except InvalidInput as exc:
+		return {"sustainable_requests_per_worker_per_min": None, "calibration_note": str(exc)}
+	return {
+		"sustainable_requests_per_worker_per_min": rate,
+		"calibration_note": f"{rate:g} requests per web worker per minute with every p95 within its threshold",
+	}

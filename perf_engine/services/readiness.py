@@ -1,0 +1,39 @@
+"""This site's production-readiness checklist: the core's facts from the site's own connections.
+
+Facts are gathered by `perf_engine.core.readiness_facts` and judged by
+`perf_engine.core.readiness`, exactly as `perf-engine readiness` does from a shell.
+"""
+
+import frappe
+from frappe.utils import get_bench_path, now_datetime
+
+from perf_engine.core import monitor, readiness, readiness_facts
+from perf_engine.core.config import bench_config
+from perf_engine.services import bridge, jobs, overview, settings
+
+
+def sources() -> readiness_facts.Sources:
+	"""The site's database, both Redis, the bench's config and this site's own config."""
+	return readiness_facts.Sources(
+		db=bridge.db_connection(),
+		schema=frappe.conf.db_name,
+		cache=bridge.cache_redis(),
+		queue=bridge.queue_redis(),
+		queue_names=jobs.bench_queues(),
+		bench_config=bench_config(get_bench_path()),
+		site_conf=frappe.conf,
+		cache_prefix=bridge.cache_prefix(),
+		monitor_log=monitor.log_path(get_bench_path()),
+		site=frappe.local.site,
+		next_of=overview.next_run,
+	)
+
+
+def facts() -> dict:
+	"""Every fact the checklist judges, each read on its own."""
+	return readiness_facts.gather(sources(), settings.get(), now_datetime())
+
+
+def answer() -> dict:
+	"""Every checklist line with its status, evidence and action, and the overall status."""
+	return {**readiness.assess(facts()), "checked_at": now_datetime()}

@@ -1,0 +1,288 @@
+"""The event bus end to end on the test site, with real Frappe RQ workers (`bench worker --burst`).
+
+Subscribers are declared by replacing the cached hooks for the test's duration
+(`event_handlers.subscribed`); deliveries are routed to the short queue, which each test
+empties first, and burst workers drain it.
+"""
+
+import time
+from datetime import datetime, timedelta, timezone
+
+import frappe
+from frappe.tests.utils import FrappeTestCase
+from frappe.utils.background_jobs import get_queue
+from rq.job import Job
+from rq.registry import ScheduledJobRegistry
+
+from perf_engine.core.events import counters, names, retry
+from perf_engine.events import publish
+from perf_engine.services import bridge, events, jobs, overview
+from perf_engine.tests import browser, event_handlers, rest
+
+HANDLERS = "perf_engine.tests.event_handlers"
+PROMOTE_HOOK = "perf_engine.tasks.jobs.promote_due_jobs"
+TEST_EVENTS = "perf_engine_test.%"
+SUBSCRIBER_HTML = '<img src=x id="pe-injected-subscriber">'
+ERROR_HTML = "RuntimeError: <b id='pe-injected-error'>boom</b>"
+
+
+class TestEventBus(rest.ApiTestCase):
+	def setUp(self):
+		# Counters are per event name and outlive a test: each test publishes an event of its own.
+		self.event = f"perf_engine_test.{frappe.generate_hash(length=10)}"
+		self.short = get_queue("short")
+		self.short.empty()
+		bridge.queue_redis().delete(ScheduledJobRegistry(queue=self.short).key)
+		event_handlers.forget_received()
+		frappe.db.delete("Perf Event Failure", {"event": ("like", TEST_EVENTS)})
+		frappe.db.commit()
+
+	def tearDown(self):
+		frappe.db.rollback()
+		self.short.empty()
+		frappe.db.delete("Perf Event Failure", {"event": ("like", TEST_EVENTS)})
+		frappe.db.delete("ToDo", {"description": ("like", "always_fail %")})
+		frappe.db.commit()
+
+	def subscribe(self, *entries):
+		"""Declare these subscribers of self.event for the test; checks Frappe now reads them."""
+		declared = {self.event: list(entries)}
+		context = event_handlers.subscribed(declared)
+		context.__enter__()
+		self.addCleanup(context.__exit__, None, None, None)
+		self.assertEqual(frappe.get_hooks(events.HOOK), declared)
+
+	def drain(self) -> None:
+		"""Run a real Frappe worker on the short queue until it is empty."""
+		rest.run_burst_worker("short")
+
+	def promote_retries(self) -> None:
+		"""What the minute tick does once the longest backoff has passed."""
+		jobs.promote_due_jobs(now=time.time() + retry.BACKOFF_CAP_S + 1)
+
+	def counts(self) -> dict:
+		rows = events.activity(5)["events"]
+		return next((row for row in rows if row["event"] == self.event), {})
+
+	def test_rollback_delivers_nothing(self):
+		"""An event published in a transaction that rolls back enqueues no job, not even at the next commit."""
+		self.subscribe(f"{HANDLERS}.record")
+		publish(self.event, {"name": "rolled back"})
+		frappe.db.rollback()
+		frappe.db.commit()  # the next transaction's commit must not carry the rolled-back event
+		self.assertEqual(self.short.count, 0)
+		self.drain()
+		self.assertEqual(event_handlers.received(), [])
+		self.assertEqual(self.counts(), {})
+
+	def test_commit_delivers_once_to_each_subscriber(self):
+		"""Nothing is enqueued before the commit; after it each subscriber gets its own job and one delivery."""
+		self.subscribe(f"{HANDLERS}.record", f"{HANDLERS}.record_too")
+		event_id = publish(self.event, {"name": "INV-1", "amount": 12.5})
+		self.assertEqual(self.short.count, 0)
+		frappe.db.commit()
+		self.assertEqual(self.short.count, 2)
+		self.drain()
+		received = event_handlers.received()
+		self.assertEqual(sorted(r["handler"] for r in received), ["record", "record_too"])
+		for entry in received:
+			self.assertEqual(
+				(entry["event"], entry["payload"]), (self.event, {"name": "INV-1", "amount": 12.5})
+			)
+		keys = {r["key"] for r in received}
+		self.assertEqual(len(keys), 2, "each subscriber has its own idempotency key")
+		self.assertEqual(
+			keys,
+			{
+				names.idempotency_key(self.event, event_id, f"{HANDLERS}.{h}")
+				for h in ("record", "record_too")
+			},
+		)
+		counts = self.counts()
+		self.assertEqual((counts["published"], counts["delivered"], counts["failed"]), (1, 2, 0))
+
+	def test_delivery_is_routed_by_the_subscribers_expected_duration(self):
+		"""A subscriber expected to take 10 minutes is delivered on the long queue with its timeout."""
+		self.subscribe({"handler": f"{HANDLERS}.record", "estimated_duration_s": 600})
+		long_queue = get_queue("long")
+		before = set(long_queue.job_ids)
+		publish(self.event, {})
+		frappe.db.commit()
+		(job_id,) = set(long_queue.job_ids) - before
+		job = Job.fetch(job_id, connection=bridge.queue_redis())
+		self.addCleanup(lambda: (long_queue.remove(job), job.delete()))
+		self.assertEqual((job.timeout, job.kwargs["method"]), (7200, events.DELIVER))
+		self.assertEqual(self.short.count, 0)
+
+	def test_failing_subscriber_is_retried_then_recorded(self):
+		"""A subscriber that always raises is tried its 3 attempts, each rolled back, then kept as a Perf Event Failure."""
+		self.subscribe({"handler": f"{HANDLERS}.always_fail", "attempts": 3}, f"{HANDLERS}.record")
+		event_id = publish(self.event, {"name": "INV-2"})
+		frappe.db.commit()
+		self.drain()
+		scheduled = ScheduledJobRegistry(queue=self.short)
+		self.assertEqual(scheduled.count, 1, "the failed delivery waits for its backoff")
+		self.assertEqual(self.short.count, 0)
+		for _ in range(2):
+			self.promote_retries()
+			self.drain()
+		self.assertEqual(scheduled.count, 0, "no attempt after the last")
+		tries = [r for r in event_handlers.received() if r["handler"] == "always_fail"]
+		self.assertEqual(len(tries), 3)
+		self.assertEqual(len({r["key"] for r in tries}), 1, "every attempt carries the same key")
+		self.assertEqual([r["handler"] for r in event_handlers.received()].count("record"), 1)
+		frappe.db.rollback()  # a fresh snapshot: the worker committed what follows
+		self.assertFalse(frappe.db.exists("ToDo", {"description": ("like", "always_fail %")}))
+		(failure,) = frappe.get_all("Perf Event Failure", filters={"event": self.event}, fields=["*"])
+		self.assertEqual(
+			(failure.subscriber, failure.attempts, failure.event_id, failure.idempotency_key, failure.queue),
+			(f"{HANDLERS}.always_fail", 3, event_id, tries[0]["key"], "short"),
+		)
+		self.assertIn("RuntimeError: subscriber failed", failure.error)
+		self.assertIn("always_fail", failure.traceback)
+		self.assertEqual(frappe.parse_json(failure.payload), {"name": "INV-2"})
+		counts = self.counts()
+		self.assertEqual(
+			(counts["published"], counts["delivered"], counts["retried"], counts["failed"]), (1, 1, 2, 1)
+		)
+		activity = rest.call("perf_engine.api.get_event_activity", self.performance_manager, window_minutes=5)
+		self.assertEqual(activity.status_code, 200, activity.text)
+		self.assertIn(failure.name, [f["name"] for f in activity.message["recent_failures"]])
+		self.assertIn(self.event, [row["event"] for row in activity.message["events"]])
+
+	def test_duplicate_delivery_carries_the_same_idempotency_key(self):
+		"""A retry after a failed attempt and a requeued finished job both deliver the first attempt's key."""
+		self.subscribe(f"{HANDLERS}.fail_once")
+		publish(self.event, {"name": "INV-3"})
+		frappe.db.commit()
+		self.drain()
+		self.promote_retries()
+		job_id = self.short.job_ids[0]
+		self.drain()
+		job = Job.fetch(job_id, connection=bridge.queue_redis())
+		self.assertEqual(job.get_status(), "finished")
+		self.short.enqueue_job(job)  # what requeueing a job whose result was lost does
+		self.drain()
+		deliveries = event_handlers.received()
+		self.assertEqual(len(deliveries), 3)
+		self.assertEqual(len({d["key"] for d in deliveries}), 1)
+		self.assertEqual(self.counts()["delivered"], 2)
+
+	def test_the_publishers_key_names_the_fact(self):
+		"""Publishing the same key twice gives the subscriber the same idempotency key twice; bad input is refused."""
+		self.subscribe(f"{HANDLERS}.record")
+		self.assertEqual(publish(self.event, {"n": 1}, key="INV-4:1"), "INV-4:1")
+		publish(self.event, {"n": 1}, key="INV-4:1")
+		frappe.db.commit()
+		self.drain()
+		self.assertEqual(len({d["key"] for d in event_handlers.received()}), 1)
+		self.assertEqual(len(event_handlers.received()), 2)
+		for bad in (
+			lambda: publish("bad name", {}),
+			lambda: publish(self.event, {"doc": frappe.get_doc("User", "Administrator")}),
+		):
+			with self.assertRaises(frappe.ValidationError):
+				bad()
+
+	def test_event_activity_needs_a_manager_and_a_sane_window(self):
+		"""Guest and plain users get 403; a window outside 1-1440 minutes gets 417."""
+		for user in (None, self.plain):
+			self.assertEqual(rest.call("perf_engine.api.get_event_activity", user).status_code, 403)
+		self.assertEqual(
+			rest.call("perf_engine.api.get_event_activity", self.manager, window_minutes=0).status_code, 417
+		)
+		self.assertEqual(
+			rest.call("perf_engine.api.get_event_activity", self.manager, window_minutes=60).status_code, 200
+		)
+
+	def test_an_event_published_by_a_subscriber_is_delivered_after_its_job_commits(self):
+		"""A handler may publish: its event goes out when the delivery job commits, as its own job."""
+		follow_up = f"{self.event}.next"
+		declared = {
+			self.event: [f"{HANDLERS}.publish_then_record"],
+			follow_up: [f"{HANDLERS}.record"],
+		}
+		with event_handlers.subscribed(declared):
+			publish(self.event, {"next": follow_up})
+			frappe.db.commit()
+			self.drain()
+		received = event_handlers.received()
+		self.assertEqual([r["handler"] for r in received], ["publish_then_record", "record"])
+		self.assertEqual((received[1]["event"], received[1]["payload"]), (follow_up, {"after": self.event}))
+
+	def test_due_retries_move_through_the_scheduled_tick(self):
+		"""The minute tick is a Scheduled Job Type; executing it moves a due delivery retry onto its queue."""
+		job_type = frappe.get_doc("Scheduled Job Type", {"method": PROMOTE_HOOK})
+		self.assertEqual(job_type.cron_format, "* * * * *")
+		past = datetime.now(timezone.utc) - timedelta(seconds=1)
+		job_id = jobs.enqueue_method("frappe.ping", 10, {}, at=past)
+		self.assertEqual(self.short.count, 0)
+		job_type.execute()
+		self.assertEqual(self.short.job_ids, [job_id])
+
+	def test_failures_are_read_only_history_pruned_after_retention(self):
+		"""Performance Managers read a Perf Event Failure but cannot change or delete it; pruning drops old ones."""
+		old = frappe.get_doc(
+			{
+				"doctype": "Perf Event Failure",
+				"event": self.event,
+				"subscriber": f"{HANDLERS}.always_fail",
+				"attempts": 5,
+				"failed_at": frappe.utils.add_days(frappe.utils.now_datetime(), -400),
+			}
+		).insert(ignore_permissions=True)
+		frappe.db.commit()
+		pm = self.performance_manager
+		self.assertEqual(rest.resource("GET", "Perf Event Failure", old.name, pm).status_code, 200)
+		self.assertEqual(
+			rest.resource("PUT", "Perf Event Failure", old.name, pm, attempts=1).status_code, 403
+		)
+		self.assertEqual(rest.resource("DELETE", "Perf Event Failure", old.name, pm).status_code, 403)
+		self.assertEqual(rest.resource("GET", "Perf Event Failure", old.name, self.plain).status_code, 403)
+		self.assertGreaterEqual(overview.prune_history()["Perf Event Failure"], 1)
+		self.assertFalse(frappe.db.exists("Perf Event Failure", old.name))
+
+
+class TestEventBusDesk(FrappeTestCase):
+	def test_queue_status_lists_events_and_failures_as_text(self):
+		"""Queue Status shows an event's counts and a failure whose subscriber and error hold HTML, as text only."""
+		from frappe.utils.password import update_password
+
+		from perf_engine.tests.test_desk_pages import PASSWORD
+
+		rest.ensure_user(rest.MANAGER_USER, ("System Manager",))
+		update_password(rest.MANAGER_USER, PASSWORD)
+		frappe.db.set_single_value("System Settings", "setup_complete", 1)
+		event = f"perf_engine_test.desk_{frappe.generate_hash(length=8)}"
+		outcomes = [(event, counters.PUBLISHED)] * 3 + [(event, counters.DELIVERED)] * 2
+		counters.count(bridge.cache_redis(), bridge.cache_prefix(), [*outcomes, (event, counters.FAILED)])
+		failure = frappe.get_doc(
+			{
+				"doctype": "Perf Event Failure",
+				"event": event,
+				"subscriber": "app.events.handler",
+				"attempts": 5,
+				"failed_at": frappe.utils.now_datetime(),
+			}
+		).insert(ignore_permissions=True)
+		# As an exception message could carry them, unsanitised by a document save.
+		raw = {"subscriber": SUBSCRIBER_HTML, "error": ERROR_HTML}
+		frappe.db.set_value("Perf Event Failure", failure.name, raw)
+		frappe.db.commit()
+		self.addCleanup(lambda: (frappe.db.delete("Perf Event Failure", failure.name), frappe.db.commit()))
+		rows = "document.querySelector('.event-activity')?.innerText || ''"
+		with browser.web_server() as base:
+			sid = browser.login(base, rest.MANAGER_USER, PASSWORD)
+			with browser.chromium(base, sid) as tab:
+				tab.open(base + "/app/queue-status", f"({rows}).includes({frappe.as_json(event)})")
+				tab.screenshot(browser.artifacts_dir() / "queue-status-events.png")
+				line = tab.evaluate(
+					"Array.from(document.querySelectorAll('.event-activity tr'))"
+					f".map(r => r.innerText).find(t => t.includes({frappe.as_json(event)}))"
+				)
+				self.assertEqual(line.split("\t")[1:], ["3", "2", "0", "1"])
+				failures = tab.evaluate("document.querySelector('.event-failures').innerText")
+				self.assertIn(SUBSCRIBER_HTML, failures)
+				self.assertIn(ERROR_HTML, failures)
+				for element in ("pe-injected-subscriber", "pe-injected-error"):
+					self.assertFalse(tab.evaluate(f"!!document.getElementById('{element}')"), element)
