@@ -1,9 +1,8 @@
 """Health is judged once, in the core, from structured counts; CLI metrics carry it like the API."""
 
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from rq import Queue
 

@@ -4,9 +4,7 @@ and never holding up the site's queries on a table for more than about the lock 
 import contextlib
 import threading
 import time
-import uuid
 
-import pymysql
 import pytest
 
 from perf_engine.cli import main

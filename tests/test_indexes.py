@@ -1,10 +1,8 @@
 """Index analysis against a real MariaDB: schema candidates, known composites, workload, ranking, unused indexes, the IGNORED trial."""
 
-import pymysql
 import pytest
 
-from perf_engine.core.errors import InvalidInput
-from perf_engine.core.indexes import apply, catalog, redundant, schema, server_variables, workload
+from perf_engine.core.indexes import catalog, redundant, schema, server_variables, workload
 from perf_engine.core.indexes.analysis import analyze
 from perf_engine.core.indexes.recommendation import ADD, DROP, HIGH, MEDIUM
 from tests.services import EXACT_ROW_ESTIMATE, connect_database

@@ -1,11 +1,11 @@
 """Stalled-job detection, stop and requeue with real rq worker processes."""
 
+import contextlib
 import os
 import signal
 import time
 from datetime import datetime, timedelta, timezone
 
-import psutil
 import pytest
 from rq import Queue
 from rq.job import Job, JobStatus
@@ -128,7 +128,7 @@ def test_killed_main_process_with_a_live_horse_is_not_called_dead(redis_client, 
 			stop_job(redis_client, job.id)
 		wait_for(lambda: job.get_status(refresh=True) == JobStatus.FINISHED, timeout_s=30)
 	finally:
-		if psutil.pid_exists(horse):
+		with contextlib.suppress(ProcessLookupError):
 			os.kill(horse, signal.SIGKILL)
 	assert runs.read_text().splitlines() == ["run"], "ran exactly once"
 	assert not findings_for(redis_client, job)
