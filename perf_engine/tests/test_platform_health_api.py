@@ -79,7 +79,9 @@ def load_filler(root: pymysql.Connection, size: int) -> None:
 		cur.execute(
 			f"CREATE TABLE `{FILLER_DB}`.filler (id INT PRIMARY KEY, pad VARCHAR(4000)) ENGINE=InnoDB"
 		)
-		cur.execute(f"INSERT INTO `{FILLER_DB}`.filler SELECT seq, REPEAT('x', 4000) FROM seq_1_to_{rows}")
+		cur.execute(
+			f"INSERT INTO `{FILLER_DB}`.filler SELECT seq, REPEAT('x', 4000) FROM `{FILLER_DB}`.seq_1_to_{rows}"
+		)
 		cur.execute(f"ANALYZE TABLE `{FILLER_DB}`.filler")
 
 
