@@ -111,8 +111,8 @@ class TestLoadTestRunOverRest(FrappeTestCase):
 		self.assertEqual(read[1]["data"]["p95_ms"], before.p95_ms)
 		for status, body in (put, delete):
 			self.assertEqual((status, body.get("exc_type")), (403, "PermissionError"), body)
-			self.assertIn(
-				"Load Test Run", "".join(json.loads(body.get("_server_messages") or "[]")) + str(body)
-			)
-		self.assertIn(f"User not allowed to delete Load Test Run: {name}", str(delete[1]))
+		self.assertIn("Insufficient Permission for Load Test Run", put[1].get("_error_message", ""))
+		self.assertIn(
+			f"User not allowed to delete Load Test Run: {name}", delete[1].get("_server_messages", "")
+		)
 		self.assertEqual(stored(name), before)
