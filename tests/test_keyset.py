@@ -8,6 +8,7 @@ import pymysql
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pymysql.constants import FIELD_TYPE
 
 from perf_engine.core import keyset
 from perf_engine.core.errors import InvalidInput
@@ -255,3 +256,41 @@ def test_a_cursor_value_read_back_from_its_token_equals_the_stored_value_in_mari
 			read_back_equal()
 		finally:
 			conn.close()
+
+
+def test_a_walk_whose_cursor_does_not_move_stops_with_what_to_do():
+	"""Two decimals alike to a float's 15 digits, read as floats (as Frappe reads DECIMAL) and compared as
+	text (as the Frappe layer's literal does): descending, the page after the cursor is the same page again,
+	and the walk stops with InvalidInput instead of going round forever."""
+	order, after, pages = keyset.Order("amount", descending=True), None, 0
+	with temporary_database("pe_keyset_stuck") as database:
+		conn = connect_database(database)
+		conn.decoders[FIELD_TYPE.NEWDECIMAL] = float
+
+		def as_text(value) -> str:
+			return conn.escape(str(keyset.portable(value)))
+
+		def page(after: keyset.Cursor | None) -> list[dict]:
+			condition = (
+				keyset.after_condition(order, after, keyset.quote_identifier, as_text) if after else "1"
+			)
+			with conn.cursor(pymysql.cursors.DictCursor) as cur:
+				cur.execute(
+					f"SELECT name, amount FROM amounts WHERE {condition} "
+					f"ORDER BY {keyset.order_clause(order, keyset.quote_identifier)} LIMIT 2"
+				)
+				return cur.fetchall()
+
+		with conn.cursor() as cur:
+			cur.execute("CREATE TABLE amounts (name VARCHAR(140) PRIMARY KEY, amount DECIMAL(21, 9))")
+			cur.execute(
+				"INSERT INTO amounts VALUES ('A', 123456789012.123456789), ('Z', 123456789012.123456788)"
+			)
+		try:
+			with pytest.raises(InvalidInput, match=r"stuck at .*order by another field or by name"):
+				while pages < 10:
+					pages += 1
+					after = keyset.next_cursor(page(after)[-1], order, after)
+		finally:
+			conn.close()
+	assert pages == 2, "the second page is the first again"

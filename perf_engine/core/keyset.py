@@ -125,6 +125,21 @@ def cursor_after(row: Mapping[str, Any], order: Order) -> Cursor:
 	return Cursor(name=row[NAME], value=None if order.column == NAME else row[order.column])
 
 
+def next_cursor(row: Mapping[str, Any], order: Order, previous: Cursor | None) -> Cursor:
+	"""The cursor after a page's last `row`, refused when it has not moved past `previous`.
+
+	A page that ends where it started means MariaDB compares the order values otherwise than it sorts
+	them (a DECIMAL beyond a float's 15 digits, which Frappe reads as a float): the walk would go round
+	forever, so it stops with what to do instead."""
+	cursor = cursor_after(row, order)
+	if previous is not None and cursor.token() == previous.token():
+		raise InvalidInput(
+			f"The walk by {order.column} is stuck at {cursor.token()}: its values compare otherwise than they "
+			"sort (a decimal with more than 15 digits read as a float); order by another field or by name"
+		)
+	return cursor
+
+
 def after_condition(
 	order: Order, cursor: Cursor, quote: Callable[[str], str], literal: Callable[[Any], str]
 ) -> str:
@@ -193,4 +208,4 @@ def pages(
 		yield rows
 		if len(rows) < batch_size:
 			return
-		after = cursor_after(rows[-1], order)
+		after = next_cursor(rows[-1], order, after)

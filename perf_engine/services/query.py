@@ -109,7 +109,7 @@ class KeysetQuery:
 			if len(rows) < self.batch_size:
 				return
 			with bridge.core_errors():
-				after = keyset.cursor_after(rows[-1], self.order)
+				after = keyset.next_cursor(rows[-1], self.order, after)
 
 
 def literal(value: Any) -> str:
