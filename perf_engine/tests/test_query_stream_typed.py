@@ -146,6 +146,18 @@ class TestQueryStreamTyped(FrappeTestCase):
 						database_order(field, direction),
 					)
 
+	def test_a_walk_stuck_on_decimals_frappe_reads_as_one_float_stops_instead_of_going_round(self):
+		"""Two amounts alike to a float's 15 digits (Frappe reads DECIMAL as float): descending by amount, the
+		stream raises ValidationError naming the stuck cursor rather than yielding the same batch forever."""
+		frappe.db.sql(
+			f"""INSERT INTO `{TABLE}` ({t.STANDARD_COLUMNS}, amount) VALUES
+			('PST-WIDE-A', {t.STANDARD}, 123456789012.123456789), ('PST-WIDE-Z', {t.STANDARD}, 123456789012.123456788)"""
+		)
+		batches = stream(TYPED, fields=["amount"], batch_size=2, order_by="amount desc")
+		with self.assertRaisesRegex(frappe.ValidationError, "stuck at .*order by another field or by name"):
+			list(islice(batches, ROWS))
+		frappe.db.rollback()
+
 	def test_a_permission_query_server_script_limits_what_a_user_streams(self):
 		"""With a Permission Query server script allowing the user rows of positive qty, the user streams
 		exactly those rows; the same user with ignore_permissions=True (a trusted job) streams them all."""
