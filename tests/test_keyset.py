@@ -1,9 +1,14 @@
 """Keyset pages: every row once in the database's own order, NULLs and ties included, under concurrent writes."""
 
 import random
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import pymysql
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pymysql.constants import FIELD_TYPE
 
 from perf_engine.core import keyset
 from perf_engine.core.errors import InvalidInput
@@ -200,3 +205,92 @@ def test_a_row_without_the_cursor_columns_is_refused():
 	"""A row stripped of its order field (field-level permission) cannot carry the walk on silently."""
 	with pytest.raises(InvalidInput, match="rank"):
 		keyset.cursor_after({"name": "x"}, keyset.Order("rank"))
+
+
+# MariaDB's TIME range; pymysql reads a TIME as a timedelta, DATETIME and DATE as datetime and date.
+TIME_LIMIT = timedelta(hours=838, minutes=59, seconds=59, microseconds=999_999)
+ORDER_VALUES = st.one_of(
+	st.tuples(st.just("t"), st.timedeltas(-TIME_LIMIT, TIME_LIMIT)),
+	st.tuples(st.just("dt"), st.datetimes(datetime(1000, 1, 1), datetime(9999, 12, 31, 23, 59, 59))),
+	st.tuples(st.just("d"), st.dates(date(1000, 1, 1), date(9999, 12, 31))),
+	st.tuples(st.just("c"), st.decimals(-(10**12) + 1, 10**12 - 1, places=9)),
+	st.tuples(st.just("i"), st.integers(-(2**31), 2**31 - 1)),
+)
+
+
+def test_a_cursor_value_read_back_from_its_token_equals_the_stored_value_in_mariadb():
+	"""Any TIME (negative, past 24 h, with microseconds), DATETIME, DATE, DECIMAL or INT a row holds, written
+	into a token and read back, is an SQL literal MariaDB finds equal to the row's value, never before or after."""
+	with temporary_database("pe_keyset_values") as database:
+		conn = connect_database(database)
+		with conn.cursor() as cur:
+			cur.execute(
+				"""CREATE TABLE typed (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(140), t TIME(6), dt DATETIME(6), d DATE,
+				c DECIMAL(21, 9), i INT)"""
+			)
+
+		@settings(max_examples=300, deadline=None)
+		@given(ORDER_VALUES)
+		def read_back_equal(column_value):
+			column, value = column_value
+			with conn.cursor(pymysql.cursors.DictCursor) as cur:
+				# pymysql's own TIME literal gets negative minutes wrong: store the seconds instead
+				stored = "SEC_TO_TIME(%s)" if column == "t" else "%s"
+				param = Decimal(value // keyset.MICROSECOND) / 10**6 if column == "t" else value
+				cur.execute(f"INSERT INTO typed (name, {column}) VALUES ('row', {stored})", (param,))
+				cur.execute(f"SELECT id, name, {column} FROM typed WHERE id = LAST_INSERT_ID()")
+				row = cur.fetchone()
+				assert row[column] == value
+				token = keyset.cursor_after(row, keyset.Order(column)).token()
+				cursor = keyset.Cursor.from_token(token)
+				assert cursor.token() == token
+				for literal in (conn.literal(keyset.portable(cursor.value)), conn.escape(str(cursor.value))):
+					cur.execute(
+						f"SELECT {column} = {literal} AS same, {column} < {literal} AS earlier, "
+						f"{column} > {literal} AS later FROM typed WHERE id = %s",
+						(row["id"],),
+					)
+					assert cur.fetchone() == {"same": 1, "earlier": 0, "later": 0}, (token, literal)
+
+		try:
+			read_back_equal()
+		finally:
+			conn.close()
+
+
+def test_a_walk_whose_cursor_does_not_move_stops_with_what_to_do():
+	"""Two decimals alike to a float's 15 digits, read as floats (as Frappe reads DECIMAL) and compared as
+	text (as the Frappe layer's literal does): descending, the page after the cursor is the same page again,
+	and the walk stops with InvalidInput instead of going round forever."""
+	order, after, pages = keyset.Order("amount", descending=True), None, 0
+	with temporary_database("pe_keyset_stuck") as database:
+		conn = connect_database(database)
+		conn.decoders[FIELD_TYPE.NEWDECIMAL] = float
+
+		def as_text(value) -> str:
+			return conn.escape(str(keyset.portable(value)))
+
+		def page(after: keyset.Cursor | None) -> list[dict]:
+			condition = (
+				keyset.after_condition(order, after, keyset.quote_identifier, as_text) if after else "1"
+			)
+			with conn.cursor(pymysql.cursors.DictCursor) as cur:
+				cur.execute(
+					f"SELECT name, amount FROM amounts WHERE {condition} "
+					f"ORDER BY {keyset.order_clause(order, keyset.quote_identifier)} LIMIT 2"
+				)
+				return cur.fetchall()
+
+		with conn.cursor() as cur:
+			cur.execute("CREATE TABLE amounts (name VARCHAR(140) PRIMARY KEY, amount DECIMAL(21, 9))")
+			cur.execute(
+				"INSERT INTO amounts VALUES ('A', 123456789012.123456789), ('Z', 123456789012.123456788)"
+			)
+		try:
+			with pytest.raises(InvalidInput, match=r"stuck at .*order by another field or by name"):
+				while pages < 10:
+					pages += 1
+					after = keyset.next_cursor(page(after)[-1], order, after)
+		finally:
+			conn.close()
+	assert pages == 2, "the second page is the first again"

@@ -11,6 +11,7 @@ import json
 import math
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pymysql
@@ -23,6 +24,7 @@ MAX_BATCH_SIZE = 10_000
 ASC, DESC = "asc", "desc"
 # Order column identifiers are checked against the table's columns, and must look like one.
 IDENTIFIER_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -50,8 +52,8 @@ class Cursor:
 	value: Any = None
 
 	def token(self) -> str:
-		"""A short text to resume from later (dates and decimals as their SQL literals)."""
-		return json.dumps([self.value, self.name], default=str, ensure_ascii=False)
+		"""A short text to resume from later (dates, times and decimals as their SQL literals)."""
+		return json.dumps([portable(self.value), self.name], default=str, ensure_ascii=False)
 
 	@classmethod
 	def from_token(cls, token: str) -> "Cursor":
@@ -68,6 +70,20 @@ class Cursor:
 		if isinstance(value, float) and not math.isfinite(value):
 			raise InvalidInput(f"Cannot resume after {token!r}: its first item must be a column's value")
 		return cls(name=name, value=value)
+
+
+def portable(value: Any) -> Any:
+	"""An order value as SQL text reads it back: a TIME (pymysql gives a timedelta) as `[-]HH:MM:SS.ffffff`.
+
+	str() of a timedelta writes '1 day, 2:00:00' or '-1 day, 23:00:00', which MariaDB reads as one
+	second, and pymysql's own literal gets negative times with minutes wrong; other values pass as they are."""
+	if not isinstance(value, timedelta):
+		return value
+	seconds, micro = divmod(abs(value) // MICROSECOND, 1_000_000)
+	minutes, second = divmod(seconds, 60)
+	hours, minute = divmod(minutes, 60)
+	sign = "-" if value < timedelta(0) else ""
+	return f"{sign}{hours:02d}:{minute:02d}:{second:02d}.{micro:06d}"
 
 
 def check_batch_size(batch_size: int) -> int:
@@ -107,6 +123,21 @@ def cursor_after(row: Mapping[str, Any], order: Order) -> Cursor:
 			f"Rows lack {', '.join(missing)}, which the cursor needs: a field you may not read cannot order a stream"
 		)
 	return Cursor(name=row[NAME], value=None if order.column == NAME else row[order.column])
+
+
+def next_cursor(row: Mapping[str, Any], order: Order, previous: Cursor | None) -> Cursor:
+	"""The cursor after a page's last `row`, refused when it has not moved past `previous`.
+
+	A page that ends where it started means MariaDB compares the order values otherwise than it sorts
+	them (a DECIMAL beyond a float's 15 digits, which Frappe reads as a float): the walk would go round
+	forever, so it stops with what to do instead."""
+	cursor = cursor_after(row, order)
+	if previous is not None and cursor.token() == previous.token():
+		raise InvalidInput(
+			f"The walk by {order.column} is stuck at {cursor.token()}: its values compare otherwise than they "
+			"sort (a decimal with more than 15 digits read as a float); order by another field or by name"
+		)
+	return cursor
 
 
 def after_condition(
@@ -167,7 +198,7 @@ def pages(
 		if after is None:
 			condition = first_condition(order, table, quote_identifier)
 		else:
-			condition = after_condition(order, after, quote_identifier, conn.literal)
+			condition = after_condition(order, after, quote_identifier, lambda v: conn.literal(portable(v)))
 		where = f" WHERE {condition}" if condition else ""
 		with conn.cursor(pymysql.cursors.DictCursor) as cur:
 			cur.execute(base + where + ordered)
@@ -177,4 +208,4 @@ def pages(
 		yield rows
 		if len(rows) < batch_size:
 			return
-		after = cursor_after(rows[-1], order)
+		after = next_cursor(rows[-1], order, after)

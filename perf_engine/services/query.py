@@ -109,12 +109,12 @@ class KeysetQuery:
 			if len(rows) < self.batch_size:
 				return
 			with bridge.core_errors():
-				after = keyset.cursor_after(rows[-1], self.order)
+				after = keyset.next_cursor(rows[-1], self.order, after)
 
 
 def literal(value: Any) -> str:
-	"""A quoted SQL literal: dates, decimals and numbers compare as their text, as Frappe's filters do."""
-	return frappe.db.escape(str(value), percent=False)
+	"""A quoted SQL literal: dates, times, decimals and numbers compare as their text, as Frappe's filters do."""
+	return frappe.db.escape(str(keyset.portable(value)), percent=False)
 
 
 def checked_fields(fields: list[str] | None, columns: set[str], order: keyset.Order) -> list[str]:

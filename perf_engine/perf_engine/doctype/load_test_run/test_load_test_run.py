@@ -1,7 +1,11 @@
 # Copyright (c) 2026, perf_engine developers and contributors
 # For license information, please see license.txt
 
+import json
+import urllib.error
+import urllib.request
 from datetime import datetime
+from urllib.parse import quote
 
 import frappe
 from frappe.tests.utils import FrappeTestCase
@@ -10,7 +14,12 @@ from frappe.utils import convert_utc_to_system_timezone
 from perf_engine.core.errors import InvalidInput
 from perf_engine.services import calibration
 from perf_engine.services import load_test as runs
-from perf_engine.tests.load_runs import payload
+from perf_engine.tests import rest
+from perf_engine.tests.browser import web_server
+from perf_engine.tests.load_runs import TARGET, payload
+
+# What a recorded run says it measured: none of it may change after it is recorded.
+MEASURED = ("p95_ms", "requests_per_s", "total_requests", "sla_verdict", "figures_json", "modified")
 
 
 class TestLoadTestRun(FrappeTestCase):
@@ -54,3 +63,56 @@ class TestLoadTestRun(FrappeTestCase):
 		rates = calibration.current_rates()
 		self.assertEqual((rates.source, rates.api_calls_per_worker_per_min), (second, 600))
 		self.assertFalse(frappe.db.get_value("Load Test Run", first, "calibration_applied"))
+
+
+def over_http(base: str, method: str, name: str, authorization: str, fields: dict | None = None) -> tuple:
+	"""(status, JSON body) of one real HTTP request to `/api/resource/Load Test Run/<name>`."""
+	request = urllib.request.Request(
+		f"{base}/api/resource/{quote('Load Test Run')}/{quote(name)}",
+		data=json.dumps(fields).encode() if fields is not None else None,
+		method=method,
+		headers={
+			"Authorization": authorization,
+			"Accept": "application/json",
+			"Content-Type": "application/json",
+		},
+	)
+	try:
+		with urllib.request.urlopen(request, timeout=30) as response:
+			return response.status, json.loads(response.read() or b"{}")
+	except urllib.error.HTTPError as refused:
+		return refused.code, json.loads(refused.read() or b"{}")
+
+
+def stored(name: str) -> dict:
+	"""The run as the database holds it now, past this connection's snapshot."""
+	frappe.db.rollback()
+	return frappe.db.get_value("Load Test Run", name, MEASURED, as_dict=True)
+
+
+class TestLoadTestRunOverRest(FrappeTestCase):
+	def tearDown(self):
+		for name in frappe.get_all("Load Test Run", filters={"target_url": TARGET}, pluck="name"):
+			frappe.delete_doc("Load Test Run", name, force=True)
+		frappe.db.commit()
+
+	def test_a_system_manager_cannot_change_or_delete_a_run_over_rest(self):
+		"""On the site's real web server a System Manager with an API key reads a run, but PUT of a changed
+		figure and DELETE are refused with 403 and a message naming the run; the stored run is unchanged."""
+		token = rest.ensure_user(rest.MANAGER_USER, ("System Manager",))
+		name = runs.record(payload())["name"]
+		frappe.db.commit()
+		before = stored(name)
+		with web_server() as base:
+			read = over_http(base, "GET", name, token)
+			put = over_http(base, "PUT", name, token, {"p95_ms": 1, "sla_verdict": "Fail"})
+			delete = over_http(base, "DELETE", name, token)
+		self.assertEqual(read[0], 200)
+		self.assertEqual(read[1]["data"]["p95_ms"], before.p95_ms)
+		for status, body in (put, delete):
+			self.assertEqual((status, body.get("exc_type")), (403, "PermissionError"), body)
+		self.assertIn("Insufficient Permission for Load Test Run", put[1].get("_error_message", ""))
+		self.assertIn(
+			f"User not allowed to delete Load Test Run: {name}", delete[1].get("_server_messages", "")
+		)
+		self.assertEqual(stored(name), before)
