@@ -90,15 +90,19 @@ def stored(name: str) -> dict:
 	return frappe.db.get_value("Load Test Run", name, MEASURED, as_dict=True)
 
 
+CALIBRATED_MODEL = "perf-engine rest calibrated model"
+
+
 class TestLoadTestRunOverRest(FrappeTestCase):
 	def tearDown(self):
+		frappe.delete_doc("Capacity Model", CALIBRATED_MODEL, force=True, ignore_missing=True)
 		for name in frappe.get_all("Load Test Run", filters={"target_url": TARGET}, pluck="name"):
 			frappe.delete_doc("Load Test Run", name, force=True)
 		frappe.db.commit()
 
-	def test_a_system_manager_cannot_change_or_delete_a_run_over_rest(self):
+	def test_a_system_manager_cannot_change_a_run_over_rest_but_can_delete_it(self):
 		"""On the site's real web server a System Manager with an API key reads a run, but PUT of a changed
-		figure and DELETE are refused with 403 and a message naming the run; the stored run is unchanged."""
+		figure is refused with 403 and the stored run is unchanged; DELETE (pruning history) removes it."""
 		token = rest.ensure_user(rest.MANAGER_USER, ("System Manager",))
 		name = runs.record(payload())["name"]
 		frappe.db.commit()
@@ -106,13 +110,31 @@ class TestLoadTestRunOverRest(FrappeTestCase):
 		with web_server() as base:
 			read = over_http(base, "GET", name, token)
 			put = over_http(base, "PUT", name, token, {"p95_ms": 1, "sla_verdict": "Fail"})
+			self.assertEqual(stored(name), before)
 			delete = over_http(base, "DELETE", name, token)
 		self.assertEqual(read[0], 200)
 		self.assertEqual(read[1]["data"]["p95_ms"], before.p95_ms)
-		for status, body in (put, delete):
-			self.assertEqual((status, body.get("exc_type")), (403, "PermissionError"), body)
+		self.assertEqual((put[0], put[1].get("exc_type")), (403, "PermissionError"), put[1])
 		self.assertIn("Insufficient Permission for Load Test Run", put[1].get("_error_message", ""))
-		self.assertIn(
-			f"User not allowed to delete Load Test Run: {name}", delete[1].get("_server_messages", "")
-		)
-		self.assertEqual(stored(name), before)
+		self.assertEqual(delete[0], 202, delete[1])
+		self.assertIsNone(stored(name))
+
+	def test_a_run_a_capacity_model_is_calibrated_by_cannot_be_deleted(self):
+		"""The run in use links from the Capacity Model it calibrates: DELETE answers Frappe's LinkExistsError."""
+		token = rest.ensure_user(rest.MANAGER_USER, ("System Manager",))
+		name = runs.record(payload())["name"]
+		calibration.apply(name)
+		frappe.get_doc(
+			{
+				"doctype": "Capacity Model",
+				"title": CALIBRATED_MODEL,
+				"concurrent_users": 60,
+				"transactions_per_user_per_hour": 120,
+			}
+		).insert()
+		self.assertEqual(frappe.db.get_value("Capacity Model", CALIBRATED_MODEL, "calibration_run"), name)
+		frappe.db.commit()
+		with web_server() as base:
+			delete = over_http(base, "DELETE", name, token)
+		self.assertEqual((delete[0], delete[1].get("exc_type")), (417, "LinkExistsError"), delete[1])
+		self.assertIsNotNone(stored(name))
