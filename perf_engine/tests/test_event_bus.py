@@ -379,7 +379,8 @@ def site_connection() -> pymysql.Connection:
 
 class TestEventBusDesk(FrappeTestCase):
 	def test_queue_status_lists_events_and_failures_as_text(self):
-		"""Queue Status shows an event's counts and a failure whose subscriber and error hold HTML, as text only."""
+		"""Queue Status shows an event's counts, events waiting in the outbox, and a failure whose subscriber and
+		error hold HTML, as text only."""
 		from frappe.utils.password import update_password
 
 		from perf_engine.tests.test_desk_pages import PASSWORD
@@ -402,8 +403,16 @@ class TestEventBusDesk(FrappeTestCase):
 		# As an exception message could carry them, unsanitised by a document save.
 		raw = {"subscriber": SUBSCRIBER_HTML, "error": ERROR_HTML}
 		frappe.db.set_value("Perf Event Failure", failure.name, raw)
+		waiting = events.store(
+			events.Publication(event, "INV-7", {}, [Subscriber("app.events.handler")]), "{}"
+		)
+		frappe.db.sql(
+			f"UPDATE `{events.OUTBOX_TABLE}` SET published_at = %s WHERE name = %s",
+			(frappe.utils.add_to_date(None, seconds=-outbox.GRACE_S - 1), waiting),
+		)
 		frappe.db.commit()
 		self.addCleanup(lambda: (frappe.db.delete("Perf Event Failure", failure.name), frappe.db.commit()))
+		self.addCleanup(lambda: (frappe.db.delete(OUTBOX, waiting), frappe.db.commit()))
 		rows = "document.querySelector('.event-activity')?.innerText || ''"
 		with browser.web_server() as base:
 			sid = browser.login(base, rest.MANAGER_USER, PASSWORD)
@@ -415,6 +424,8 @@ class TestEventBusDesk(FrappeTestCase):
 					f".map(r => r.innerText).find(t => t.includes({frappe.as_json(event)}))"
 				)
 				self.assertEqual(line.split("\t")[1:], ["3", "2", "0", "1"])
+				waiting_line = tab.evaluate("document.querySelector('.event-outbox').innerText")
+				self.assertIn("not enqueued yet", waiting_line)
 				failures = tab.evaluate("document.querySelector('.event-failures').innerText")
 				self.assertIn(SUBSCRIBER_HTML, failures)
 				self.assertIn(ERROR_HTML, failures)
