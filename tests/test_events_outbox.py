@@ -21,7 +21,7 @@ def outbox_db(db: pymysql.Connection) -> pymysql.Connection:
 	with db.cursor() as cur:
 		cur.execute(
 			f"CREATE TABLE `{TABLE}` (name VARCHAR(140) PRIMARY KEY, event VARCHAR(140), "
-			"event_id VARCHAR(140), payload LONGTEXT, subscribers LONGTEXT, published_at DATETIME(6), "
+			"event_id VARCHAR(140), payload LONGTEXT, subscribers LONGTEXT, owner VARCHAR(140), published_at DATETIME(6), "
 			"KEY published_at (published_at)) ENGINE=InnoDB"
 		)
 	return db
@@ -44,14 +44,15 @@ def two_transactions(outbox_db: pymysql.Connection, database_name: str) -> Itera
 def add(db: pymysql.Connection, name: str, age_s: float, event: str = "invoice.submitted") -> None:
 	with db.cursor() as cur:
 		cur.execute(
-			f"INSERT INTO `{TABLE}` (name, event, event_id, payload, subscribers, published_at) "
-			"VALUES (%s, %s, %s, %s, %s, %s)",
+			f"INSERT INTO `{TABLE}` (name, event, event_id, payload, subscribers, owner, published_at) "
+			"VALUES (%s, %s, %s, %s, %s, %s, %s)",
 			(
 				name,
 				event,
 				f"id-{name}",
 				'{"name":"INV-1"}',
 				outbox.encode_subscribers(SUBSCRIBERS),
+				"publisher@example.com",
 				NOW - timedelta(seconds=age_s),
 			),
 		)
@@ -64,10 +65,12 @@ def remaining(db: pymysql.Connection) -> list[str]:
 
 
 def test_a_row_reads_back_as_it_was_published(outbox_db):
-	"""Event, id, payload and every subscriber's handler, duration and attempts survive the round trip."""
+	"""Event, id, payload, publisher and every subscriber's handler, duration and attempts survive the round trip."""
 	add(outbox_db, "a", outbox.GRACE_S + 1)
 	(row,) = outbox.claim_due(outbox_db, TABLE, NOW)
-	assert row == outbox.OutboxRow("a", "invoice.submitted", "id-a", {"name": "INV-1"}, SUBSCRIBERS)
+	assert row == outbox.OutboxRow(
+		"a", "invoice.submitted", "id-a", {"name": "INV-1"}, SUBSCRIBERS, "publisher@example.com"
+	)
 
 
 def test_the_sweep_takes_only_rows_past_their_grace_oldest_first(outbox_db):

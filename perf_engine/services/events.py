@@ -49,6 +49,7 @@ class Publication:
 	payload: dict
 	subscribers: list[Subscriber]
 	outbox: str | None = None  # its outbox row, while its deliveries are not all enqueued
+	user: str | None = None  # who published it, when the sweep delivers on the publisher's behalf
 
 
 @dataclass
@@ -150,7 +151,7 @@ def sweep_outbox() -> dict[str, int]:
 	"""The minute tick: enqueue the outbox rows past their grace (a bounded batch, oldest first) with the
 	idempotency keys they were published with, delete them, commit; rows it cannot send wait for the next."""
 	rows = outbox.claim_due(bridge.db_connection(), OUTBOX_TABLE, now_datetime())
-	publications = [Publication(r.event, r.event_id, r.payload, r.subscribers, r.name) for r in rows]
+	publications = [Publication(r.event, r.event_id, r.payload, r.subscribers, r.name, r.owner) for r in rows]
 	sent = enqueue_all(publications, "the next sweep will retry")
 	outbox.delete(bridge.db_connection(), OUTBOX_TABLE, sent)
 	frappe.db.commit()
@@ -182,7 +183,8 @@ def enqueue_all(publications: list[Publication], retried_by: str) -> list[str]:
 def enqueue_delivery(
 	publication: Publication, subscriber: Subscriber, attempt: int, at: datetime | None = None
 ) -> str:
-	"""The delivery job of one event to one subscriber, on the queue its expected duration calls for."""
+	"""The delivery job of one event to one subscriber, on the queue its expected duration calls for, run as
+	the publisher (this session's user unless the sweep names the row's owner)."""
 	kwargs = {
 		"event": publication.event,
 		"event_id": publication.event_id,
@@ -192,7 +194,7 @@ def enqueue_delivery(
 		"attempts": subscriber.attempts,
 		"attempt": attempt,
 	}
-	return jobs.enqueue_method(DELIVER, subscriber.estimated_duration_s, kwargs, at=at)
+	return jobs.enqueue_method(DELIVER, subscriber.estimated_duration_s, kwargs, at=at, user=publication.user)
 
 
 def deliver(

@@ -205,9 +205,13 @@ class TestEventBus(rest.ApiTestCase):
 
 	def test_queue_redis_down_at_commit_the_sweep_delivers_once_it_is_back(self):
 		"""The commit succeeds and keeps the outbox row; sweeps while Redis is down leave it; once Redis is
-		back the minute tick enqueues each subscriber once, with the keys it was published with, and deletes it."""
+		back the minute tick enqueues each subscriber once, as the publisher, with the keys it was published
+		with, and deletes the row."""
 		self.subscribe(f"{HANDLERS}.record", f"{HANDLERS}.record_too")
+		frappe.set_user(rest.PLAIN_USER)
+		self.addCleanup(frappe.set_user, "Administrator")
 		event_id = publish(self.event, {"name": "INV-5"})
+		frappe.set_user("Administrator")  # the sweep runs as the scheduler's user, not the publisher
 		with queue_redis_down(), self.assertLogs(events.logger, "ERROR") as logged:
 			frappe.db.commit()
 		self.assertIn("the outbox sweep will retry", "\n".join(logged.output))
@@ -225,6 +229,8 @@ class TestEventBus(rest.ApiTestCase):
 		frappe.get_doc("Scheduled Job Type", {"method": SWEEP_HOOK}).execute()
 		self.assertEqual(self.short.count, 2)
 		self.assertEqual(self.outbox_rows(), [])
+		for job in self.short.jobs:
+			self.assertEqual(job.kwargs["user"], rest.PLAIN_USER, "delivered as the publisher")
 		self.drain()
 		received = event_handlers.received()
 		self.assertEqual(sorted(r["handler"] for r in received), ["record", "record_too"])

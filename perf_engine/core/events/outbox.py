@@ -20,7 +20,7 @@ from perf_engine.core.events.subscribers import Subscriber
 GRACE_S = 120  # a row this old was not enqueued by its publisher: the sweep takes it
 SWEEP_BATCH = 100  # rows one sweep takes, so a long outage drains a bounded batch per minute
 WAITING_CAP = 1000  # counting stops here: an operator needs "many", not the exact backlog
-COLUMNS = "name, event, event_id, payload, subscribers"
+COLUMNS = "name, event, event_id, payload, subscribers, owner"
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class OutboxRow:
 	event_id: str
 	payload: dict
 	subscribers: list[Subscriber]
+	owner: str  # the publishing user: deliveries run as them
 
 
 def encode_subscribers(subscribers: list[Subscriber]) -> str:
@@ -46,13 +47,14 @@ def encode_subscribers(subscribers: list[Subscriber]) -> str:
 
 
 def decode_row(row: tuple) -> OutboxRow:
-	name, event, event_id, payload, subscribers = row
+	name, event, event_id, payload, subscribers, owner = row
 	return OutboxRow(
 		name,
 		event,
 		event_id,
 		json.loads(payload),
 		[Subscriber(**entry) for entry in json.loads(subscribers)],
+		owner,
 	)
 
 
