@@ -138,3 +138,12 @@ def test_the_grace_rule():
 	"""A row is due once it is older than the grace."""
 	assert outbox.due_before(NOW) == NOW - timedelta(seconds=outbox.GRACE_S)
 	assert outbox.due_before(NOW, grace_s=30) == NOW - timedelta(seconds=30)
+
+
+def test_the_sweep_skips_a_row_its_publisher_holds(two_transactions, outbox_db):
+	"""A row the publisher locked by name after its commit is left out of a sweep that scans by age."""
+	publisher, sweep = two_transactions
+	add(outbox_db, "held", outbox.GRACE_S + 20)
+	add(outbox_db, "free", outbox.GRACE_S + 10)
+	outbox.claim(publisher, TABLE, ["held"])
+	assert [row.name for row in outbox.claim_due(sweep, TABLE, NOW)] == ["free"]
