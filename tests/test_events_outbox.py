@@ -1,4 +1,4 @@
-"""The event bus's outbox rules against a real MariaDB: grace, batch, order, claims that never overlap, the capped count."""
+"""The event bus's outbox on a real MariaDB: grace, batch, order, claims that never overlap, capped count."""
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -21,7 +21,8 @@ def outbox_db(db: pymysql.Connection) -> pymysql.Connection:
 	with db.cursor() as cur:
 		cur.execute(
 			f"CREATE TABLE `{TABLE}` (name VARCHAR(140) PRIMARY KEY, event VARCHAR(140), "
-			"event_id VARCHAR(140), payload LONGTEXT, subscribers LONGTEXT, owner VARCHAR(140), published_at DATETIME(6), "
+			"event_id VARCHAR(140), payload LONGTEXT, subscribers LONGTEXT, owner VARCHAR(140), "
+			"published_at DATETIME(6), "
 			"KEY published_at (published_at)) ENGINE=InnoDB"
 		)
 	return db
@@ -65,7 +66,7 @@ def remaining(db: pymysql.Connection) -> list[str]:
 
 
 def test_a_row_reads_back_as_it_was_published(outbox_db):
-	"""Event, id, payload, publisher and every subscriber's handler, duration and attempts survive the round trip."""
+	"""Event, id, payload, publisher and each subscriber's handler, duration and attempts read back."""
 	add(outbox_db, "a", outbox.GRACE_S + 1)
 	(row,) = outbox.claim_due(outbox_db, TABLE, NOW)
 	assert row == outbox.OutboxRow(
@@ -89,7 +90,7 @@ def test_the_sweep_takes_a_bounded_batch(outbox_db):
 
 
 def test_two_sweeps_never_take_the_same_row(two_transactions, outbox_db):
-	"""A second claimant skips the rows the first holds and takes the rest; once the first deletes and commits, nothing is left."""
+	"""A second sweep skips the rows the first holds and takes the rest; the first's deleted rows never return."""
 	first, second = two_transactions
 	for name in ("a", "b", "c"):
 		add(outbox_db, name, outbox.GRACE_S + 10)

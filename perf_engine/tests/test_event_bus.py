@@ -79,8 +79,7 @@ class TestEventBus(rest.ApiTestCase):
 		return frappe.get_all(OUTBOX, filters={"event": self.event}, pluck="name")
 
 	def test_rollback_delivers_nothing(self):
-		"""An event published in a transaction that rolls back enqueues no job, not even at the next commit,
-		and its outbox row, written in that transaction, is gone with it."""
+		"""A rolled-back publish enqueues nothing, not even at the next commit; its outbox row goes with it."""
 		self.subscribe(f"{HANDLERS}.record")
 		publish(self.event, {"name": "rolled back"})
 		self.assertEqual(len(self.outbox_rows()), 1, "the row is written in the publisher's transaction")
@@ -204,9 +203,7 @@ class TestEventBus(rest.ApiTestCase):
 				bad()
 
 	def test_queue_redis_down_at_commit_the_sweep_delivers_once_it_is_back(self):
-		"""The commit succeeds and keeps the outbox row; sweeps while Redis is down leave it; once Redis is
-		back the minute tick enqueues each subscriber once, as the publisher, with the keys it was published
-		with, and deletes the row."""
+		"""Redis down at commit keeps the outbox row; then the tick sends each subscriber one job, same key."""
 		self.subscribe(f"{HANDLERS}.record", f"{HANDLERS}.record_too")
 		frappe.set_user(rest.PLAIN_USER)
 		self.addCleanup(frappe.set_user, "Administrator")
@@ -385,8 +382,7 @@ def site_connection() -> pymysql.Connection:
 
 class TestEventBusDesk(FrappeTestCase):
 	def test_queue_status_lists_events_and_failures_as_text(self):
-		"""Queue Status shows an event's counts, events waiting in the outbox, and a failure whose subscriber and
-		error hold HTML, as text only."""
+		"""Queue Status shows an event's counts, the outbox backlog, and a failure holding HTML, as text only."""
 		from frappe.utils.password import update_password
 
 		from perf_engine.tests.test_desk_pages import PASSWORD

@@ -36,7 +36,7 @@ class OutboxRow:
 
 
 def encode_subscribers(subscribers: list[Subscriber]) -> str:
-	"""The subscribers as the publisher saw them, so the sweep delivers to the same handlers with the same attempts."""
+	"""The subscribers as published: the sweep delivers to the same handlers with the same attempts."""
 	return json.dumps(
 		[
 			{"handler": s.handler, "estimated_duration_s": s.estimated_duration_s, "attempts": s.attempts}
