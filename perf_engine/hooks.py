@@ -64,11 +64,13 @@ scheduler_events = {
 		# Minute ticks that run when due: stalled jobs (`stall_check_minutes`, default 5) and
 		# snapshots for the workspace charts (`snapshot_minutes`, default 5). Every minute,
 		# scheduled RQ jobs that are due (event delivery retries) move onto their queues:
-		# Frappe's workers run no RQ scheduler.
+		# Frappe's workers run no RQ scheduler. Every minute too, published events whose deliveries
+		# were not enqueued after their commit (the queue Redis was down) leave the outbox.
 		"* * * * *": [
 			"perf_engine.tasks.jobs.check_stalls_when_due",
 			"perf_engine.tasks.history.snapshot_when_due",
 			"perf_engine.tasks.jobs.promote_due_jobs",
+			"perf_engine.tasks.events.sweep_outbox",
 		],
 	},
 }

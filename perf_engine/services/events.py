@@ -1,8 +1,10 @@
 """The event bus for this site: publish inside a transaction, deliver to each subscriber after it commits.
 
-`publish` only records the event on the open transaction (no Redis call). Once the
-transaction commits, each subscriber gets its own RQ job, routed by its expected duration;
-a rollback delivers nothing. A delivery that raises is rolled back and tried again after a
+`publish` writes the event to the *Perf Event Outbox* in the open transaction (one INSERT, no
+Redis call). Once the transaction commits, each subscriber gets its own RQ job, routed by its
+expected duration, and the row is deleted; a rollback removes the row and delivers nothing. If
+the queue Redis is down at the commit, the row stays and the minute sweep enqueues it once Redis
+is back (`perf_engine.core.events.outbox`). A delivery that raises is rolled back and tried again after a
 backoff until its attempts run out, then kept as a *Perf Event Failure*. Every delivery of
 one event to one subscriber carries the same idempotency key, so a handler can ignore
 repeats (at least once means a retry or a requeued job may deliver twice).
@@ -11,6 +13,7 @@ repeats (at least once means a retry or a requeued job may deliver twice).
 import json
 import logging
 import traceback
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -18,7 +21,7 @@ import frappe
 from frappe.utils import now_datetime
 from rq import get_current_job
 
-from perf_engine.core.events import counters, names, retry
+from perf_engine.core.events import counters, names, outbox, retry
 from perf_engine.core.events.subscribers import Subscriber, subscribers_of
 from perf_engine.core.jobs.routing import route
 from perf_engine.core.ratelimit import RateLimitedLog
@@ -27,6 +30,7 @@ from perf_engine.services import bridge, jobs
 HOOK = "perf_engine_events"
 DELIVER = "perf_engine.services.events.deliver"
 FAILURE_DOCTYPE = "Perf Event Failure"
+OUTBOX_TABLE = "tabPerf Event Outbox"
 RECENT_FAILURES = 20
 DEFAULT_WINDOW_MINUTES = 60
 ERROR_CHARS = 500
@@ -44,6 +48,8 @@ class Publication:
 	event_id: str
 	payload: dict
 	subscribers: list[Subscriber]
+	outbox: str | None = None  # its outbox row, while its deliveries are not all enqueued
+	user: str | None = None  # who published it, when the sweep delivers on the publisher's behalf
 
 
 @dataclass
@@ -66,11 +72,34 @@ def publish(event: str, payload: dict | None = None, key: str | None = None) -> 
 	again gives subscribers the same idempotency key. Bad input (a name, a payload that is not small
 	JSON, a malformed hook entry) is refused here with frappe.ValidationError, before the commit."""
 	names.check_event_name(event)
-	body = json.loads(names.encode_payload(payload))
+	text = names.encode_payload(payload)
 	subscribers = subscribers_of(event, frappe.get_hooks(HOOK) or {})
-	publication = Publication(event, names.event_id(key), body, subscribers)
+	publication = Publication(event, names.event_id(key), json.loads(text), subscribers)
+	if subscribers:
+		publication.outbox = store(publication, text)
 	open_events().publications.append(publication)
 	return publication.event_id
+
+
+def store(publication: Publication, payload: str) -> str:
+	"""The publication's outbox row in the publisher's transaction: one INSERT, gone with a rollback."""
+	name, now, user = uuid.uuid4().hex, now_datetime(), frappe.session.user
+	frappe.db.sql(
+		f"""INSERT INTO `{OUTBOX_TABLE}` (name, creation, modified, modified_by, owner, docstatus, idx,
+			event, event_id, payload, subscribers, published_at)
+		VALUES (%(name)s, %(now)s, %(now)s, %(user)s, %(user)s, 0, 0,
+			%(event)s, %(event_id)s, %(payload)s, %(subscribers)s, %(now)s)""",
+		{
+			"name": name,
+			"now": now,
+			"user": user,
+			"event": publication.event,
+			"event_id": publication.event_id,
+			"payload": payload,
+			"subscribers": outbox.encode_subscribers(publication.subscribers),
+		},
+	)
+	return name
 
 
 def open_events() -> PendingEvents:
@@ -91,30 +120,71 @@ def forget_events() -> None:
 
 
 def deliver_committed() -> None:
-	"""After commit: one job per subscriber, and the published counts. Never raises into the commit."""
+	"""After commit: the published counts, then claim this transaction's outbox rows, enqueue one job per
+	subscriber, delete the rows whose jobs all went out and commit that. Never raises into the commit."""
 	pending = getattr(frappe.local, PENDING, None)
 	publications = pending.take() if pending is not None else []
 	if not publications:
 		return
-	for publication in publications:
-		for subscriber in publication.subscribers:
-			try:
-				enqueue_delivery(publication, subscriber, attempt=1)
-			except Exception as exc:  # each lost delivery is logged: it is data, not noise
-				logger.error(
-					"event %s (%s) was not delivered to %s: %s",
-					publication.event,
-					publication.event_id,
-					subscriber.handler,
-					exc,
-				)
 	count([(p.event, counters.PUBLISHED) for p in publications])
+	rows = [p.outbox for p in publications if p.outbox]
+	if not rows:
+		return
+	try:
+		claimed = {row.name for row in outbox.claim(bridge.db_connection(), OUTBOX_TABLE, rows)}
+	except Exception as exc:  # the rows stay: the sweep enqueues them after their grace
+		logger.error("outbox rows of %s events not claimed, the sweep will enqueue them: %s", len(rows), exc)
+		return
+	# A row the sweep holds or already sent is the sweep's to deliver: skipping it avoids a duplicate.
+	sent = enqueue_all([p for p in publications if p.outbox in claimed], "the outbox sweep will retry")
+	try:
+		outbox.delete(bridge.db_connection(), OUTBOX_TABLE, sent)
+	except Exception as exc:  # the sweep sends these again, with the same idempotency keys
+		logger.error("outbox rows of %s enqueued events not deleted: %s", len(sent), exc)
+		return
+	# Frappe pops each after-commit callback before running it, so this nested commit runs the
+	# callbacks still queued after this one (each once, in order) and then returns here.
+	frappe.db.commit()
+
+
+def sweep_outbox() -> dict[str, int]:
+	"""The minute tick: enqueue the outbox rows past their grace (a bounded batch, oldest first) with the
+	idempotency keys they were published with, delete them, commit; rows it cannot send wait for the next."""
+	rows = outbox.claim_due(bridge.db_connection(), OUTBOX_TABLE, now_datetime())
+	publications = [Publication(r.event, r.event_id, r.payload, r.subscribers, r.name, r.owner) for r in rows]
+	sent = enqueue_all(publications, "the next sweep will retry")
+	outbox.delete(bridge.db_connection(), OUTBOX_TABLE, sent)
+	frappe.db.commit()
+	return {"claimed": len(rows), "sent": len(sent)}
+
+
+def enqueue_all(publications: list[Publication], retried_by: str) -> list[str]:
+	"""Every delivery of each publication; the outbox rows of those fully enqueued. Stops at the first
+	failure with one log line: the queue Redis is down, every further try would wait for it too."""
+	sent = []
+	for index, publication in enumerate(publications):
+		try:
+			for subscriber in publication.subscribers:
+				enqueue_delivery(publication, subscriber, attempt=1)
+		except Exception as exc:
+			logger.error(
+				"%s events (first %s, %s) not enqueued, %s: %s",
+				len(publications) - index,
+				publication.event,
+				publication.event_id,
+				retried_by,
+				exc,
+			)
+			break
+		sent.append(publication.outbox)
+	return sent
 
 
 def enqueue_delivery(
 	publication: Publication, subscriber: Subscriber, attempt: int, at: datetime | None = None
 ) -> str:
-	"""The delivery job of one event to one subscriber, on the queue its expected duration calls for."""
+	"""The delivery job of one event to one subscriber, on the queue its expected duration calls for, run as
+	the publisher (this session's user unless the sweep names the row's owner)."""
 	kwargs = {
 		"event": publication.event,
 		"event_id": publication.event_id,
@@ -124,7 +194,7 @@ def enqueue_delivery(
 		"attempts": subscriber.attempts,
 		"attempt": attempt,
 	}
-	return jobs.enqueue_method(DELIVER, subscriber.estimated_duration_s, kwargs, at=at)
+	return jobs.enqueue_method(DELIVER, subscriber.estimated_duration_s, kwargs, at=at, user=publication.user)
 
 
 def deliver(
@@ -212,7 +282,8 @@ def count(outcomes: list[tuple[str, str]]) -> None:
 
 
 def activity(window_minutes: int = DEFAULT_WINDOW_MINUTES, now: float | None = None) -> dict:
-	"""Per event, how many were published, delivered, retried and failed in the window; the latest failures."""
+	"""Per event, how many were published, delivered, retried and failed in the window; the latest failures;
+	how many published events wait for the outbox sweep (capped)."""
 	events = counters.activity(bridge.cache_redis(), bridge.cache_prefix(), window_minutes, now)
 	recent = frappe.get_all(
 		FAILURE_DOCTYPE,
@@ -220,4 +291,10 @@ def activity(window_minutes: int = DEFAULT_WINDOW_MINUTES, now: float | None = N
 		order_by="failed_at desc",
 		limit=RECENT_FAILURES,
 	)
-	return {"window_minutes": window_minutes, "events": events, "recent_failures": recent}
+	waiting = outbox.waiting(bridge.db_connection(), OUTBOX_TABLE, now_datetime())
+	return {
+		"window_minutes": window_minutes,
+		"events": events,
+		"recent_failures": recent,
+		"outbox": {"waiting": waiting, "cap": outbox.WAITING_CAP, "grace_s": outbox.GRACE_S},
+	}

@@ -143,8 +143,10 @@ def enqueue_method(
 	retries: int = 0,
 	retry_intervals: tuple[int, ...] = (60,),
 	at: datetime | None = None,
+	user: str | None = None,
 ) -> str:
-	"""A routed Frappe job (`execute_job` runs `method(**kwargs)` as this user), now or scheduled for `at`."""
+	"""A routed Frappe job (`execute_job` runs `method(**kwargs)` as `user`, by default this session's user),
+	now or scheduled for `at`."""
 	return enqueue_routed(
 		bridge.queue_redis(),
 		generate_qname,
@@ -156,7 +158,7 @@ def enqueue_method(
 		job_id=create_job_id(None),
 		at=at,
 		site=frappe.local.site,
-		user=frappe.session.user,
+		user=user or frappe.session.user,
 		method=method,
 		event=None,
 		job_name=method,

@@ -5,22 +5,30 @@ Subscribers are declared by replacing the cached hooks for the test's duration
 empties first, and burst workers drain it.
 """
 
+import contextlib
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import frappe
+import pymysql
+import redis
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils.background_jobs import get_queue
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
-from perf_engine.core.events import counters, names, retry
+from perf_engine.core.events import counters, names, outbox, retry
+from perf_engine.core.events.subscribers import Subscriber
 from perf_engine.events import publish
 from perf_engine.services import bridge, events, jobs, overview
 from perf_engine.tests import browser, event_handlers, rest
+from perf_engine.tests.test_redis_down_api import closed_port
 
 HANDLERS = "perf_engine.tests.event_handlers"
 PROMOTE_HOOK = "perf_engine.tasks.jobs.promote_due_jobs"
+SWEEP_HOOK = "perf_engine.tasks.events.sweep_outbox"
+OUTBOX = "Perf Event Outbox"
 TEST_EVENTS = "perf_engine_test.%"
 SUBSCRIBER_HTML = '<img src=x id="pe-injected-subscriber">'
 ERROR_HTML = "RuntimeError: <b id='pe-injected-error'>boom</b>"
@@ -35,12 +43,14 @@ class TestEventBus(rest.ApiTestCase):
 		bridge.queue_redis().delete(ScheduledJobRegistry(queue=self.short).key)
 		event_handlers.forget_received()
 		frappe.db.delete("Perf Event Failure", {"event": ("like", TEST_EVENTS)})
+		frappe.db.delete(OUTBOX, {"event": ("like", TEST_EVENTS)})
 		frappe.db.commit()
 
 	def tearDown(self):
 		frappe.db.rollback()
 		self.short.empty()
 		frappe.db.delete("Perf Event Failure", {"event": ("like", TEST_EVENTS)})
+		frappe.db.delete(OUTBOX, {"event": ("like", TEST_EVENTS)})
 		frappe.db.delete("ToDo", {"description": ("like", "always_fail %")})
 		frappe.db.commit()
 
@@ -64,12 +74,18 @@ class TestEventBus(rest.ApiTestCase):
 		rows = events.activity(5)["events"]
 		return next((row for row in rows if row["event"] == self.event), {})
 
+	def outbox_rows(self) -> list[str]:
+		"""This test's outbox rows as a fresh transaction sees them (what another process would see)."""
+		return frappe.get_all(OUTBOX, filters={"event": self.event}, pluck="name")
+
 	def test_rollback_delivers_nothing(self):
-		"""An event published in a transaction that rolls back enqueues no job, not even at the next commit."""
+		"""A rolled-back publish enqueues nothing, not even at the next commit; its outbox row goes with it."""
 		self.subscribe(f"{HANDLERS}.record")
 		publish(self.event, {"name": "rolled back"})
+		self.assertEqual(len(self.outbox_rows()), 1, "the row is written in the publisher's transaction")
 		frappe.db.rollback()
 		frappe.db.commit()  # the next transaction's commit must not carry the rolled-back event
+		self.assertEqual(self.outbox_rows(), [])
 		self.assertEqual(self.short.count, 0)
 		self.drain()
 		self.assertEqual(event_handlers.received(), [])
@@ -82,6 +98,8 @@ class TestEventBus(rest.ApiTestCase):
 		self.assertEqual(self.short.count, 0)
 		frappe.db.commit()
 		self.assertEqual(self.short.count, 2)
+		frappe.db.rollback()  # the row's delete was committed, not left in this open transaction
+		self.assertEqual(self.outbox_rows(), [], "every delivery enqueued: the outbox row is deleted")
 		self.drain()
 		received = event_handlers.received()
 		self.assertEqual(sorted(r["handler"] for r in received), ["record", "record_too"])
@@ -184,6 +202,98 @@ class TestEventBus(rest.ApiTestCase):
 			with self.assertRaises(frappe.ValidationError):
 				bad()
 
+	def test_queue_redis_down_at_commit_the_sweep_delivers_once_it_is_back(self):
+		"""Redis down at commit keeps the outbox row; then the tick sends each subscriber one job, same key."""
+		self.subscribe(f"{HANDLERS}.record", f"{HANDLERS}.record_too")
+		frappe.set_user(rest.PLAIN_USER)
+		self.addCleanup(frappe.set_user, "Administrator")
+		event_id = publish(self.event, {"name": "INV-5"})
+		frappe.set_user("Administrator")  # the sweep runs as the scheduler's user, not the publisher
+		with queue_redis_down(), self.assertLogs(events.logger, "ERROR") as logged:
+			frappe.db.commit()
+		self.assertIn("the outbox sweep will retry", "\n".join(logged.output))
+		self.assertEqual(len(logged.output), 1, "one line for the whole commit, not one per delivery")
+		self.assertEqual(self.short.count, 0)
+		(row,) = self.outbox_rows()
+		self.assertEqual(events.sweep_outbox(), {"claimed": 0, "sent": 0}, "within its grace the row is left")
+		waiting = events.activity(5)["outbox"]["waiting"]
+		self.age_outbox_rows()
+		self.assertEqual(events.activity(5)["outbox"]["waiting"], min(waiting + 1, outbox.WAITING_CAP))
+		with queue_redis_down(), self.assertLogs(events.logger, "ERROR") as logged:
+			self.assertEqual(events.sweep_outbox()["sent"], 0)
+		self.assertIn("the next sweep will retry", "\n".join(logged.output))
+		self.assertEqual(self.outbox_rows(), [row])
+		frappe.get_doc("Scheduled Job Type", {"method": SWEEP_HOOK}).execute()
+		self.assertEqual(self.short.count, 2)
+		self.assertEqual(self.outbox_rows(), [])
+		for job in self.short.jobs:
+			self.assertEqual(job.kwargs["user"], rest.PLAIN_USER, "delivered as the publisher")
+		self.drain()
+		received = event_handlers.received()
+		self.assertEqual(sorted(r["handler"] for r in received), ["record", "record_too"])
+		self.assertEqual(
+			{r["key"] for r in received},
+			{
+				names.idempotency_key(self.event, event_id, f"{HANDLERS}.{h}")
+				for h in ("record", "record_too")
+			},
+		)
+		self.assertEqual({r["payload"]["name"] for r in received}, {"INV-5"})
+		events.sweep_outbox()
+		self.assertEqual(self.short.count, 0, "a swept row is not sent twice")
+		counts = self.counts()
+		self.assertEqual((counts["published"], counts["delivered"]), (1, 2))
+
+	def test_a_row_another_sweep_holds_is_skipped(self):
+		"""While another connection holds an outbox row (a second sweep mid-way), this sweep takes only the rest."""
+		self.subscribe(f"{HANDLERS}.record")
+		for n in (1, 2):
+			publish(self.event, {"n": n})
+		with queue_redis_down(), self.assertLogs(events.logger, "ERROR"):
+			frappe.db.commit()
+		self.age_outbox_rows()
+		other = site_connection()
+		self.addCleanup(other.close)
+		rows = self.outbox_rows()
+		self.assertEqual(len(rows), 2)
+		(held,) = outbox.claim(other, events.OUTBOX_TABLE, rows[:1])
+		self.assertEqual(events.sweep_outbox(), {"claimed": 1, "sent": 1})
+		self.assertEqual(self.outbox_rows(), [held.name])
+		other.rollback()
+		self.assertEqual(events.sweep_outbox(), {"claimed": 1, "sent": 1})
+		self.assertEqual(self.outbox_rows(), [])
+		self.drain()
+		self.assertEqual(sorted(r["payload"]["n"] for r in event_handlers.received()), [1, 2])
+
+	def test_outbox_rows_are_read_only_to_everyone(self):
+		"""System Managers may read a row; nobody, Administrator included, may create, change or delete one."""
+		subscriber = Subscriber(f"{HANDLERS}.record")
+		name = events.store(events.Publication(self.event, "INV-6", {}, [subscriber]), "{}")
+		frappe.db.commit()
+		self.assertEqual(rest.resource("GET", OUTBOX, name, self.manager).status_code, 200)
+		self.assertEqual(rest.resource("GET", OUTBOX, name, self.performance_manager).status_code, 403)
+		self.assertEqual(rest.resource("PUT", OUTBOX, name, self.manager, event_id="x").status_code, 403)
+		self.assertEqual(rest.resource("DELETE", OUTBOX, name, self.manager).status_code, 403)
+		row = frappe.get_doc(OUTBOX, name)
+		row.event_id = "edited"
+		for act in (
+			row.save,
+			lambda: frappe.delete_doc(OUTBOX, name),
+			lambda: frappe.get_doc({"doctype": OUTBOX, "event": self.event}).insert(),
+		):
+			with self.assertRaises(frappe.PermissionError):
+				act()
+		frappe.db.rollback()
+		self.assertEqual(frappe.db.get_value(OUTBOX, name, "event_id"), "INV-6")
+
+	def age_outbox_rows(self) -> None:
+		"""What the grace's passing looks like to the sweep: this test's rows published a grace ago."""
+		frappe.db.sql(
+			f"UPDATE `{events.OUTBOX_TABLE}` SET published_at = %s WHERE event = %s",
+			(frappe.utils.add_to_date(None, seconds=-outbox.GRACE_S - 1), self.event),
+		)
+		frappe.db.commit()
+
 	def test_event_activity_needs_a_manager_and_a_sane_window(self):
 		"""Guest and plain users get 403; a window outside 1-1440 minutes gets 417."""
 		for user in (None, self.plain):
@@ -243,9 +353,36 @@ class TestEventBus(rest.ApiTestCase):
 		self.assertFalse(frappe.db.exists("Perf Event Failure", old.name))
 
 
+@contextlib.contextmanager
+def queue_redis_down() -> Iterator[None]:
+	"""This process's queue Redis connection pointed at a closed port (as in test_redis_down_api); workers keep theirs."""
+	from frappe.utils import background_jobs
+
+	original = background_jobs._redis_queue_conn
+	closed = redis.ConnectionPool(host="127.0.0.1", port=closed_port(), socket_connect_timeout=0.5)
+	background_jobs._redis_queue_conn = redis.Redis(connection_pool=closed)
+	try:
+		yield
+	finally:
+		background_jobs._redis_queue_conn = original
+
+
+def site_connection() -> pymysql.Connection:
+	"""A second connection to the site's database, in a transaction of its own."""
+	conf = frappe.conf
+	return pymysql.connect(
+		host=conf.db_host or "127.0.0.1",
+		port=int(conf.db_port or 3306),
+		user=conf.db_user or conf.db_name,
+		password=conf.db_password,
+		database=conf.db_name,
+		autocommit=False,
+	)
+
+
 class TestEventBusDesk(FrappeTestCase):
 	def test_queue_status_lists_events_and_failures_as_text(self):
-		"""Queue Status shows an event's counts and a failure whose subscriber and error hold HTML, as text only."""
+		"""Queue Status shows an event's counts, the outbox backlog, and a failure holding HTML, as text only."""
 		from frappe.utils.password import update_password
 
 		from perf_engine.tests.test_desk_pages import PASSWORD
@@ -268,8 +405,16 @@ class TestEventBusDesk(FrappeTestCase):
 		# As an exception message could carry them, unsanitised by a document save.
 		raw = {"subscriber": SUBSCRIBER_HTML, "error": ERROR_HTML}
 		frappe.db.set_value("Perf Event Failure", failure.name, raw)
+		waiting = events.store(
+			events.Publication(event, "INV-7", {}, [Subscriber("app.events.handler")]), "{}"
+		)
+		frappe.db.sql(
+			f"UPDATE `{events.OUTBOX_TABLE}` SET published_at = %s WHERE name = %s",
+			(frappe.utils.add_to_date(None, seconds=-outbox.GRACE_S - 1), waiting),
+		)
 		frappe.db.commit()
 		self.addCleanup(lambda: (frappe.db.delete("Perf Event Failure", failure.name), frappe.db.commit()))
+		self.addCleanup(lambda: (frappe.db.delete(OUTBOX, waiting), frappe.db.commit()))
 		rows = "document.querySelector('.event-activity')?.innerText || ''"
 		with browser.web_server() as base:
 			sid = browser.login(base, rest.MANAGER_USER, PASSWORD)
@@ -281,6 +426,8 @@ class TestEventBusDesk(FrappeTestCase):
 					f".map(r => r.innerText).find(t => t.includes({frappe.as_json(event)}))"
 				)
 				self.assertEqual(line.split("\t")[1:], ["3", "2", "0", "1"])
+				waiting_line = tab.evaluate("document.querySelector('.event-outbox').innerText")
+				self.assertIn("not enqueued yet", waiting_line)
 				failures = tab.evaluate("document.querySelector('.event-failures').innerText")
 				self.assertIn(SUBSCRIBER_HTML, failures)
 				self.assertIn(ERROR_HTML, failures)

@@ -1,5 +1,6 @@
 // Queue Status: a card per queue, the workers, open stalls with Stop and Requeue, and the event bus's
-// last hour (per event: published, delivered, retried, failed) with the latest delivery failures.
+// last hour (per event: published, delivered, retried, failed), the events still in the outbox and the
+// latest delivery failures.
 {% include "perf_engine/public/js/desk.js" %}
 
 frappe.pages["queue-status"].on_page_load = function (wrapper) {
@@ -31,6 +32,7 @@ frappe.perf_engine.QueueStatus = class QueueStatus {
 		this.$stalls = $("<div></div>").appendTo(page.main);
 		$(`<h5 class="mt-4">${__("Events in the Last {0} Minutes", [QueueStatus.EVENT_WINDOW_MINUTES])}</h5>`).appendTo(page.main);
 		this.$events = $('<div class="event-activity"></div>').appendTo(page.main);
+		this.$outbox = $('<div class="event-outbox"></div>').appendTo(page.main);
 		$(`<h5 class="mt-4">${__("Event Delivery Failures")}</h5>`).appendTo(page.main);
 		this.$event_failures = $('<div class="event-failures"></div>').appendTo(page.main);
 	}
@@ -75,6 +77,7 @@ frappe.perf_engine.QueueStatus = class QueueStatus {
 				? pe.table(["Event", "Published", "Delivered", "Retried", "Failed"], rows)
 				: pe.muted(__("No event published or delivered in this window."))
 		);
+		this.render_outbox(activity.outbox);
 		const failures = activity.recent_failures.map((f) => [
 			{ html: pe.esc(frappe.datetime.str_to_user(f.failed_at)) },
 			f.event,
@@ -87,6 +90,20 @@ frappe.perf_engine.QueueStatus = class QueueStatus {
 			failures.length
 				? pe.table(["Failed At", "Event", "Subscriber", "Attempts", "Error", ""], failures)
 				: pe.muted(__("No failed event delivery."))
+		);
+	}
+
+	// Committed events whose deliveries are not enqueued past their grace: the queue Redis was down.
+	render_outbox({ waiting, cap, grace_s }) {
+		const pe = frappe.perf_engine;
+		if (!waiting) {
+			this.$outbox.html(pe.muted(__("Every committed event has its deliveries enqueued.")));
+			return;
+		}
+		const count = waiting >= cap ? `${pe.int(cap)}+` : pe.int(waiting);
+		const text = __("committed events older than {0} s are not enqueued yet; the minute sweep sends them once the queue Redis answers.", [grace_s]);
+		this.$outbox.html(
+			`<p>${pe.pill("orange", __("Outbox")).html} <b>${count}</b> ${pe.esc(text)} ${pe.link(["perf-event-outbox"], __("Open")).html}</p>`
 		);
 	}
 
