@@ -64,7 +64,8 @@ def fresh_slow_log() -> Iterator[None]:
 	"""MariaDB logs every statement to a new file of this test's for the block, the site's only workload
 	source then: other tests' statements in the server's own log are not read. Server-wide, so the bench
 	tier's lock serialises it; the server's settings are put back whatever happens. The site's connection
-	is open already and keeps its own long_query_time, so that session's is set too."""
+	is open already and keeps the session copies it took of slow_query_log and long_query_time, so those
+	are set too."""
 	folder = tempfile.mkdtemp(prefix="perf-engine-slow-log-")
 	path = os.path.join(folder, "slow.log")
 	# mariadbd (another user) appends to the file; this process reads it.
@@ -82,12 +83,14 @@ def fresh_slow_log() -> Iterator[None]:
 				(path,),
 			)
 		try:
-			frappe.db.sql("SET SESSION long_query_time = 0")
+			frappe.db.sql("SET SESSION slow_query_log = 1, long_query_time = 0")
 			yield
 		finally:
 			with root.cursor() as cur:
 				cur.execute("SET GLOBAL " + ", ".join(f"{name} = %s" for name in SLOW_LOG_VARIABLES), saved)
-			frappe.db.sql("SET SESSION long_query_time = @@global.long_query_time")
+			frappe.db.sql(
+				"SET SESSION slow_query_log = @@global.slow_query_log, long_query_time = @@global.long_query_time"
+			)
 	finally:
 		root.close()
 		shutil.rmtree(folder)
