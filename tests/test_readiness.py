@@ -7,6 +7,7 @@ import pytest
 
 from perf_engine.cli import main
 from perf_engine.core import readiness, readiness_facts, slow_requests, unbounded_queries
+from perf_engine.core.errors import InvalidInput
 from perf_engine.core.monitor import MONITOR_KEY
 from perf_engine.core.settings import Settings
 from tests.monitor_entries import monitor_entry
@@ -368,6 +369,59 @@ def test_slow_requests_are_counted_per_path_from_the_monitor_list_and_log(redis_
 		{"path": "/report", "count": 1, "max_s": 0.7},
 	]
 	assert lines_of({**GOOD, "slow_requests": found})["slow_requests"]["status"] == "failing"
+
+
+def test_slow_requests_since_a_moment_leave_out_what_came_before(redis_client):
+	"""Narrowed to the requests since a moment (a deploy), slow paths before it no longer count and the
+	line is ok with fast requests after it; a moment before the hour keeps the hour."""
+	now = datetime.now(timezone.utc)
+	prefix = "pe_since|"
+	for minutes, seconds, path in (
+		(30, 2.0, "/before"),
+		(20, 2.0, "/before"),
+		(10, 2.0, "/before"),
+		(5, 0.1, "/fast"),
+	):
+		redis_client.rpush(
+			prefix + MONITOR_KEY,
+			monitor_entry("request", now - timedelta(minutes=minutes), seconds, path, "s"),
+		)
+	whole_hour = slow_requests.read(redis_client, prefix, None, "s", True, now)
+	assert lines_of({**GOOD, "slow_requests": whole_hour})["slow_requests"]["status"] == "failing"
+	deploy = now - timedelta(minutes=8)
+	since = slow_requests.read(redis_client, prefix, None, "s", True, now, since=deploy)
+	assert (since["requests"], since["slow"], since["since"]) == (1, 0, deploy.isoformat(timespec="seconds"))
+	line = lines_of({**GOOD, "slow_requests": since})["slow_requests"]
+	assert (line["status"], line["evidence"]) == (
+		"ok",
+		f"0 of 1 request(s) over 500 ms since {since['since']}",
+	)
+	long_ago = slow_requests.read(redis_client, prefix, None, "s", True, now, since=now - timedelta(days=1))
+	assert (long_ago["requests"], long_ago["since"]) == (4, None)
+
+
+def test_requests_since_is_read_as_an_iso_time_in_the_given_zone():
+	"""A naive time is in the zone given, an offset wins; unreadable text or a future time is refused."""
+	now = datetime(2026, 11, 23, 18, 0, tzinfo=timezone.utc)
+	plus_one = timezone(timedelta(hours=1))
+	assert slow_requests.parse_since("2026-11-23T18:30", plus_one, now) == datetime(
+		2026, 11, 23, 17, 30, tzinfo=timezone.utc
+	)
+	assert slow_requests.parse_since("2026-11-23 17:00:00+00:00", plus_one, now) == datetime(
+		2026, 11, 23, 17, 0, tzinfo=timezone.utc
+	)
+	with pytest.raises(InvalidInput, match="is not an ISO date-time"):
+		slow_requests.parse_since("after lunch", plus_one, now)
+	with pytest.raises(InvalidInput, match="is in the future"):
+		slow_requests.parse_since("2026-11-23T18:01Z", plus_one, now)
+
+
+def test_cli_refuses_an_unreadable_requests_since(capsys):
+	"""`readiness --requests-since` that is no date-time exits 2 with one line, before any connection."""
+	assert main(["readiness", "--requests-since", "yesterday"]) == 2
+	err = capsys.readouterr().err
+	assert "is not an ISO date-time" in err
+	assert len(err.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize(

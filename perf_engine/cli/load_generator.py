@@ -24,7 +24,7 @@ from locust import HttpUser, between, constant_throughput, events, task
 from locust.argument_parser import get_empty_argument_parser, setup_parser_arguments
 from locust.env import Environment
 from locust.rpc import Message
-from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner
+from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner, WorkerRunner
 
 from perf_engine.cli.site_client import SITE_HEADER
 from perf_engine.core.load_test import (
@@ -47,9 +47,8 @@ THINK_TIME_S = (0.5, 1.5)
 PROGRESS_EVERY_S = 1.0
 WORKERS_CONNECT_TIMEOUT_S = 30
 STOP_TIMEOUT_S = 10
-# Workers report their figures every WORKER_REPORT_INTERVAL and once more when told to quit: the
-# longest wait for a worker's last figures.
-FINAL_REPORT_WAIT_S = WORKER_REPORT_INTERVAL + 1
+# How long after the master's stop a worker may take to say it stopped (its last figures come first).
+STOPPED_WAIT_S = STOP_TIMEOUT_S + WORKER_REPORT_INTERVAL + 1
 HTTP_TIMEOUT_S = 120
 
 
@@ -236,25 +235,16 @@ def wait_for_workers(runner: MasterRunner, expected: int) -> None:
 		gevent.sleep(0.2)
 
 
-def collect_final_reports(env: Environment, runner: MasterRunner, workers: list[str]) -> None:
-	"""Wait until every worker has stopped (its users' on_stop deletes done), then quit each and wait for
-	the report it sends on quitting: the requests made while stopping are in no earlier report."""
-	deadline = time.monotonic() + env.stop_timeout + FINAL_REPORT_WAIT_S
-	# A worker leaves the master's list when it reports "client_stopped", after its users stopped.
+def wait_until_stopped(runner: MasterRunner, workers: list[str]) -> None:
+	"""Wait until every worker has said it stopped, then tell each to quit. A worker sends its last figures
+	just before saying so (`report_on_stop`) and the master reads a worker's messages in order, so from
+	then on every request it made is counted: no periodic report has to arrive in time."""
+	deadline = time.monotonic() + STOPPED_WAIT_S
+	# A worker leaves the master's list when its "client_stopped" is read.
 	while any(worker in runner.clients for worker in workers) and time.monotonic() < deadline:
 		gevent.sleep(0.1)
-	reported: set[str] = set()
-
-	def on_report(client_id: str, data: dict) -> None:
-		reported.add(client_id)
-
-	env.events.worker_report.add_listener(on_report)
 	for worker in workers:
 		runner.server.send_to_client(Message("quit", None, worker))
-	deadline = time.monotonic() + FINAL_REPORT_WAIT_S
-	while not reported.issuperset(workers) and time.monotonic() < deadline:
-		gevent.sleep(0.1)
-	env.events.worker_report.remove_listener(on_report)
 
 
 def run(plan: dict) -> dict:
@@ -277,7 +267,7 @@ def run(plan: dict) -> dict:
 	ended = time.monotonic()
 	ended_at = datetime.now(timezone.utc)
 	if expected:
-		collect_final_reports(env, runner, workers)
+		wait_until_stopped(runner, workers)
 	progress.kill()
 	sys.stderr.write("\n")
 	figures = recorded(env)
@@ -294,7 +284,17 @@ def run_worker(master_host: str, master_port: int) -> None:
 	"""A locust worker: takes users and the plan from the master until it says quit."""
 	env = environment(None)
 	runner = env.create_worker_runner(master_host, master_port)
+	env.events.test_stop.add_listener(lambda environment, **_: report_on_stop(runner))
 	runner.greenlet.join()
+
+
+def report_on_stop(runner: WorkerRunner) -> None:
+	"""Send the figures not reported yet once the users have stopped (their on_stop deletes done), before
+	locust says "client_stopped": otherwise they wait for the next periodic report, which a busy machine
+	can deliver after the master has added up the run."""
+	data: dict = {}
+	runner.environment.events.report_to_master.fire(client_id=runner.client_id, data=data)
+	runner.send_message("stats", data)
 
 
 def main() -> None:

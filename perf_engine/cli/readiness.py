@@ -6,11 +6,11 @@ The same facts (`core.readiness_facts.gather`) and rules (`core.readiness.assess
 
 import argparse
 import sys
-from datetime import datetime
+from datetime import datetime, timezone
 
 from perf_engine.cli import exit_codes
 from perf_engine.cli.output import print_json, print_table
-from perf_engine.core import monitor, readiness, readiness_facts
+from perf_engine.core import monitor, readiness, readiness_facts, slow_requests
 from perf_engine.core.config import ConnectionSettings, bench_config, site_conf
 from perf_engine.core.connections import cache_redis, connect_mariadb, queue_redis
 from perf_engine.core.errors import InvalidInput
@@ -25,6 +25,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 		"readiness",
 		"the production-readiness checklist: each line ok, warning or failing, with evidence and action",
 		findings="a line of the checklist is failing",
+	)
+	parser.add_argument(
+		"--requests-since",
+		metavar="WHEN",
+		help="judge slow requests only since WHEN (ISO date-time, this machine's time zone unless given; "
+		"e.g. your last deploy), within the last hour",
 	)
 	parser.set_defaults(handler=handle)
 
@@ -50,8 +56,13 @@ def sources(settings: ConnectionSettings) -> readiness_facts.Sources:
 
 def handle(settings: ConnectionSettings, args: argparse.Namespace) -> int:
 	"""Print every line; exit 3 when a service kept facts from being read, 1 when a line fails."""
+	since = (
+		slow_requests.parse_since(args.requests_since, None, datetime.now(timezone.utc))
+		if args.requests_since
+		else None
+	)
 	found = sources(settings)
-	facts = readiness_facts.gather(found, stored_settings(found.db), datetime.now())
+	facts = readiness_facts.gather(found, stored_settings(found.db), datetime.now(), since)
 	answer = readiness.assess(facts)
 	if args.json:
 		print_json(answer)

@@ -211,10 +211,13 @@ def slow_requests(facts: dict) -> dict:
 			"Frappe's monitor is off: requests are not recorded",
 			'Set "monitor": 1 in site_config.json.',
 		)
+	window = f"since {found['since']}" if found.get("since") else f"in {found['window_min']:g} min"
 	if not found["requests"]:
-		return line("slow_requests", WARNING, f"no request recorded in the last {found['window_min']:g} min")
+		return line("slow_requests", WARNING, f"no request recorded {window}")
 	top = found["slow_paths"]
-	evidence = f"{found['slow']} of {found['requests']} request(s) over {SLOW_REQUEST_S * 1000:.0f} ms in {found['window_min']:g} min"
+	evidence = (
+		f"{found['slow']} of {found['requests']} request(s) over {SLOW_REQUEST_S * 1000:.0f} ms {window}"
+	)
 	if top:
 		evidence += ": " + ", ".join(
 			f"{p['path']} ({p['count']}x, up to {p['max_s']:.1f} s)" for p in top[:LISTED]

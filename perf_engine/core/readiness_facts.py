@@ -124,8 +124,11 @@ def load_test_runs(conn: pymysql.Connection, multiplier: float) -> list[dict] | 
 	]
 
 
-def gather(sources: Sources, settings: Settings, now: datetime) -> dict:
-	"""Every fact the checklist needs; `now` is the site's wall-clock time."""
+def gather(
+	sources: Sources, settings: Settings, now: datetime, requests_since: datetime | None = None
+) -> dict:
+	"""Every fact the checklist needs; `now` is the site's wall-clock time, `requests_since` (UTC) narrows
+	the slow requests to those after it."""
 	db = sources.db
 	readers: dict[str, Callable[[], object]] = {
 		"model": lambda: latest_model(db),
@@ -139,6 +142,7 @@ def gather(sources: Sources, settings: Settings, now: datetime) -> dict:
 			sources.monitor_log,
 			sources.site,
 			bool(sources.site_conf.get("monitor")),
+			since=requests_since,
 		),
 		"unbounded_queries": lambda: unbounded_queries.find(db, sources.schema),
 		"scheduler": lambda: scheduler_health.read(db, now, sources.site_conf, sources.next_of),

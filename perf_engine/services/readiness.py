@@ -4,10 +4,13 @@ Facts are gathered by `perf_engine.core.readiness_facts` and judged by
 `perf_engine.core.readiness`, exactly as `perf-engine readiness` does from a shell.
 """
 
-import frappe
-from frappe.utils import get_bench_path, now_datetime
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
-from perf_engine.core import monitor, readiness, readiness_facts
+import frappe
+from frappe.utils import get_bench_path, get_system_timezone, now_datetime
+
+from perf_engine.core import monitor, readiness, readiness_facts, slow_requests
 from perf_engine.core.config import bench_config
 from perf_engine.services import bridge, jobs, overview, settings
 
@@ -29,11 +32,18 @@ def sources() -> readiness_facts.Sources:
 	)
 
 
-def facts() -> dict:
-	"""Every fact the checklist judges, each read on its own."""
-	return readiness_facts.gather(sources(), settings.get(), now_datetime())
+def requests_since(text: str | None) -> datetime | None:
+	"""The moment slow requests are judged from, read in the site's time zone unless the text names one."""
+	if not text:
+		return None
+	return slow_requests.parse_since(text, ZoneInfo(get_system_timezone()), datetime.now(timezone.utc))
 
 
-def answer() -> dict:
+def facts(since: str | None = None) -> dict:
+	"""Every fact the checklist judges, each read on its own; slow requests only after `since` when given."""
+	return readiness_facts.gather(sources(), settings.get(), now_datetime(), requests_since(since))
+
+
+def answer(requests_since: str | None = None) -> dict:
 	"""Every checklist line with its status, evidence and action, and the overall status."""
-	return {**readiness.assess(facts()), "checked_at": now_datetime()}
+	return {**readiness.assess(facts(requests_since)), "checked_at": now_datetime()}

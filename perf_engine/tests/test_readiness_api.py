@@ -2,10 +2,14 @@
 
 import contextlib
 import json
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 
 import frappe
@@ -22,10 +26,12 @@ from perf_engine.tests import rest
 from perf_engine.tests.load_runs import payload
 from perf_engine.tests.private_redis import private_redis
 from perf_engine.tests.test_bench_commands import bench
-from perf_engine.tests.test_platform_health_api import scheduler_enabled
+from perf_engine.tests.test_platform_health_api import root_connection, scheduler_enabled
 
 STALL_TICK = "perf_engine.tasks.jobs.check_stalls_when_due"
 SLOW_S = 0.6
+ROWS_TABLE = "tabPerf Engine Readiness Rows"
+SLOW_LOG_VARIABLES = ("slow_query_log", "log_output", "long_query_time", "slow_query_log_file")
 
 
 @contextlib.contextmanager
@@ -39,13 +45,13 @@ def monitor(value: int) -> Iterator[None]:
 		frappe.local.conf.monitor = original
 
 
-def slow_request(path: str) -> None:
-	"""One request over 500 ms as Frappe's own monitor records it: start, the work, stop with the response."""
+def request_taking(path: str, seconds: float) -> None:
+	"""One request as Frappe's own monitor records it: start, `seconds` of work, stop with the response."""
 	frappe.local.request = Request(EnvironBuilder(path=path, method="POST").get_environ())
 	frappe.local.request_ip = "127.0.0.1"
 	try:
 		frappe.monitor.start()
-		time.sleep(SLOW_S)
+		time.sleep(seconds)
 		frappe.monitor.stop(Response("{}", status=200))
 	finally:
 		del frappe.local.request
@@ -53,9 +59,46 @@ def slow_request(path: str) -> None:
 			del frappe.local.monitor
 
 
-def lines() -> dict:
+@contextlib.contextmanager
+def fresh_slow_log() -> Iterator[None]:
+	"""MariaDB logs every statement to a new file of this test's for the block, the site's only workload
+	source then: other tests' statements in the server's own log are not read. Server-wide, so the bench
+	tier's lock serialises it; the server's settings are put back whatever happens. The site's connection
+	is open already and keeps the session copies it took of slow_query_log and long_query_time, so those
+	are set too."""
+	folder = tempfile.mkdtemp(prefix="perf-engine-slow-log-")
+	path = os.path.join(folder, "slow.log")
+	# mariadbd (another user) appends to the file; this process reads it.
+	os.chmod(folder, 0o711)
+	with open(path, "w"):
+		pass
+	os.chmod(path, 0o666)
+	root = root_connection()
+	try:
+		with root.cursor() as cur:
+			cur.execute("SELECT " + ", ".join(f"@@global.{name}" for name in SLOW_LOG_VARIABLES))
+			saved = cur.fetchone()
+			cur.execute(
+				"SET GLOBAL slow_query_log_file = %s, log_output = 'FILE', long_query_time = 0, slow_query_log = 1",
+				(path,),
+			)
+		try:
+			frappe.db.sql("SET SESSION slow_query_log = 1, long_query_time = 0")
+			yield
+		finally:
+			with root.cursor() as cur:
+				cur.execute("SET GLOBAL " + ", ".join(f"{name} = %s" for name in SLOW_LOG_VARIABLES), saved)
+			frappe.db.sql(
+				"SET SESSION slow_query_log = @@global.slow_query_log, long_query_time = @@global.long_query_time"
+			)
+	finally:
+		root.close()
+		shutil.rmtree(folder)
+
+
+def lines(requests_since: str | None = None) -> dict:
 	"""The checklist as the site answers it now, in this test's own transaction."""
-	return {line["line"]: line for line in readiness_service.answer()["lines"]}
+	return {line["line"]: line for line in readiness_service.answer(requests_since)["lines"]}
 
 
 @contextlib.contextmanager
@@ -183,7 +226,7 @@ class TestReadiness(rest.ApiTestCase):
 		path = f"/api/method/perf_engine_readiness_test.export_{frappe.generate_hash(length=8)}"
 		with monitor(1):
 			for _ in range(3):
-				slow_request(path)
+				request_taking(path, SLOW_S)
 			facts = readiness_service.facts()
 		# Other tests' deliberately slow paths share this site's monitor, so this one is found in the facts.
 		mine = [p for p in facts["slow_requests"]["slow_paths"] if p["path"] == path]
@@ -191,6 +234,55 @@ class TestReadiness(rest.ApiTestCase):
 		self.assertEqual(mine[0]["count"], 3)
 		self.assertGreaterEqual(mine[0]["max_s"], SLOW_S)
 		self.assertEqual(readiness.slow_requests(facts)["status"], "failing")
+
+	def test_slow_requests_since_a_deploy_are_ok_when_fast_and_fail_when_slow_again_and_again(self):
+		"""Judged since this test began, as an operator judges since a deploy (other tests' slow requests of
+		the hour left out): fast requests Frappe's monitor records make the line ok; one path over 500 ms
+		three times then fails it, named. Over REST a since that is no date-time is refused."""
+		since = datetime.now(timezone.utc).isoformat()
+		path = f"/api/method/perf_engine_readiness_test.moved_{frappe.generate_hash(length=8)}"
+		with monitor(1):
+			for _ in range(2):
+				request_taking(path, 0)
+			line = lines(since)["slow_requests"]
+			self.assertEqual(line["status"], "ok", line)
+			self.assertRegex(line["evidence"], r"^0 of [2-9]\d* request\(s\) over 500 ms since ")
+			for _ in range(3):
+				request_taking(path, SLOW_S)
+			line = lines(since)["slow_requests"]
+		self.assertEqual(line["status"], "failing", line)
+		self.assertIn(f"{path} (3x, up to", line["evidence"])
+		refused = rest.call(
+			"perf_engine.api.readiness",
+			self.performance_manager,
+			http_method="GET",
+			requests_since="after lunch",
+		)
+		self.assertEqual(refused.status_code, 417, refused.text)
+		self.assertIn("is not an ISO date-time", refused.text)
+
+	def test_pagination_is_ok_for_pages_and_fails_on_an_unbounded_list_read(self):
+		"""From the server's slow log: with only paged and aggregate reads of a 2,000-row table the line is
+		ok, naming the statements it read; one read of every row without LIMIT fails it, named."""
+		frappe.db.sql_ddl(
+			f"CREATE TABLE IF NOT EXISTS `{ROWS_TABLE}` (name INT PRIMARY KEY, status VARCHAR(20)) ENGINE=InnoDB"
+		)
+		try:
+			frappe.db.sql(f"INSERT IGNORE INTO `{ROWS_TABLE}` SELECT seq, 'Open' FROM seq_1_to_2000")
+			with fresh_slow_log():
+				frappe.db.sql(f"SELECT name, status FROM `{ROWS_TABLE}` WHERE status = 'Open' LIMIT 20")
+				frappe.db.sql(f"SELECT COUNT(*) FROM `{ROWS_TABLE}` WHERE status = 'Open'")
+				line = lines()["pagination"]
+				self.assertEqual(line["status"], "ok", line)
+				self.assertRegex(line["evidence"], r"slow query log \(file\): [1-9]\d* statement")
+				frappe.db.sql(f"SELECT name, status FROM `{ROWS_TABLE}` WHERE status = 'Open'")
+				line = lines()["pagination"]
+			self.assertEqual(line["status"], "failing", line)
+			self.assertIn("1 unbounded list quer(ies)", line["evidence"])
+			self.assertIn(f"FROM `{ROWS_TABLE}` WHERE status = 'Open'", line["evidence"])
+			self.assertIn("(2,000 rows a call)", line["evidence"])
+		finally:
+			frappe.db.sql_ddl(f"DROP TABLE IF EXISTS `{ROWS_TABLE}`")
 
 	def test_load_test_line_follows_the_recorded_runs(self):
 		"""No run fails the line; a run below 2x peak warns; a passed run at 2x peak, started today, is ok."""
