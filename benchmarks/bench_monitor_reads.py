@@ -17,7 +17,7 @@ import psutil
 import redis
 
 from benchmarks.redis_load import private_server, slowest_command, watched
-from perf_engine.core import monitor, thresholds
+from perf_engine.core.latency import monitor, thresholds
 from tests.monitor_entries import monitor_entry
 
 PREFIX = "_bench|"

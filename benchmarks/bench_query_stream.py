@@ -14,7 +14,7 @@ import tracemalloc
 
 import pymysql
 
-from perf_engine.core import keyset
+from perf_engine.core.query import keyset
 from tests.services import connect_database, temporary_database
 
 TABLE = "tabStream Bench"

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 
 from benchmarks.redis_load import load, private_server, slowest_command, watched
-from perf_engine.core.redis_cleanup import BATCH_SIZE, SCAN_COUNT, cleanup
+from perf_engine.core.redis.cleanup import BATCH_SIZE, SCAN_COUNT, cleanup
 
 PREFIX = "_bench|"
 KEYS = PREFIX + "perf_engine:list:Item:0:{0}"

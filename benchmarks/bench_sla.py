@@ -13,8 +13,8 @@ import statistics
 import time
 from datetime import datetime, timedelta, timezone
 
-from perf_engine.core import sla
-from perf_engine.core.monitor import MonitorWindow, Transaction
+from perf_engine.core.latency import sla
+from perf_engine.core.latency.monitor import MonitorWindow, Transaction
 from tests.services import connect_database, temporary_database
 
 SNAPSHOT_MINUTES = 5

@@ -3,7 +3,7 @@
     from perf_engine.query import stream, process_in_batches, explain_list, get_list
 
 The policy behind them lives in `perf_engine.services.query`, the keyset and EXPLAIN rules in
-`perf_engine.core.keyset`, `perf_engine.core.query_plan` and `perf_engine.core.list_guard`.
+`perf_engine.core.query.keyset`, `perf_engine.core.indexes.plan` and `perf_engine.core.query.list_guard`.
 """
 
 from perf_engine.core.errors import BatchFailed

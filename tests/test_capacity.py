@@ -5,8 +5,8 @@ import math
 import pytest
 
 from perf_engine.cli import main
-from perf_engine.core.capacity import CapacityInputs, reference_model
-from perf_engine.core.capacity_recommendation import HOST_WEB_WORKERS, MARIADB_POOL, recommend
+from perf_engine.core.capacity.model import CapacityInputs, reference_model
+from perf_engine.core.capacity.recommendation import HOST_WEB_WORKERS, MARIADB_POOL, recommend
 from perf_engine.core.errors import InvalidInput
 
 HOST = {"host_cpu_cores": 4, "host_memory_gb": 8}

@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta, timezone
 
-from perf_engine.core.bench_comparison import (
+from perf_engine.core.capacity.bench_comparison import (
 	FINE,
 	OVER,
 	UNDER,
@@ -10,11 +10,11 @@ from perf_engine.core.bench_comparison import (
 	live_workers_per_queue,
 	max_connections,
 )
-from perf_engine.core.capacity import CapacityInputs, reference_model
-from perf_engine.core.capacity_recommendation import recommend
-from perf_engine.core.measured_capacity import measured_model
-from perf_engine.core.monitor import MonitorWindow, parse_entry
-from perf_engine.core.volume_tiers import largest_tables, tier_for
+from perf_engine.core.capacity.measured import measured_model
+from perf_engine.core.capacity.model import CapacityInputs, reference_model
+from perf_engine.core.capacity.recommendation import recommend
+from perf_engine.core.capacity.volume_tiers import largest_tables, tier_for
+from perf_engine.core.latency.monitor import MonitorWindow, parse_entry
 from tests.monitor_entries import monitor_entry
 from tests.services import EXACT_ROW_ESTIMATE
 

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from perf_engine.cli import main
-from perf_engine.core.doctor import run_doctor
+from perf_engine.core.health.doctor import run_doctor
 from tests.services import REPO_ROOT, mariadb_settings
 
 

@@ -7,8 +7,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from rq import Queue
 
 from perf_engine.cli import main
-from perf_engine.core import figures, health
-from perf_engine.core.figures import collect
+from perf_engine.core.health import figures
+from perf_engine.core.health import rules as health
+from perf_engine.core.health.figures import collect
 from perf_engine.core.settings import DOCTYPE, Settings
 from tests.services import mariadb_settings
 from tests.site_tables import NOW, insert

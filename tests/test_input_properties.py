@@ -9,11 +9,13 @@ import math
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from perf_engine.core import keyset, load_test, unbounded_queries
 from perf_engine.core.errors import InvalidInput
 from perf_engine.core.events import names, subscribers
 from perf_engine.core.jobs import routing
-from perf_engine.core.latency_histogram import BUCKETS, Histogram
+from perf_engine.core.latency.histogram import BUCKETS, Histogram
+from perf_engine.core.load import rules as load_test
+from perf_engine.core.query import keyset
+from perf_engine.core.query import unbounded as unbounded_queries
 
 JSON = st.recursive(
 	st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),

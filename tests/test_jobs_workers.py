@@ -5,8 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 from rq import Queue
 
-from perf_engine.core.bench_comparison import live_workers_per_queue
-from perf_engine.core.doctor import rq_report
+from perf_engine.core.capacity.bench_comparison import live_workers_per_queue
+from perf_engine.core.health.doctor import rq_report
 from perf_engine.core.jobs.keys import WORKER
 from perf_engine.core.jobs.queue_status import queue_status
 from perf_engine.core.jobs.workers import HEARTBEAT_GRACE_S

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pymysql.constants import FIELD_TYPE
 
-from perf_engine.core import keyset
 from perf_engine.core.errors import InvalidInput
-from perf_engine.core.query_plan import read_plan
+from perf_engine.core.indexes.plan import read_plan
+from perf_engine.core.query import keyset
 from tests.services import connect_database, temporary_database
 
 TABLE = "tabStream Row"

@@ -5,11 +5,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from perf_engine.core import list_guard
+from perf_engine.core.capacity.volume_tiers import above_large, table_rows
 from perf_engine.core.indexes import catalog, workload
+from perf_engine.core.indexes.plan import explain, read_plan
 from perf_engine.core.indexes.workload import Statement
-from perf_engine.core.query_plan import explain, read_plan
-from perf_engine.core.volume_tiers import above_large, table_rows
+from perf_engine.core.query import list_guard
 from tests.services import EXACT_ROW_ESTIMATE, connect_database, temporary_database
 
 TABLE = "tabGuarded Invoice"

@@ -2,8 +2,8 @@
 
 import pytest
 
-from perf_engine.core import calibration, load_test
-from perf_engine.core.capacity import (
+from perf_engine.core.capacity import model as capacity_model
+from perf_engine.core.capacity.model import (
 	API_CALLS_PER_WORKER_PER_MIN,
 	ASSUMED_RATES,
 	CapacityInputs,
@@ -12,7 +12,9 @@ from perf_engine.core.capacity import (
 	web_workers,
 )
 from perf_engine.core.errors import InvalidInput
-from perf_engine.core.thresholds import DEFAULT_THRESHOLDS, Threshold, percentile
+from perf_engine.core.latency.thresholds import DEFAULT_THRESHOLDS, Threshold, percentile
+from perf_engine.core.load import calibration
+from perf_engine.core.load import rules as load_test
 
 THRESHOLDS = {t.operation_type: t for t in DEFAULT_THRESHOLDS}
 DEFAULT_MIX = {"mix_light": 60, "mix_medium": 25, "mix_heavy": 10, "mix_batch": 5}
@@ -170,7 +172,7 @@ def test_calibrated_rates_replace_the_assumed_constant_in_the_model():
 	assumed, measured = web_workers(inputs), web_workers(inputs, rates)
 	assert measured["workers_needed"] == pytest.approx(assumed["workers_needed"] / 2)
 	assert reference_model(inputs, rates)["rates"]["source"] == "LTR-1"
-	compared = calibration.predicted_against_measured(inputs, rates)
+	compared = capacity_model.predicted_against_measured(inputs, rates)
 	assert compared["calibration"] == "LTR-1"
 	assert compared["predicted"] == assumed and compared["measured"] == measured
 
@@ -182,5 +184,5 @@ def test_without_a_calibration_the_model_uses_the_assumed_rates():
 	inputs = CapacityInputs(
 		concurrent_users=50, transactions_per_user_per_hour=10, host_cpu_cores=2, host_memory_gb=4
 	)
-	compared = calibration.predicted_against_measured(inputs, rates)
+	compared = capacity_model.predicted_against_measured(inputs, rates)
 	assert compared["calibration"] is None and compared["measured"] is None

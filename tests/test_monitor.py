@@ -2,8 +2,8 @@
 
 from datetime import datetime, timedelta, timezone
 
-from perf_engine.core import monitor
-from perf_engine.core.monitor import MONITOR_KEY, PAGE_SIZE, read_window
+from perf_engine.core.latency import monitor
+from perf_engine.core.latency.monitor import MONITOR_KEY, PAGE_SIZE, read_window
 from tests.monitor_entries import monitor_entry
 from tests.test_redis_memory import logged_commands
 

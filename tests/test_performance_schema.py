@@ -8,9 +8,9 @@ from datetime import datetime, timedelta, timezone
 import pymysql
 import pytest
 
-from perf_engine.core import query_classes
 from perf_engine.core.indexes import server_variables, workload
 from perf_engine.core.indexes.analysis import analyze
+from perf_engine.core.latency import query_classes
 from tests.services import MariaDBServer
 from tests.test_indexes import INVOICE, INVOICE_META
 from tests.test_threshold_sources import LIMITS_S

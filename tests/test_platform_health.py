@@ -5,8 +5,10 @@ from datetime import datetime, timedelta
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from perf_engine.core import health, mariadb_health, scheduler_health
-from perf_engine.core.metrics import render
+from perf_engine.core.health import mariadb as mariadb_health
+from perf_engine.core.health import rules as health
+from perf_engine.core.health import scheduler as scheduler_health
+from perf_engine.core.health.metrics import render
 from perf_engine.core.settings import Settings
 from tests.services import connect_database
 from tests.site_tables import NOW, insert

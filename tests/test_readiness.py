@@ -6,9 +6,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from perf_engine.cli import main
-from perf_engine.core import readiness, readiness_facts, slow_requests, unbounded_queries
 from perf_engine.core.errors import InvalidInput
-from perf_engine.core.monitor import MONITOR_KEY
+from perf_engine.core.health import readiness, readiness_facts
+from perf_engine.core.latency import slow_requests
+from perf_engine.core.latency.monitor import MONITOR_KEY
+from perf_engine.core.query import unbounded as unbounded_queries
 from perf_engine.core.settings import Settings
 from tests.monitor_entries import monitor_entry
 from tests.services import connect_database, free_port, mariadb_settings

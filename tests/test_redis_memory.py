@@ -6,10 +6,10 @@ import re
 import pytest
 
 from perf_engine.cli import main
-from perf_engine.core import redis_cleanup
 from perf_engine.core.errors import InvalidInput
-from perf_engine.core.redis_cleanup import SCAN_COUNT, cleanup, site_prefix
-from perf_engine.core.redis_memory import breakdown, memory_status, prefix_of
+from perf_engine.core.redis import cleanup as redis_cleanup
+from perf_engine.core.redis.cleanup import SCAN_COUNT, cleanup, site_prefix
+from perf_engine.core.redis.memory import breakdown, memory_status, prefix_of
 
 SITE = "_site_a|"
 OTHER = "_site_b|"

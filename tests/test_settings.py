@@ -6,7 +6,7 @@ import json
 import pytest
 
 from perf_engine.core.errors import InvalidInput
-from perf_engine.core.redis_cleanup import DEFAULT_PATTERNS
+from perf_engine.core.redis.cleanup import DEFAULT_PATTERNS
 from perf_engine.core.settings import CHOICES, RANGES, Settings, stored_settings
 from tests.services import REPO_ROOT
 

@@ -5,11 +5,11 @@ import math
 import random
 from datetime import datetime, timedelta, timezone
 
-from perf_engine.core import sla
-from perf_engine.core.latency_histogram import BOUNDS_S, Histogram
-from perf_engine.core.metrics import render
-from perf_engine.core.monitor import MonitorWindow, Transaction
-from perf_engine.core.work_kinds import FORM, JOB, LIST_VIEW, REPORT, REQUEST, endpoint_of, kind_of
+from perf_engine.core.health.metrics import render
+from perf_engine.core.latency import sla
+from perf_engine.core.latency.histogram import BOUNDS_S, Histogram
+from perf_engine.core.latency.monitor import MonitorWindow, Transaction
+from perf_engine.core.latency.work_kinds import FORM, JOB, LIST_VIEW, REPORT, REQUEST, endpoint_of, kind_of
 
 AT = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 SNAPSHOT_DDL = "CREATE TABLE `tabPerf Snapshot` (name VARCHAR(140) PRIMARY KEY, taken_at DATETIME(6), sla_histograms LONGTEXT)"

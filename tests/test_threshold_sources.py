@@ -4,8 +4,8 @@ from datetime import datetime, timedelta, timezone
 
 from rq import Queue
 
-from perf_engine.core import job_timeouts, query_classes, thresholds
-from perf_engine.core.monitor import MonitorWindow, Transaction
+from perf_engine.core.latency import job_timeouts, query_classes, thresholds
+from perf_engine.core.latency.monitor import MonitorWindow, Transaction
 from tests.services import connect_database, temporary_database
 from tests.test_jobs_stalls import wait_for
 

@@ -3,8 +3,8 @@
 import pytest
 
 from perf_engine.core.errors import InvalidInput
-from perf_engine.core.monitor import MonitorWindow, Transaction
-from perf_engine.core.thresholds import (
+from perf_engine.core.latency.monitor import MonitorWindow, Transaction
+from perf_engine.core.latency.thresholds import (
 	CRITICAL,
 	DEFAULT_THRESHOLDS,
 	WARNING,

@@ -2,8 +2,8 @@
 
 import frappe
 
-from perf_engine.core import thresholds
-from perf_engine.core.capacity import host_resources, inputs_from
+from perf_engine.core.capacity.model import host_resources, inputs_from
+from perf_engine.core.latency import thresholds
 from perf_engine.perf_engine.doctype.performance_threshold.performance_threshold import load_thresholds
 from perf_engine.services import bridge, capacity
 

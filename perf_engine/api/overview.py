@@ -4,7 +4,7 @@ import frappe
 from prometheus_client import CONTENT_TYPE_LATEST
 from werkzeug.wrappers import Response
 
-from perf_engine.core.metrics import render
+from perf_engine.core.health.metrics import render
 from perf_engine.services import bridge, overview
 
 

@@ -2,7 +2,7 @@
 
 import frappe
 
-from perf_engine.core import redis_memory as core_redis_memory
+from perf_engine.core.redis import memory as core_redis_memory
 from perf_engine.services import bridge, redis_memory
 
 

@@ -7,9 +7,9 @@ import sys
 
 from perf_engine.cli import exit_codes
 from perf_engine.cli.output import print_json, print_table
-from perf_engine.core.bench_comparison import UNDER
-from perf_engine.core.capacity import MIX_FIELDS, CapacityInputs, inputs_from
-from perf_engine.core.capacity_report import capacity_report
+from perf_engine.core.capacity.bench_comparison import UNDER
+from perf_engine.core.capacity.model import MIX_FIELDS, CapacityInputs, inputs_from
+from perf_engine.core.capacity.report import capacity_report
 from perf_engine.core.config import ConnectionSettings, bench_config
 from perf_engine.core.connections import cache_redis, connect_mariadb, queue_redis
 from perf_engine.core.errors import InvalidInput, ServiceUnavailable

@@ -6,7 +6,7 @@ from perf_engine.cli import exit_codes
 from perf_engine.cli.output import human_bytes, print_json, print_table
 from perf_engine.core.checks import CheckResult
 from perf_engine.core.config import ConnectionSettings
-from perf_engine.core.doctor import run_doctor
+from perf_engine.core.health.doctor import run_doctor
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -26,11 +26,11 @@ from perf_engine.cli.capacity import parse_mix
 from perf_engine.cli.load_report import markdown, print_summary
 from perf_engine.cli.output import print_json
 from perf_engine.cli.site_client import SiteClient
-from perf_engine.core import load_test
-from perf_engine.core.capacity import MIX_FIELDS, CapacityInputs, web_workers
+from perf_engine.core.capacity.model import MIX_FIELDS, CapacityInputs, web_workers
 from perf_engine.core.config import ConnectionSettings
 from perf_engine.core.errors import InvalidInput, PerfEngineError
-from perf_engine.core.thresholds import DEFAULT_THRESHOLDS
+from perf_engine.core.latency.thresholds import DEFAULT_THRESHOLDS
+from perf_engine.core.load import rules as load_test
 
 INSTALL_HINT = 'load testing needs locust: pip install "perf_engine[load]" where the load is generated'
 BOOTSTRAP = "import locust, runpy; runpy.run_module('perf_engine.cli.load_generator', run_name='__main__')"

@@ -27,7 +27,7 @@ from locust.rpc import Message
 from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner, WorkerRunner
 
 from perf_engine.cli.site_client import SITE_HEADER
-from perf_engine.core.load_test import (
+from perf_engine.core.load.rules import (
 	API_CALL,
 	DELETE,
 	FORM_LOAD,

@@ -1,7 +1,7 @@
 """How a load test reads: a table in the terminal and a Markdown report, from the same result."""
 
 from perf_engine.cli.output import print_table
-from perf_engine.core.load_test import KINDS
+from perf_engine.core.load.rules import KINDS
 
 COLUMNS = ("kind", "requests", "failures", "req/s", "p50 ms", "p95 ms", "p99 ms", "threshold ms", "SLA")
 

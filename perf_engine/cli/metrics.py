@@ -1,7 +1,7 @@
 """`perf-engine metrics`: the Prometheus text that /api/method/perf_engine.api.metrics serves.
 
-Both gather through `perf_engine.core.figures.collect` and render with
-`perf_engine.core.metrics.render`, so they serve the same metric names; without --site
+Both gather through `perf_engine.core.health.figures.collect` and render with
+`perf_engine.core.health.metrics.render`, so they serve the same metric names; without --site
 the site's history counts are left out and the health parts they feed are unknown.
 """
 
@@ -17,8 +17,8 @@ from perf_engine.core.checks import run_check
 from perf_engine.core.config import ConnectionSettings, site_conf
 from perf_engine.core.connections import cache_redis, connect_mariadb, queue_redis
 from perf_engine.core.errors import ServiceUnavailable
-from perf_engine.core.figures import collect
-from perf_engine.core.metrics import render
+from perf_engine.core.health.figures import collect
+from perf_engine.core.health.metrics import render
 from perf_engine.core.settings import Settings, stored_settings
 
 # The parts read from the site's database: left out without --site, named when it is unreachable.

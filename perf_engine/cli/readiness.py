@@ -10,10 +10,11 @@ from datetime import datetime, timezone
 
 from perf_engine.cli import exit_codes
 from perf_engine.cli.output import print_json, print_table
-from perf_engine.core import monitor, readiness, readiness_facts, slow_requests
 from perf_engine.core.config import ConnectionSettings, bench_config, site_conf
 from perf_engine.core.connections import cache_redis, connect_mariadb, queue_redis
 from perf_engine.core.errors import InvalidInput
+from perf_engine.core.health import readiness, readiness_facts
+from perf_engine.core.latency import monitor, slow_requests
 from perf_engine.core.settings import stored_settings
 
 NEEDS_SITE = "readiness needs the site's database: pass --bench and --site (or PERF_ENGINE_DB_NAME)"

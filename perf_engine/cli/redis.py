@@ -6,10 +6,11 @@ from pathlib import Path
 
 from perf_engine.cli import exit_codes
 from perf_engine.cli.output import ProgressBar, human_bytes, print_json, print_table
-from perf_engine.core import redis_cleanup, redis_memory
 from perf_engine.core.config import ConnectionSettings, site_db_names
 from perf_engine.core.connections import cache_redis
 from perf_engine.core.errors import InvalidInput
+from perf_engine.core.redis import cleanup as redis_cleanup
+from perf_engine.core.redis import memory as redis_memory
 from perf_engine.core.settings import MB, Settings
 
 

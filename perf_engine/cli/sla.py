@@ -9,10 +9,10 @@ from datetime import timedelta
 
 from perf_engine.cli import exit_codes
 from perf_engine.cli.output import print_json, print_table
-from perf_engine.core import monitor, sla
 from perf_engine.core.config import ConnectionSettings
 from perf_engine.core.connections import cache_redis, connect_mariadb
 from perf_engine.core.errors import InvalidInput
+from perf_engine.core.latency import monitor, sla
 
 WINDOW_MINUTES = 15
 MS = 1000

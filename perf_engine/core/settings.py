@@ -20,8 +20,8 @@ from perf_engine.core.indexes.apply import LOCK_WAIT_RANGE_S, LOCK_WAIT_TIMEOUT_
 from perf_engine.core.jobs.advice import AdviceLimits
 from perf_engine.core.jobs.stalls import QUEUE_WAIT_LIMIT_S, STALL_AFTER_S, StallLimits
 from perf_engine.core.jobs.workers import HEARTBEAT_GRACE_S, check_heartbeat_grace
-from perf_engine.core.list_guard import MODES, REFUSE
-from perf_engine.core.redis_cleanup import DEFAULT_PATTERNS
+from perf_engine.core.query.list_guard import MODES, REFUSE
+from perf_engine.core.redis.cleanup import DEFAULT_PATTERNS
 
 # The DocType that stores these settings on a site; its name is written here only.
 DOCTYPE = "Perf Engine Settings"

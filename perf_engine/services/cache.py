@@ -13,13 +13,13 @@ import logging
 import frappe
 import frappe.model
 
-from perf_engine.core import redis_cleanup
 from perf_engine.core.cache import changes, links
 from perf_engine.core.cache.changes import PendingChanges
 from perf_engine.core.cache.l1 import L1Cache
 from perf_engine.core.cache.links import LinkMap, ProcessLinkMaps
 from perf_engine.core.cache.store import SiteCache
 from perf_engine.core.ratelimit import RateLimitedLog
+from perf_engine.core.redis import cleanup as redis_cleanup
 from perf_engine.services import bridge, settings
 
 # One L1 per site and process; its size and TTL come from settings at first use.

@@ -8,9 +8,9 @@ The rule that says what a run may calibrate is core.calibration's.
 import frappe
 from frappe.utils import now_datetime
 
-from perf_engine.core import calibration
-from perf_engine.core.capacity import WorkerRates
+from perf_engine.core.capacity.model import WorkerRates
 from perf_engine.core.errors import InvalidInput
+from perf_engine.core.load import calibration
 from perf_engine.services.load_test import CAPACITY_MODEL, DOCTYPE
 
 

@@ -1,7 +1,7 @@
 """Capacity for this site: the core's report with the site's database, cache, RQ and bench config."""
 
-from perf_engine.core.capacity import CapacityInputs
-from perf_engine.core.capacity_report import capacity_report
+from perf_engine.core.capacity.model import CapacityInputs
+from perf_engine.core.capacity.report import capacity_report
 from perf_engine.core.config import bench_config
 from perf_engine.services import bridge, calibration
 

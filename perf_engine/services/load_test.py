@@ -11,10 +11,12 @@ from collections.abc import Mapping
 import frappe
 from frappe.utils import convert_utc_to_system_timezone, get_datetime
 
-from perf_engine.core import bench_comparison, calibration, load_test
+from perf_engine.core.capacity import bench_comparison
 from perf_engine.core.checks import run_check
 from perf_engine.core.config import bench_config
 from perf_engine.core.errors import InvalidInput
+from perf_engine.core.load import calibration
+from perf_engine.core.load import rules as load_test
 from perf_engine.perf_engine.doctype.performance_threshold.performance_threshold import load_thresholds
 from perf_engine.services import bridge
 

@@ -1,4 +1,4 @@
-"""This site's figures and health (judged in `perf_engine.core.health`), snapshots for charts, retention.
+"""This site's figures and health (judged in `perf_engine.core.health.rules`), snapshots for charts, retention.
 
 Reads only cheap sources: pipelined Redis counts, one INFO, and small queries on
 perf_engine's own records, on the site's own connections.
@@ -10,9 +10,9 @@ import frappe
 from croniter import croniter
 from frappe.utils import now_datetime
 
-from perf_engine.core import figures as core_figures
-from perf_engine.core import scheduler_health
 from perf_engine.core.checks import run_check
+from perf_engine.core.health import figures as core_figures
+from perf_engine.core.health import scheduler as scheduler_health
 from perf_engine.core.settings import MINUTE_S
 from perf_engine.services import bridge, jobs, schedule, settings, sla
 

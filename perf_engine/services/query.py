@@ -18,12 +18,13 @@ import redis
 from frappe import _
 from frappe.utils import make_filter_tuple
 
-from perf_engine.core import keyset, list_guard, query_plan
+from perf_engine.core.capacity.volume_tiers import above_large, table_rows
 from perf_engine.core.errors import BatchFailed
+from perf_engine.core.indexes import plan as query_plan
 from perf_engine.core.indexes.recommendation import ADD, index_name
 from perf_engine.core.indexes.recommendation import key as recommendation_key
+from perf_engine.core.query import keyset, list_guard
 from perf_engine.core.ratelimit import RateLimitedLog
-from perf_engine.core.volume_tiers import above_large, table_rows
 from perf_engine.services import bridge, settings
 
 logger = logging.getLogger(__name__)

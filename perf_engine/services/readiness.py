@@ -1,7 +1,7 @@
 """This site's production-readiness checklist: the core's facts from the site's own connections.
 
-Facts are gathered by `perf_engine.core.readiness_facts` and judged by
-`perf_engine.core.readiness`, exactly as `perf-engine readiness` does from a shell.
+Facts are gathered by `perf_engine.core.health.readiness_facts` and judged by
+`perf_engine.core.health.readiness`, exactly as `perf-engine readiness` does from a shell.
 """
 
 from datetime import datetime, timezone
@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 import frappe
 from frappe.utils import get_bench_path, get_system_timezone, now_datetime
 
-from perf_engine.core import monitor, readiness, readiness_facts, slow_requests
 from perf_engine.core.config import bench_config
+from perf_engine.core.health import readiness, readiness_facts
+from perf_engine.core.latency import monitor, slow_requests
 from perf_engine.services import bridge, jobs, overview, settings
 
 

@@ -2,7 +2,8 @@
 
 from collections.abc import Callable
 
-from perf_engine.core import redis_cleanup, redis_memory
+from perf_engine.core.redis import cleanup as redis_cleanup
+from perf_engine.core.redis import memory as redis_memory
 from perf_engine.perf_engine.doctype.redis_cleanup_log import redis_cleanup_log
 from perf_engine.services import bridge, settings
 

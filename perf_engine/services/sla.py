@@ -1,4 +1,4 @@
-"""This site's SLA view and the interval percentiles each snapshot stores (see `perf_engine.core.sla`)."""
+"""This site's SLA view and the interval percentiles each snapshot stores (see `perf_engine.core.latency.sla`)."""
 
 import json
 from datetime import datetime, timedelta, timezone
@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 import frappe
 from frappe.utils import convert_utc_to_system_timezone, get_datetime, get_system_timezone, now_datetime
 
-from perf_engine.core import sla
-from perf_engine.core.thresholds import SECONDS_TO, percentile
+from perf_engine.core.latency import sla
+from perf_engine.core.latency.thresholds import SECONDS_TO, percentile
 from perf_engine.services import bridge
 from perf_engine.services.thresholds import CHECK_WINDOW, read_window
 

@@ -1,6 +1,6 @@
 """The threshold check for this site: recent measurements against every enabled threshold.
 
-Sources (see `perf_engine.core.thresholds.SOURCES`): this site's monitor entries, its
+Sources (see `perf_engine.core.latency.thresholds.SOURCES`): this site's monitor entries, its
 database's statements in performance_schema or the slow query log, the bench's RQ failed
 registries for this site's jobs, and process memory.
 """
@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 import frappe
 from frappe.utils import get_bench_path, now_datetime
 
-from perf_engine.core import job_timeouts, monitor, process_memory, query_classes, thresholds
 from perf_engine.core.checks import run_check
+from perf_engine.core.latency import job_timeouts, monitor, process_memory, query_classes, thresholds
 from perf_engine.perf_engine.doctype.performance_threshold.performance_threshold import load_thresholds
 from perf_engine.perf_engine.doctype.threshold_violation import threshold_violation
 from perf_engine.services import bridge, jobs, settings

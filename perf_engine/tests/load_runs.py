@@ -1,6 +1,6 @@
 """A load test run as `perf-engine load` sends it, for the tests that record one without a load."""
 
-from perf_engine.core import load_test
+from perf_engine.core.load import rules as load_test
 
 TARGET = "http://load-test-run.test"
 

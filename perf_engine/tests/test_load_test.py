@@ -22,8 +22,9 @@ import frappe
 from frappe.installer import update_site_config
 from frappe.utils import get_bench_path
 
-from perf_engine.core import monitor
-from perf_engine.core.load_test import (
+from perf_engine.core.latency import monitor
+from perf_engine.core.latency.thresholds import percentile
+from perf_engine.core.load.rules import (
 	API_CALL,
 	DELETE,
 	FORM_LOAD,
@@ -33,7 +34,6 @@ from perf_engine.core.load_test import (
 	SAVE,
 	TODO_MARKER,
 )
-from perf_engine.core.thresholds import percentile
 from perf_engine.services import bridge
 from perf_engine.tests.rest import ApiTestCase, call
 

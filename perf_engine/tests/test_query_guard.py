@@ -4,8 +4,8 @@ filesorts named, the matching Index Recommendation pointed at, unbounded full sc
 import frappe
 from frappe.tests.utils import FrappeTestCase, change_settings
 
-from perf_engine.core import list_guard
 from perf_engine.core.indexes.recommendation import ADD, ddl, index_name, key
+from perf_engine.core.query import list_guard
 from perf_engine.query import ListGuardError, explain_list, get_list
 from perf_engine.services import bridge, indexes
 from perf_engine.services.settings import DOCTYPE as SETTINGS

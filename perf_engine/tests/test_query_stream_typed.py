@@ -17,7 +17,7 @@ from frappe.utils import get_bench_path
 from frappe.utils.background_jobs import get_redis_connection_without_auth
 from frappe.utils.safe_exec import SAFE_EXEC_CONFIG_KEY
 
-from perf_engine.core.volume_tiers import table_rows
+from perf_engine.core.capacity.volume_tiers import table_rows
 from perf_engine.query import BatchFailed, process_in_batches, stream
 from perf_engine.services import bridge
 from perf_engine.tests import query_tables as t

@@ -18,7 +18,7 @@ from frappe.utils import get_bench_path
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
-from perf_engine.core import readiness
+from perf_engine.core.health import readiness
 from perf_engine.services import bridge
 from perf_engine.services import load_test as runs
 from perf_engine.services import readiness as readiness_service

@@ -22,8 +22,8 @@ from frappe.tests.utils import FrappeTestCase
 from frappe.utils import get_bench_path
 from frappe.utils.password import update_password
 
-from perf_engine.core import monitor
-from perf_engine.core.thresholds import DEFAULT_THRESHOLDS
+from perf_engine.core.latency import monitor
+from perf_engine.core.latency.thresholds import DEFAULT_THRESHOLDS
 from perf_engine.services import bridge, overview
 from perf_engine.services import sla as sla_service
 from perf_engine.services.thresholds import check_thresholds

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import pymysql
 
-from perf_engine.core import query_plan
+from perf_engine.core.indexes import plan as query_plan
 from perf_engine.core.indexes import server_variables, slow_log
 from perf_engine.core.indexes.catalog import Index, TableSize, columns, covered
 from perf_engine.core.indexes.recommendation import ADD, Recommendation, priority_for

@@ -5,8 +5,8 @@ import frappe
 from frappe.model.document import Document
 from frappe.utils import now_datetime
 
-from perf_engine.core import bench_comparison
-from perf_engine.core.capacity import LIMITS, CapacityInputs, host_resources
+from perf_engine.core.capacity import bench_comparison
+from perf_engine.core.capacity.model import LIMITS, CapacityInputs, host_resources
 from perf_engine.services import bridge, capacity
 
 INPUT_FIELDS = (*LIMITS, "mix_light", "mix_medium", "mix_heavy", "mix_batch")

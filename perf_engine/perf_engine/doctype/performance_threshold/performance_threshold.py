@@ -5,7 +5,7 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
-from perf_engine.core.thresholds import DEFAULT_THRESHOLDS, SOURCES, Threshold
+from perf_engine.core.latency.thresholds import DEFAULT_THRESHOLDS, SOURCES, Threshold
 
 
 class PerformanceThreshold(Document):

@@ -4,7 +4,7 @@
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
-from perf_engine.core.thresholds import DEFAULT_THRESHOLDS
+from perf_engine.core.latency.thresholds import DEFAULT_THRESHOLDS
 from perf_engine.install import seed_defaults
 
 

@@ -11,8 +11,8 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import get_bench_path
 
-from perf_engine.core import monitor
-from perf_engine.core.monitor import MONITOR_KEY
+from perf_engine.core.latency import monitor
+from perf_engine.core.latency.monitor import MONITOR_KEY
 from perf_engine.services.settings import DOCTYPE as SETTINGS
 from perf_engine.services.thresholds import check_thresholds
 

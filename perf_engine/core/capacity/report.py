@@ -13,13 +13,20 @@ from datetime import timedelta
 import pymysql
 import redis
 
-from perf_engine.core import bench_comparison, measured_capacity, monitor, volume_tiers
-from perf_engine.core.calibration import predicted_against_measured
-from perf_engine.core.capacity import ASSUMED_RATES, CapacityInputs, WorkerRates, reference_model
-from perf_engine.core.capacity_recommendation import recommend
+from perf_engine.core.capacity import bench_comparison, volume_tiers
+from perf_engine.core.capacity import measured as measured_capacity
+from perf_engine.core.capacity.model import (
+	ASSUMED_RATES,
+	CapacityInputs,
+	WorkerRates,
+	predicted_against_measured,
+	reference_model,
+)
+from perf_engine.core.capacity.recommendation import recommend
 from perf_engine.core.checks import run_check
 from perf_engine.core.config import ConnectionSettings
 from perf_engine.core.errors import InvalidInput
+from perf_engine.core.latency import monitor
 
 MEASURE_WINDOW = timedelta(hours=1)
 

@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from perf_engine.core.errors import InvalidInput
-from perf_engine.core.monitor import MonitorWindow
-from perf_engine.core.percentiles import nearest_rank
-from perf_engine.core.work_kinds import FORM, LIST_VIEW, REPORT
+from perf_engine.core.latency.monitor import MonitorWindow
+from perf_engine.core.latency.percentiles import nearest_rank
+from perf_engine.core.latency.work_kinds import FORM, LIST_VIEW, REPORT
 
 WARNING = "WARNING"
 CRITICAL = "CRITICAL"

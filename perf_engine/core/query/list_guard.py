@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 import pymysql
 import redis
 
+from perf_engine.core.capacity.volume_tiers import above_large, small_bound, tier_for
 from perf_engine.core.indexes.catalog import TableSize, covered
 from perf_engine.core.indexes.catalog import indexes as table_indexes
+from perf_engine.core.indexes.plan import Plan
 from perf_engine.core.indexes.workload import Statement, TableFacts, composite
-from perf_engine.core.query_plan import Plan
-from perf_engine.core.volume_tiers import above_large, small_bound, tier_for
 
 REFUSE, WARN, OFF = "Refuse", "Warn", "Off"
 MODES = (REFUSE, WARN, OFF)

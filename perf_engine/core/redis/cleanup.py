@@ -21,7 +21,7 @@ import redis
 from redis.client import Pipeline
 
 from perf_engine.core.errors import InvalidInput
-from perf_engine.core.redis_memory import memory_status
+from perf_engine.core.redis.memory import memory_status
 
 SCAN_COUNT = 1000
 BATCH_SIZE = 1000

@@ -18,18 +18,16 @@ from datetime import datetime
 import pymysql
 import redis
 
-from perf_engine.core import (
-	bench_comparison,
-	mariadb_health,
-	scheduler_health,
-	slow_requests,
-	unbounded_queries,
-)
+from perf_engine.core.capacity import bench_comparison
+from perf_engine.core.capacity.volume_tiers import largest_tables
 from perf_engine.core.checks import run_check
-from perf_engine.core.readiness import BIG_TABLE_ROWS, LOAD_TEST_MULTIPLIER, is_error
-from perf_engine.core.redis_memory import memory_status
+from perf_engine.core.health import mariadb as mariadb_health
+from perf_engine.core.health import scheduler as scheduler_health
+from perf_engine.core.health.readiness import BIG_TABLE_ROWS, LOAD_TEST_MULTIPLIER, is_error
+from perf_engine.core.latency import slow_requests
+from perf_engine.core.query import unbounded as unbounded_queries
+from perf_engine.core.redis.memory import memory_status
 from perf_engine.core.settings import Settings
-from perf_engine.core.volume_tiers import largest_tables
 
 STALL_CHECK_METHOD = "perf_engine.tasks.jobs.check_stalls_when_due"
 LOAD_TEST_DOCTYPE = "Load Test Run"

@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pymysql
 
 from perf_engine.core.errors import InvalidInput
-from perf_engine.core.latency_histogram import Histogram
-from perf_engine.core.monitor import MonitorWindow
-from perf_engine.core.thresholds import percentile
-from perf_engine.core.work_kinds import KINDS
+from perf_engine.core.latency.histogram import Histogram
+from perf_engine.core.latency.monitor import MonitorWindow
+from perf_engine.core.latency.thresholds import percentile
+from perf_engine.core.latency.work_kinds import KINDS
 
 PERCENTILES = (50, 95, 99)
 TOP_ENDPOINTS = 10

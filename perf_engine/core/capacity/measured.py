@@ -7,8 +7,8 @@ target utilisation, turned into gunicorn workers (gthread threads each) and RQ w
 
 import math
 
-from perf_engine.core.capacity import GUNICORN_THREADS
-from perf_engine.core.monitor import SECONDS_PER_MINUTE, KindWindow, MonitorWindow
+from perf_engine.core.capacity.model import GUNICORN_THREADS
+from perf_engine.core.latency.monitor import SECONDS_PER_MINUTE, KindWindow, MonitorWindow
 
 TARGET_UTILISATION = 0.7
 

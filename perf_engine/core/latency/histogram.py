@@ -14,7 +14,7 @@ from itertools import accumulate
 from operator import add
 
 from perf_engine.core.errors import InvalidInput
-from perf_engine.core.percentiles import nearest_rank
+from perf_engine.core.latency.percentiles import nearest_rank
 
 FIRST_BOUND_S = 0.001
 BOUNDS_PER_DOUBLING = 4

@@ -15,13 +15,15 @@ from datetime import datetime
 import pymysql
 import redis
 
-from perf_engine.core import health, mariadb_health, scheduler_health
 from perf_engine.core.checks import run_check
 from perf_engine.core.errors import InvalidInput
+from perf_engine.core.health import mariadb as mariadb_health
+from perf_engine.core.health import rules as health
+from perf_engine.core.health import scheduler as scheduler_health
+from perf_engine.core.health.site_counts import site_counts
 from perf_engine.core.jobs.queue_status import queue_status
-from perf_engine.core.redis_memory import memory_status
+from perf_engine.core.redis.memory import memory_status
 from perf_engine.core.settings import Settings
-from perf_engine.core.site_counts import site_counts
 
 NO_SITE = "no site database given (pass --bench and --site)"
 MB = 1024 * 1024

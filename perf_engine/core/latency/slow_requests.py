@@ -12,8 +12,8 @@ from datetime import datetime, timedelta, timezone, tzinfo
 
 import redis
 
-from perf_engine.core import monitor
 from perf_engine.core.errors import InvalidInput
+from perf_engine.core.latency import monitor
 
 SLOW_REQUEST_S = 0.5
 WINDOW = timedelta(hours=1)

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta, timezone
 
 import redis
 
-from perf_engine.core.work_kinds import JOB, classify
+from perf_engine.core.latency.work_kinds import JOB, classify
 
 MONITOR_KEY = "monitor-transactions"
 # One page is ~300 KB and well under a millisecond of Redis time, so no other client waits.

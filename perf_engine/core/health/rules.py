@@ -10,7 +10,7 @@ reason; the rest still answers). The API, the CLI, the metrics and the snapshots
 
 from collections.abc import Callable
 
-from perf_engine.core import bench_comparison
+from perf_engine.core.capacity import bench_comparison
 from perf_engine.core.checks import run_check
 from perf_engine.core.jobs.advice import ADD, NO_WORKER, advise_all
 from perf_engine.core.settings import DOCTYPE, Settings

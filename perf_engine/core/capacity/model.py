@@ -250,3 +250,16 @@ def reference_model(inputs: CapacityInputs, rates: WorkerRates = ASSUMED_RATES) 
 		"rates": asdict(rates),
 		"host_gunicorn": host_gunicorn_config(inputs),
 	}
+
+
+def predicted_against_measured(inputs: CapacityInputs, rates: WorkerRates) -> dict:
+	"""Web workers the assumed rates predict beside those the calibrated rates call for."""
+	predicted = web_workers(inputs, ASSUMED_RATES)
+	measured = web_workers(inputs, rates) if rates.source != ASSUMED_RATES.source else None
+	return {
+		"calibration": rates.source if measured else None,
+		"assumed_rates": asdict(ASSUMED_RATES),
+		"rates": asdict(rates),
+		"predicted": predicted,
+		"measured": measured,
+	}

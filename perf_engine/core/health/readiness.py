@@ -15,8 +15,8 @@ line only.
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from perf_engine.core import health
-from perf_engine.core.slow_requests import SLOW_REQUEST_S
+from perf_engine.core.health import rules as health
+from perf_engine.core.latency.slow_requests import SLOW_REQUEST_S
 
 OK, WARNING, FAILING = "ok", "warning", "failing"
 SEVERITY = {OK: 0, WARNING: 1, FAILING: 2}

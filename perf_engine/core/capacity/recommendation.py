@@ -14,7 +14,7 @@ Adds to the formulas:
 
 import math
 
-from perf_engine.core.capacity import (
+from perf_engine.core.capacity.model import (
 	DB_POOL_CEILING,
 	GUNICORN_TIMEOUT_S,
 	HOST_MEMORY_SHARE_FOR_WEB,

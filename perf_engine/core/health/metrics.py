@@ -7,8 +7,8 @@ shell); both hand it the same figures dict.
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.core import GaugeHistogramMetricFamily
 
-from perf_engine.core.latency_histogram import Histogram
-from perf_engine.core.sla import PERCENTILES, PERIODS
+from perf_engine.core.latency.histogram import Histogram
+from perf_engine.core.latency.sla import PERCENTILES, PERIODS
 
 HEALTH_VALUES = {"ok": 0, "warning": 1, "critical": 2, "unknown": -1}
 QUEUE_STATES = ("queued", "started", "failed", "deferred", "scheduled", "finished")

@@ -12,10 +12,10 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from perf_engine.core.capacity import MIX_FIELDS
+from perf_engine.core.capacity.model import MIX_FIELDS
 from perf_engine.core.errors import InvalidInput
-from perf_engine.core.percentiles import nearest_rank
-from perf_engine.core.thresholds import SECONDS_TO, Threshold
+from perf_engine.core.latency.percentiles import nearest_rank
+from perf_engine.core.latency.thresholds import SECONDS_TO, Threshold
 
 LIST_VIEW = "list_view"
 FORM_LOAD = "form_load"

@@ -7,9 +7,7 @@ measured an overload, not a capacity, and calibrates nothing. The measured figur
 bound: the run sent what it was asked to, not more.
 """
 
-from dataclasses import asdict
-
-from perf_engine.core.capacity import (
+from perf_engine.core.capacity.model import (
 	ASSUMED_RATES,
 	CapacityInputs,
 	WorkerRates,
@@ -17,7 +15,7 @@ from perf_engine.core.capacity import (
 	web_workers,
 )
 from perf_engine.core.errors import InvalidInput
-from perf_engine.core.load_test import PASS, SECONDS_PER_MINUTE
+from perf_engine.core.load.rules import PASS, SECONDS_PER_MINUTE
 
 # Fewer requests than this say more about chance than about the bench.
 MIN_REQUESTS_TO_CALIBRATE = 50
@@ -47,16 +45,3 @@ def rates_from_run(run_name: str, requests_per_worker_per_min: float | None) -> 
 	if not run_name or not requests_per_worker_per_min:
 		return ASSUMED_RATES
 	return calibrated_rates(requests_per_worker_per_min, run_name)
-
-
-def predicted_against_measured(inputs: CapacityInputs, rates: WorkerRates) -> dict:
-	"""Web workers the assumed rates predict beside those the calibrated rates call for."""
-	predicted = web_workers(inputs, ASSUMED_RATES)
-	measured = web_workers(inputs, rates) if rates.source != ASSUMED_RATES.source else None
-	return {
-		"calibration": rates.source if measured else None,
-		"assumed_rates": asdict(ASSUMED_RATES),
-		"rates": asdict(rates),
-		"predicted": predicted,
-		"measured": measured,
-	}

@@ -21,7 +21,7 @@ import pymysql
 
 from perf_engine.core.indexes import server_variables, slow_log
 from perf_engine.core.indexes.workload import MONITORING_DIGESTS
-from perf_engine.core.thresholds import percentile
+from perf_engine.core.latency.thresholds import percentile
 
 SINGLE, BATCH, COUNT = "single_query", "batch_query", "count_query"
 CLASSES = (SINGLE, BATCH, COUNT)

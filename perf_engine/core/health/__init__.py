@@ -1,0 +1,1 @@
+"""Health: each part's verdict, the figures behind it, readiness, metrics and the doctor."""

@@ -1,0 +1,1 @@
+"""Queries: keyset pagination, the list-query guard and unbounded statements."""

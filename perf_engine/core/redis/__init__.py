@@ -1,0 +1,1 @@
+"""Redis memory: what the cache and queue Redis hold, and the cleanup of stale keys."""
