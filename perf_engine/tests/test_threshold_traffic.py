@@ -185,6 +185,7 @@ class TestThresholdsFromRealTraffic(FrappeTestCase):
 		super().setUpClass()
 		cls.site = frappe.local.site
 		cls.saved_monitor = frappe.conf.get("monitor")
+		cls.created_from = frappe.utils.now_datetime()
 		update_site_config("monitor", 1)
 		cls.saved_second_monitor = read_json(second_site_config()).get("monitor")
 		update_site_config("monitor", 1, site_config_path=second_site_config())
@@ -258,7 +259,11 @@ class TestThresholdsFromRealTraffic(FrappeTestCase):
 
 	@classmethod
 	def restore(cls):
-		"""Settings back, and this test's monitor entries gone from both sites' lists and the log."""
+		"""Settings back, this test's violations and snapshot gone, and its monitor entries gone from
+		both sites' lists and the log."""
+		for doctype in ("Threshold Violation", "Perf Snapshot"):
+			frappe.db.delete(doctype, {"creation": (">=", cls.created_from)})
+		frappe.db.commit()
 		for db_name in (frappe.conf.db_name, read_json(second_site_config())["db_name"]):
 			bridge.cache_redis().delete(f"{db_name}|{monitor.MONITOR_KEY}")
 		if os.path.exists(monitor_log()) and os.path.getsize(monitor_log()) > cls.log_size:
