@@ -30,14 +30,11 @@ def findings(db, database_name):
 	return {f.index_name: f for f in found}
 
 
-ONLINE = ", ALGORITHM=INPLACE, LOCK=NONE"
-
-
-def replay(db, found, online: bool = True) -> None:
-	"""Run every reported DDL, as an operator applying them all would (offline where the engine cannot build online)."""
+def replay(db, found) -> None:
+	"""Run every reported DDL exactly as written, as an operator applying them all would."""
 	with db.cursor() as cur:
 		for finding in found:
-			cur.execute(finding.ddl if online else finding.ddl.replace(ONLINE, ""))
+			cur.execute(finding["ddl"] if isinstance(finding, dict) else finding.ddl)
 
 
 def used_key(db, query: str) -> str | None:
@@ -95,7 +92,7 @@ def test_primary_key_suffix_counts_only_on_innodb(db, database_name, engine, dro
 	found = findings(db, database_name)
 	assert set(found) == {dropped}
 	assert found[dropped].reason.startswith("duplicate of" if engine == "InnoDB" else "left prefix of")
-	replay(db, found.values(), online=engine == "InnoDB")  # MyISAM refuses INPLACE
+	replay(db, found.values())  # MyISAM's DDL says LOCK=SHARED: it cannot change an index online
 	assert index_names(db, database_name, "pk") == {"PRIMARY", kept}
 	assert used_key(db, "SELECT id FROM pk WHERE a = 7 ORDER BY id") == kept
 
@@ -117,7 +114,7 @@ def test_prefix_lengths_are_respected(db, database_name):
 
 
 def test_directions_are_respected(db, database_name):
-	"""(a, b DESC) is not (a, b); (a DESC) is a left prefix of (a DESC, b) and goes."""
+	"""(a, b DESC) is not (a, b) but is (a DESC, b) read backwards; (a DESC) is a left prefix and goes."""
 	make_table(
 		db,
 		"""CREATE TABLE dirs (id INT PRIMARY KEY, a INT, b INT,
@@ -125,10 +122,41 @@ def test_directions_are_respected(db, database_name):
 		"INSERT INTO dirs SELECT seq, seq % 50, seq FROM seq_1_to_{rows}",
 	)
 	found = findings(db, database_name)
-	assert set(found) == {"a_desc"}
+	assert set(found) == {"a_desc", "ab_desc"}
+	assert found["a_desc"].reason == "left prefix of a_desc_b (a DESC, b)"
+	assert found["ab_desc"].reason == "duplicate of a_desc_b (a DESC, b), read backwards"
 	replay(db, found.values())
-	assert used_key(db, "SELECT id FROM dirs WHERE a = 3 ORDER BY b DESC") in ("ab", "ab_desc")
+	assert used_key(db, "SELECT id FROM dirs WHERE a = 3 ORDER BY b DESC") in ("ab", "a_desc_b")
 	assert used_key(db, "SELECT id FROM dirs WHERE a > 45 ORDER BY a DESC") is not None
+
+
+def no_filesort(db, query: str) -> str | None:
+	"""The key EXPLAIN uses for `query`, asserting MariaDB sorts by reading it rather than a filesort."""
+	with db.cursor(pymysql.cursors.DictCursor) as cur:
+		cur.execute("EXPLAIN " + query)
+		row = cur.fetchone()
+	assert "filesort" not in (row["Extra"] or ""), (query, row)
+	return row["key"]
+
+
+def test_a_fully_reversed_index_is_a_duplicate_and_mixed_directions_are_not(db, database_name):
+	"""(a DESC) duplicates (a), (b DESC, c DESC) duplicates (b, c): the same index read backwards; (b, c DESC) stays."""
+	make_table(
+		db,
+		"""CREATE TABLE rev (id INT PRIMARY KEY, a INT, b INT, c INT, KEY a_asc (a), KEY a_desc (a DESC),
+		KEY bc (b, c), KEY bc_desc (b DESC, c DESC), KEY bc_mixed (b, c DESC))""",
+		"INSERT INTO rev SELECT seq, seq, seq % 40, seq FROM seq_1_to_{rows}",
+	)
+	found = findings(db, database_name)
+	assert set(found) == {"a_desc", "bc_desc"}
+	assert found["a_desc"].reason == "duplicate of a_asc (a), read backwards"
+	assert found["bc_desc"].reason == "duplicate of bc (b, c), read backwards"
+	replay(db, found.values())
+	assert index_names(db, database_name, "rev") == {"PRIMARY", "a_asc", "bc", "bc_mixed"}
+	assert no_filesort(db, "SELECT id FROM rev WHERE a > 1990 ORDER BY a DESC") == "a_asc"
+	assert no_filesort(db, "SELECT b, c FROM rev WHERE b = 3 ORDER BY c DESC") in ("bc", "bc_mixed")
+	assert no_filesort(db, "SELECT b, c FROM rev WHERE b > 37 ORDER BY b DESC, c DESC") == "bc"
+	assert no_filesort(db, "SELECT b, c FROM rev ORDER BY b DESC, c LIMIT 5") == "bc_mixed"
 
 
 def test_unique_is_reported_only_while_another_key_enforces_it(db, database_name):
@@ -194,12 +222,56 @@ def test_duplicate_foreign_keys_are_reported_and_their_last_index_kept(db, datab
 	assert used_key(db, "SELECT id FROM child WHERE parent_id = 7") == "parent_id"
 
 
-def test_the_last_index_a_foreign_key_can_use_is_never_reported(db, database_name):
-	"""(p, id) duplicates (p) on InnoDB, but only (p, id) serves the key on (p, id): both stay."""
-	make_table(db, "CREATE TABLE target (p INT, id INT, PRIMARY KEY (p, id))")
+def test_when_a_foreign_key_needs_the_wider_of_two_twins_the_narrower_goes(db, database_name):
+	"""(p) and (p, id) are twins on InnoDB; only (p, id) serves the key on (p, id), so it stays and (p) goes."""
+	make_table(
+		db,
+		"CREATE TABLE target (p INT, id INT, PRIMARY KEY (p, id))",
+		"INSERT INTO target SELECT seq % 50, seq FROM seq_1_to_{rows}",
+	)
 	make_table(
 		db,
 		"""CREATE TABLE source (id INT PRIMARY KEY, p INT, KEY p (p), KEY p_id (p, id),
 		CONSTRAINT to_target FOREIGN KEY (p, id) REFERENCES target (p, id))""",
+		"INSERT INTO source SELECT seq, seq % 50 FROM seq_1_to_{rows}",
+	)
+	found = findings(db, database_name)
+	assert set(found) == {"p"} and found["p"].reason == "duplicate of p_id (p, id)"
+	replay(db, found.values())
+	assert index_names(db, database_name, "source") == {"PRIMARY", "p_id"}
+	assert used_key(db, "SELECT id FROM source WHERE p = 7") == "p_id"
+	with db.cursor() as cur, pytest.raises(pymysql.err.IntegrityError):
+		cur.execute("INSERT INTO source VALUES (9001, 7)")  # to_target still enforces (7, 9001)
+
+
+def test_twins_that_each_keep_a_constraint_both_stay(db, database_name):
+	"""UNIQUE (p) and (p, id) are twins on InnoDB, but one alone makes p unique and only the other serves
+	the foreign key on (p, id): neither is reported."""
+	make_table(db, "CREATE TABLE target (p INT, id INT, PRIMARY KEY (p, id))")
+	make_table(
+		db,
+		"""CREATE TABLE source (id INT PRIMARY KEY, p INT, UNIQUE KEY p (p), KEY p_id (p, id),
+		CONSTRAINT to_target FOREIGN KEY (p, id) REFERENCES target (p, id))""",
 	)
 	assert findings(db, database_name) == {}
+
+
+def test_foreign_keys_with_pairs_in_another_order_are_duplicates(db, database_name):
+	"""(b, a) -> (y, x) beside (a, b) -> (x, y) is the same constraint: one is reported, the other still enforces."""
+	make_table(db, "CREATE TABLE pair (x INT, y INT, PRIMARY KEY (x, y), KEY yx (y, x))")
+	make_table(
+		db,
+		"""CREATE TABLE holder (id INT PRIMARY KEY, a INT, b INT, KEY ab (a, b), KEY ba (b, a),
+		CONSTRAINT f_ab FOREIGN KEY (a, b) REFERENCES pair (x, y),
+		CONSTRAINT f_ba FOREIGN KEY (b, a) REFERENCES pair (y, x))""",
+	)
+	with db.cursor() as cur:
+		cur.execute("INSERT INTO pair SELECT seq, seq + 1 FROM seq_1_to_100")
+		cur.execute("INSERT INTO holder SELECT seq, seq % 100 + 1, seq % 100 + 2 FROM seq_1_to_2000")
+	found = findings(db, database_name)
+	assert set(found) == {"f_ba"} and found["f_ba"].source == DUPLICATE_FOREIGN_KEY
+	assert found["f_ba"].reason.startswith("duplicate of foreign key f_ab (a, b -> pair (x, y))")
+	replay(db, found.values())
+	assert [k.name for k in catalog.foreign_keys(db, database_name)] == ["f_ab"]
+	with db.cursor() as cur, pytest.raises(pymysql.err.IntegrityError):
+		cur.execute("INSERT INTO holder VALUES (9001, 2, 1)")  # (2, 1) is no pair; f_ab refuses it

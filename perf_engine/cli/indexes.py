@@ -75,9 +75,12 @@ def handle_analyze(settings: ConnectionSettings, args: argparse.Namespace) -> in
 
 
 def reason_of(finding: dict) -> str:
-	"""The reason, and why a finding has no one-click action (owned by meta, or for a person to run)."""
-	return finding["reason"] + (
-		f" -- not applied from here: {finding['blocked_reason']}" if finding["blocked_reason"] else ""
+	"""The reason, why a finding has no one-click action (owned by meta, or for a person to run), and
+	how applying it locks the table when it cannot run online."""
+	return (
+		finding["reason"]
+		+ (f" -- not applied from here: {finding['blocked_reason']}" if finding["blocked_reason"] else "")
+		+ (f" -- {finding['lock_note']}" if finding["lock_note"] else "")
 	)
 
 

@@ -79,6 +79,7 @@ def recommendation_values(finding: dict) -> dict:
 		"ddl": finding["ddl"],
 		"managed_by": finding["managed_by"],
 		"blocked_reason": finding["blocked_reason"],
+		"lock_note": finding["lock_note"],
 		"evidence": json.dumps(finding["evidence"], indent=1, default=str),
 		"last_analyzed": now_datetime(),
 	}
@@ -262,6 +263,7 @@ def overview() -> dict:
 			"error",
 			"managed_by",
 			"blocked_reason",
+			"lock_note",
 		],
 		order_by="FIELD(status, 'Applying', 'Queued', 'Open', 'Failed', 'Applied'), FIELD(priority, 'HIGH', 'MEDIUM', 'LOW'), total_time_s desc, rows_estimate desc",
 		limit=FINDINGS_SHOWN,

@@ -2,6 +2,7 @@
 framework-managed indexes, and bounded settings, through REST, the job, the CLI and Desk."""
 
 import hashlib
+import json
 import subprocess
 import sys
 
@@ -229,6 +230,29 @@ class TestIndexSafety(rest.ApiTestCase):
 		self.assertEqual(
 			frappe.db.get_value(DOCTYPE, finding("tabToDo", "perf_engine_dup"), "managed_by"), ""
 		)
+
+	def test_an_ignored_index_is_shown_and_never_makes_another_redundant(self):
+		"""perf_engine_wide IGNORED: the on_doctype_update index is no longer its left prefix, and the wide
+		index is a finding of its own saying what dropping and un-ignoring it would do; its drop runs."""
+		frappe.db.sql_ddl("ALTER TABLE `tabToDo` ALTER INDEX `perf_engine_wide` IGNORED")
+		frappe.db.delete(DOCTYPE, {"table_name": "tabToDo"})
+		indexes.analyze_and_store("ToDo")
+		frappe.db.commit()
+		managed = "reference_type_reference_name_index"
+		self.assertFalse(frappe.db.exists(DOCTYPE, {"table_name": "tabToDo", "index_name": managed}))
+		doc = frappe.get_doc(DOCTYPE, finding("tabToDo", "perf_engine_wide"))
+		evidence = json.loads(doc.evidence)
+		self.assertEqual(doc.source, "ignored")
+		self.assertFalse(doc.blocked_reason or doc.lock_note, "an InnoDB drop of it is offered, online")
+		self.assertTrue(doc.reason.startswith("IGNORED: dropping it changes no query plan"), doc.reason)
+		self.assertEqual(evidence["would_make_redundant"], [managed])
+		response = rest.call(APPLY, self.performance_manager, name=doc.name, confirm=1)
+		self.assertEqual(response.message["status"], "Queued", response.text)
+		rest.run_burst_worker("long")
+		frappe.db.rollback()
+		self.assertEqual(frappe.db.get_value(DOCTYPE, doc.name, "status"), "Applied")
+		self.assertNotIn("perf_engine_wide", todo_index_names())
+		self.assertIn(managed, todo_index_names())
 
 	def test_settings_refuse_limits_outside_their_ranges(self):
 		"""Perf Engine Settings refuses retries outside 0-10 and a lock wait outside 1-10 s, naming the range."""

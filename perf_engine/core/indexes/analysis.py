@@ -1,8 +1,8 @@
 """One index analysis of a database: every source of evidence, ranked, with a summary.
 
 Workload-backed findings come first (by total time spent), then known composites and
-schema candidates by priority and size, then drops (redundant, unused). Drops of indexes
-Frappe's meta owns are marked with their owner and what would have to change in meta.
+schema candidates by priority and size, then drops (redundant, IGNORED, unused). Drops of
+indexes Frappe's meta owns are marked with their owner and what would have to change in meta.
 """
 
 from collections.abc import Callable, Container, Sequence
@@ -48,9 +48,14 @@ def analyze(
 		"skipped_small_tables": small,
 		"unread_statements": unread,
 		"notes": [
-			workload_note,
-			usage_note,
-			f"{len(small)} DocType table(s) under 50,000 rows were skipped: not worth an index.",
+			note
+			for note in (
+				workload_note,
+				usage_note,
+				redundant.ignored_note(indexes),
+				f"{len(small)} DocType table(s) under 50,000 rows were skipped: not worth an index.",
+			)
+			if note
 		],
 	}
 
@@ -63,14 +68,13 @@ def drop_findings(
 	indexes: dict[str, list[catalog.Index]],
 	variables: dict[str, str] | None = None,
 ) -> tuple[list[Recommendation], str]:
-	"""Redundant, then unused indexes and duplicate foreign keys; those meta owns carry their owner."""
+	"""Redundant and IGNORED indexes, duplicate foreign keys, then unused indexes; those meta owns carry their owner."""
 	keys = catalog.foreign_keys(conn, database)
 	# One index alone is never redundant: only tables with several need their owners to rank them.
 	owners = owners_by_table(metas, indexes, {t for t, found in indexes.items() if len(found) > 1})
 	drops = redundant.redundant_findings(indexes, sizes, keys, owners)
-	rows = {t: s.rows for t, s in sizes.items()}
-	unused, usage_note = redundant.unused_findings(conn, database, indexes, rows, keys, variables)
-	owners |= owners_by_table(metas, indexes, {f.table for f in unused} - owners.keys())
+	unused, usage_note = redundant.unused_findings(conn, database, indexes, sizes, keys, variables)
+	owners |= owners_by_table(metas, indexes, {f.table for f in drops + unused} - owners.keys())
 	for finding in drops + unused:
 		owner = owners.get(finding.table, {}).get(finding.index_name)
 		if owner and not finding.foreign_key:

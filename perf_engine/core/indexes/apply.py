@@ -1,25 +1,27 @@
 """Add or drop one index online, only as the live schema allows, never freezing the table.
 
 Before any DDL the change is planned against the live schema (identifiers are never
-trusted from input): table and columns exist; kind is add or drop; an add that an index
-already covers is answered with that index; a drop names an index that exists with those
-columns, that no constraint needs (`constraints.refusal`) and that Frappe's meta does not
-own. Then each attempt looks for the sessions holding the table (`holders`) and gives up,
-naming them, rather than queue behind one; otherwise it runs the DDL with ALGORITHM=INPLACE,
-LOCK=NONE under a lock wait of about a second, so a blocked attempt holds up the site's
-queries on that table for at most that long, and retries after a backoff with jitter.
+trusted from input): table and columns exist; kind is add or drop; an add that a usable
+(not IGNORED) index already covers is answered with that index; a drop names an index that
+exists with those columns, that no constraint needs (`constraints.refusal`) and that
+Frappe's meta does not own. Then each attempt looks for the sessions holding the table
+(`holders`) and gives up, naming them, rather than queue behind one; otherwise it runs the
+DDL with the least locking the table's live engine supports (ALGORITHM=INPLACE, LOCK=NONE on
+InnoDB; LOCK=SHARED on Aria and MyISAM, which cannot do better) under a lock wait of about a
+second, so a blocked attempt holds up the site's queries on that table for at most that
+long, and retries after a backoff with jitter.
 """
 
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import pymysql
 
 from perf_engine.core.errors import InvalidInput, PerfEngineError
 from perf_engine.core.indexes import constraints, holders
-from perf_engine.core.indexes.catalog import Index, covered
+from perf_engine.core.indexes.catalog import INNODB, Index, covered
 from perf_engine.core.indexes.catalog import columns as table_columns
 from perf_engine.core.indexes.catalog import foreign_keys as table_foreign_keys
 from perf_engine.core.indexes.catalog import indexes as table_indexes
@@ -87,19 +89,21 @@ class Change:
 	index_name: str
 	kind: str
 	done: str = ""
+	engine: str = INNODB  # the live table's: whether the DDL can run online
 
 	@property
 	def statement(self) -> str:
-		return ddl(self.table, self.index_name, self.columns, self.kind)
+		return ddl(self.table, self.index_name, self.columns, self.kind, self.engine)
 
 
 def validated(
 	conn: pymysql.Connection, schema: str, table: str, columns: tuple[str, ...]
-) -> tuple[str, tuple[str, ...]]:
-	"""Exact table and column names as the server knows them; anything else is refused."""
+) -> tuple[str, tuple[str, ...], str]:
+	"""Exact table and column names as the server knows them, and the table's engine; anything else is refused."""
 	with conn.cursor() as cur:
 		cur.execute(
-			"SELECT table_name FROM information_schema.TABLES WHERE table_schema = %s AND table_name = %s",
+			"SELECT table_name, COALESCE(engine, '') FROM information_schema.TABLES "
+			"WHERE table_schema = %s AND table_name = %s",
 			(schema, table),
 		)
 		row = cur.fetchone()
@@ -111,7 +115,7 @@ def validated(
 		raise InvalidInput(
 			f"Table {row[0]!r} has no column(s) {', '.join(map(repr, unknown)) or '(none given)'}: nothing was changed"
 		)
-	return row[0], tuple(known[c.lower()] for c in columns)
+	return row[0], tuple(known[c.lower()] for c in columns), row[1]
 
 
 def same_columns(index: Index, columns: tuple[str, ...]) -> bool:
@@ -129,11 +133,13 @@ def plan(
 ) -> Change:
 	"""The change the live schema allows, or InvalidInput saying why none may run."""
 	kind = checked_kind(kind)
-	table, columns = validated(conn, schema, table, columns)
+	table, columns, engine = validated(conn, schema, table, columns)
 	existing = table_indexes(conn, schema, table).get(table, [])
 	if kind == ADD:
-		return plan_add(table, columns, index_name, existing)
-	return plan_drop(conn, schema, table, columns, index_name, existing, owners or {})
+		change = plan_add(table, columns, index_name, existing)
+	else:
+		change = plan_drop(conn, schema, table, columns, index_name, existing, owners or {})
+	return replace(change, engine=engine)
 
 
 def plan_add(table: str, columns: tuple[str, ...], index_name: str, existing: list[Index]) -> Change:

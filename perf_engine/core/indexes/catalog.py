@@ -1,8 +1,10 @@
 """What the database holds, from information_schema estimates only (never COUNT(*)).
 
 Measures: estimated rows, data and index size and engine per table; every index with its
-parts in order (column, prefix length, direction), uniqueness and type; foreign keys with
-their columns on both sides; the columns of a table.
+parts in order (column, prefix length, direction), uniqueness, type and whether it is IGNORED
+(MariaDB 10.6+: the optimizer uses it for no query, yet writes maintain it and InnoDB still
+checks uniqueness and foreign keys through it); foreign keys with their columns on both
+sides; the columns of a table.
 """
 
 from dataclasses import dataclass
@@ -15,8 +17,8 @@ TABLES_SQL = """
 	FROM information_schema.TABLES WHERE table_schema = %s AND table_type = 'BASE TABLE'
 """
 INDEXES_SQL = """
-	SELECT table_name, index_name, column_name, non_unique, index_type, seq_in_index, cardinality, sub_part,
-		collation
+	SELECT table_name, index_name, column_name, non_unique, index_type, cardinality, sub_part, collation,
+		ignored = 'YES'
 	FROM information_schema.STATISTICS WHERE table_schema = %s {only_table}
 	ORDER BY table_name, index_name, seq_in_index
 """
@@ -73,6 +75,10 @@ class Part:
 			and (self.length is None or (other.length is not None and other.length <= self.length))
 		)
 
+	def reversed(self) -> "Part":
+		"""The same part read backwards: an ascending part reads as descending and the reverse."""
+		return Part(self.column, self.length, not self.descending)
+
 	def enforces(self, other: "Part") -> bool:
 		"""A unique key on this part makes `other` unique too: same column, at most as long."""
 		return self.column.lower() == other.column.lower() and (
@@ -94,6 +100,7 @@ class Index:
 	cardinality: tuple[int | None, ...] = ()
 	lengths: tuple[int | None, ...] = ()
 	descending: tuple[bool, ...] = ()
+	ignored: bool = False  # IGNORED: no query uses it, though writes and constraints still do
 
 	@property
 	def primary(self) -> bool:
@@ -160,10 +167,9 @@ def indexes(conn: pymysql.Connection, schema: str, table: str | None = None) -> 
 			cur.execute(INDEXES_SQL.format(only_table="AND table_name = %s"), (schema, table))
 		rows = cur.fetchall()
 	grouped: dict[tuple[str, str], list] = {}
-	for table_name, name, column, non_unique, index_type, _, cardinality, sub_part, collation in rows:
-		grouped.setdefault((table_name, name), []).append(
-			(column, non_unique, index_type, cardinality, sub_part, collation)
-		)
+	# Each part: column, non_unique, index_type, cardinality, sub_part, collation, ignored.
+	for table_name, name, *part in rows:
+		grouped.setdefault((table_name, name), []).append(part)
 	result: dict[str, list[Index]] = {}
 	for (table_name, name), parts in grouped.items():
 		index = Index(
@@ -174,6 +180,7 @@ def indexes(conn: pymysql.Connection, schema: str, table: str | None = None) -> 
 			cardinality=tuple(p[3] for p in parts),
 			lengths=tuple(int(p[4]) if p[4] else None for p in parts),
 			descending=tuple(p[5] == "D" for p in parts),
+			ignored=bool(parts[0][6]),
 		)
 		result.setdefault(table_name, []).append(index)
 	return result
@@ -218,12 +225,12 @@ def columns(conn: pymysql.Connection, schema: str, table: str) -> set[str]:
 		return {row[0] for row in cur.fetchall()}
 
 
-def covered(columns_wanted: tuple[str, ...], table_indexes: list[Index]) -> Index | None:
-	"""The B-tree index whose leading whole columns are exactly `columns_wanted`, if one exists.
+def led_by(columns_wanted: tuple[str, ...], table_indexes: list[Index]) -> Index | None:
+	"""The B-tree index whose leading whole columns are exactly `columns_wanted`, IGNORED or not.
 
-	FULLTEXT and SPATIAL indexes answer no lookup by left prefix, and a prefix part
-	(`name(10)`) narrows the search without answering it: neither covers. Direction does
-	not matter to a lookup."""
+	This is what InnoDB needs for a foreign key (an IGNORED index still serves one). FULLTEXT
+	and SPATIAL indexes answer no lookup by left prefix, and a prefix part (`name(10)`)
+	narrows the search without answering it: neither leads. Direction does not matter."""
 	wanted = tuple(c.lower() for c in columns_wanted)
 	for index in table_indexes:
 		leading = index.parts[: len(wanted)]
@@ -234,3 +241,8 @@ def covered(columns_wanted: tuple[str, ...], table_indexes: list[Index]) -> Inde
 		):
 			return index
 	return None
+
+
+def covered(columns_wanted: tuple[str, ...], table_indexes: list[Index]) -> Index | None:
+	"""The index a lookup on `columns_wanted` can use, if one exists: led by them and not IGNORED."""
+	return led_by(columns_wanted, [i for i in table_indexes if not i.ignored])

@@ -4,10 +4,10 @@ Never dropped, whatever a finding or a request says: the PRIMARY key; a UNIQUE i
 unless another PRIMARY or UNIQUE key that stays makes the same rows unique (its columns
 are among this one's, each part at most as long); the last index a foreign key can use
 (InnoDB needs one led by the key's columns, on the key's table and on the table it
-references). The analysis never proposes these drops and every apply refuses them.
+references; an IGNORED index still serves it). The analysis never proposes these drops and every apply refuses them.
 """
 
-from perf_engine.core.indexes.catalog import ForeignKey, Index, covered
+from perf_engine.core.indexes.catalog import ForeignKey, Index, led_by
 
 
 def enforcer(index: Index, others: list[Index]) -> Index | None:
@@ -27,7 +27,7 @@ def foreign_key_needing(
 	rest = [other for other in others if other is not index]
 	for key in keys:
 		for columns in key.columns_on(table):
-			if covered(columns, [index]) and not covered(columns, rest):
+			if led_by(columns, [index]) and not led_by(columns, rest):
 				return key
 	return None
 

@@ -1,15 +1,25 @@
-"""One index finding with its evidence and the exact DDL it would run."""
+"""One index finding with its evidence and the exact DDL it would run.
+
+The DDL changes an index online (ALGORITHM=INPLACE, LOCK=NONE) on InnoDB. Other engines
+(Aria, MyISAM, MEMORY) cannot: MariaDB refuses LOCK=NONE for them and rebuilds the table,
+so their DDL asks for ALGORITHM=COPY, LOCK=SHARED (reads go on, writes wait until the copy
+ends) and the finding says so in `lock_note`.
+"""
 
 import hashlib
 from dataclasses import asdict, dataclass, field
 
 from perf_engine.core.errors import InvalidInput
+from perf_engine.core.indexes.catalog import INNODB
 
 HIGH_ROWS = 100_000
 MEDIUM_ROWS = 50_000
 HIGH, MEDIUM, LOW = "HIGH", "MEDIUM", "LOW"
 ADD, DROP = "add", "drop"
 MAX_INDEX_NAME = 64
+ONLINE = "ALGORITHM=INPLACE, LOCK=NONE"
+LOCKING = "ALGORITHM=COPY, LOCK=SHARED"  # what MariaDB offers engines that cannot change an index online
+ONLINE_ENGINES = {INNODB.lower()}
 
 
 @dataclass
@@ -27,6 +37,7 @@ class Recommendation:
 	managed_by: str = ""  # the DocType meta that owns the index (see managed.py)
 	blocked_reason: str = ""  # why there is no one-click action, and what would have to change
 	foreign_key: bool = False  # a duplicate foreign key: its DDL is for a person to run
+	engine: str = INNODB  # the table's storage engine: whether the DDL can run online
 
 	def __post_init__(self) -> None:
 		self.index_name = self.index_name or index_name(self.columns)
@@ -39,10 +50,22 @@ class Recommendation:
 	def ddl(self) -> str:
 		if self.foreign_key:
 			return f"ALTER TABLE {quote(self.table)} DROP FOREIGN KEY {quote(self.index_name)}"
-		return ddl(self.table, self.index_name, self.columns, self.kind)
+		return ddl(self.table, self.index_name, self.columns, self.kind, self.engine)
+
+	@property
+	def lock_note(self) -> str:
+		"""How the change locks the table when it cannot run online, and when to apply it; empty if online."""
+		if self.foreign_key or online(self.engine):
+			return ""
+		verb = "dropping" if self.kind == DROP else "building"
+		return (
+			f"{self.engine} cannot change an index online (LOCK=NONE): {verb} it copies the table's "
+			f"~{self.rows:,} rows with {LOCKING}, so reads go on but writes to {self.table} wait until "
+			"the copy ends: apply it at a quiet time"
+		)
 
 	def as_dict(self) -> dict:
-		return {**asdict(self), "key": self.key, "ddl": self.ddl}
+		return {**asdict(self), "key": self.key, "ddl": self.ddl, "lock_note": self.lock_note}
 
 
 def key(table: str, columns: tuple[str, ...], kind: str, name: str, foreign_key: bool = False) -> str:
@@ -78,12 +101,19 @@ def quote(identifier: str) -> str:
 	return "`" + identifier.replace("`", "``") + "`"
 
 
-def ddl(table: str, name: str, columns: tuple[str, ...], kind: str) -> str:
-	"""The online DDL: MariaDB refuses (instead of locking) when it cannot build without a lock."""
+def online(engine: str) -> bool:
+	"""Whether MariaDB can change this engine's indexes without blocking writes (LOCK=NONE)."""
+	return engine.lower() in ONLINE_ENGINES
+
+
+def ddl(table: str, name: str, columns: tuple[str, ...], kind: str, engine: str = INNODB) -> str:
+	"""The DDL with the least locking the engine supports: online on InnoDB, where MariaDB refuses
+	(instead of locking) when it cannot build without a lock; LOCK=SHARED on the others."""
+	lock = ONLINE if online(engine) else LOCKING
 	if kind == DROP:
-		return f"ALTER TABLE {quote(table)} DROP INDEX {quote(name)}, ALGORITHM=INPLACE, LOCK=NONE"
+		return f"ALTER TABLE {quote(table)} DROP INDEX {quote(name)}, {lock}"
 	cols = ", ".join(quote(c) for c in columns)
-	return f"ALTER TABLE {quote(table)} ADD INDEX {quote(name)} ({cols}), ALGORITHM=INPLACE, LOCK=NONE"
+	return f"ALTER TABLE {quote(table)} ADD INDEX {quote(name)} ({cols}), {lock}"
 
 
 def priority_for(rows: int) -> str:

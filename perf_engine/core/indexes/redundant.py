@@ -1,28 +1,36 @@
-"""Redundant and unused indexes, judged at least as carefully as pt-duplicate-key-checker.
+"""Redundant, IGNORED and unused indexes, judged more carefully than pt-duplicate-key-checker.
 
-An index is redundant when another index of the same type serves every lookup it serves:
-- B-tree: its parts are a left prefix of the other's, part by part the same column and
-  direction with a prefix length no longer than the other's (`name(10)` is served by
-  `name`, never the reverse); on InnoDB only, the primary key columns every secondary
-  index stores count too, so `(a, name)` duplicates `(a)` when `name` is the primary key;
+An index is redundant when another index of the same type that the optimizer may use (not
+IGNORED) serves every lookup it serves:
+- B-tree: its parts, read forwards or all of them backwards, are a left prefix of the
+  other's, part by part the same column and direction with a prefix length no longer than
+  the other's (`name(10)` is served by `name`, never the reverse; `(a, b)` by
+  `(a DESC, b DESC)` read backwards, never by `(a, b DESC)`); on InnoDB only, the primary
+  key columns every secondary index stores count too, so `(a, name)` duplicates `(a)` when
+  `name` is the primary key;
 - FULLTEXT: only another FULLTEXT on the same set of columns, in any order (a FULLTEXT
   index answers MATCH on exactly its columns, never on a left prefix);
 - SPATIAL and HASH: only an identical one.
-Of identical indexes one is kept (PRIMARY, then UNIQUE, then the one Frappe's meta owns,
-then the fewest declared columns, then the first name) and every other is reported, each
-against an index that stays. Nothing `constraints.refusal` protects is reported: a UNIQUE
-index only while another key enforces it. Duplicate foreign keys are reported too.
-Unused indexes come from performance_schema or MariaDB's userstat, over the window since
-the server started.
+Of identical indexes one is kept (PRIMARY, then one a constraint needs, then UNIQUE, then
+the one Frappe's meta owns, then the fewest declared columns, then the fewest descending
+parts, then the first name) and every other is reported, each against an index that stays.
+Nothing `constraints.refusal` protects is reported: a UNIQUE index only while another key
+enforces it; when a foreign key needs the wider of two twins, the narrower goes instead.
+An IGNORED index no visible index serves is shown on its own (source `ignored`), saying what
+dropping it and un-ignoring it would do; when a constraint needs it, with no drop offered.
+Duplicate foreign keys are reported too: the same table, referenced table and column pairs,
+in any order. Unused indexes come from performance_schema or MariaDB's userstat, over the
+window since the server started; an IGNORED index is never called unused (nothing can use it).
 """
 
 from collections.abc import Container
+from dataclasses import replace
 
 import pymysql
 
 from perf_engine.core.indexes import constraints, server_variables
 from perf_engine.core.indexes.catalog import BTREE, FULLTEXT, INNODB, ForeignKey, Index, Part, TableSize
-from perf_engine.core.indexes.recommendation import DROP, LOW, Recommendation
+from perf_engine.core.indexes.recommendation import DROP, LOW, Recommendation, quote
 
 UNUSED_PS_SQL = """
 	SELECT object_name, index_name FROM performance_schema.table_io_waits_summary_by_index_usage
@@ -32,6 +40,7 @@ USED_USERSTAT_SQL = (
 	"SELECT table_name, index_name FROM information_schema.INDEX_STATISTICS WHERE table_schema = %s"
 )
 DUPLICATE_FOREIGN_KEY = "duplicate foreign key"
+REDUNDANT, IGNORED, UNUSED = "redundant", "ignored", "unused"
 
 
 def stored_parts(index: Index, primary: Index | None) -> tuple[Part, ...]:
@@ -46,16 +55,24 @@ def is_left_prefix(short: tuple[Part, ...], long: tuple[Part, ...]) -> bool:
 	return len(short) <= len(long) and all(mine.serves(part) for part, mine in zip(short, long, strict=False))
 
 
-def served_by(index: Index, other: Index, primary: Index | None) -> bool:
-	"""`other` answers every lookup `index` answers (`primary` given only for InnoDB tables)."""
-	if index.index_type != other.index_type:
+def served_by(index: Index, other: Index, primary: Index | None, backwards: bool = True) -> bool:
+	"""`other` answers every lookup `index` answers (`primary` given only for InnoDB tables).
+
+	An IGNORED `other` answers none. With `backwards`, `other` may be read backwards, as MariaDB
+	reads a B-tree for the opposite ORDER BY."""
+	if other.ignored or index.index_type != other.index_type:
 		return False
 	if index.index_type == FULLTEXT:
 		return {c.lower() for c in index.columns} == {c.lower() for c in other.columns}
 	if index.index_type != BTREE:
 		return [p.key for p in index.parts] == [p.key for p in other.parts]
-	return is_left_prefix(index.parts, other.parts) or (
-		primary is not None and is_left_prefix(stored_parts(index, primary), stored_parts(other, primary))
+	pairs = [(index.parts, other.parts)]
+	if primary is not None:
+		pairs.append((stored_parts(index, primary), stored_parts(other, primary)))
+	return any(
+		is_left_prefix(mine, theirs)
+		or (backwards and is_left_prefix(tuple(p.reversed() for p in mine), theirs))
+		for mine, theirs in pairs
 	)
 
 
@@ -64,20 +81,53 @@ def primary_of(table_indexes: list[Index], innodb: bool) -> Index | None:
 	return next((i for i in table_indexes if i.primary), None) if innodb else None
 
 
-def by_preference(table_indexes: list[Index], managed: Container[str]) -> list[Index]:
-	"""Which of identical indexes stays, first first: PRIMARY, UNIQUE, owned by meta, narrowest, by name."""
+def by_preference(table_indexes: list[Index], managed: Container[str], pinned: Container[str]) -> list[Index]:
+	"""Which of identical indexes stays, first first: PRIMARY, needed by a constraint (`pinned`),
+	UNIQUE, owned by meta, narrowest, fewest descending parts, by name."""
 	return sorted(
 		table_indexes,
-		key=lambda i: (not i.primary, not i.unique, i.name not in managed, len(i.columns), i.name),
+		key=lambda i: (
+			not i.primary,
+			i.name not in pinned,
+			not i.unique,
+			i.name not in managed,
+			len(i.columns),
+			sum(p.descending for p in i.parts),
+			i.name,
+		),
 	)
 
 
+def cover_of(index: Index, kept: list[Index], primary: Index | None) -> Index | None:
+	"""An index that stays and serves `index`: one read forwards if there is one."""
+	for backwards in (False, True):
+		cover = next((o for o in kept if served_by(index, o, primary, backwards)), None)
+		if cover is not None:
+			return cover
+	return None
+
+
 def drop(
-	table: str, index: Index, reason: str, rows: dict[str, int], source: str, evidence: dict | None = None
+	table: str,
+	index: Index,
+	reason: str,
+	sizes: dict[str, TableSize],
+	source: str,
+	evidence: dict | None = None,
 ) -> Recommendation:
 	"""A drop recommendation for an existing index; always LOW and never applied automatically."""
+	size = sizes.get(table)
 	return Recommendation(
-		table, index.columns, DROP, LOW, reason, rows.get(table, 0), source, index.name, evidence or {}
+		table,
+		index.columns,
+		DROP,
+		LOW,
+		reason,
+		size.rows if size else 0,
+		source,
+		index.name,
+		evidence or {},
+		engine=size.engine if size else INNODB,
 	)
 
 
@@ -86,30 +136,40 @@ def redundant_in_table(
 ) -> list[tuple[Index, Index]]:
 	"""(redundant index, an index that stays and serves it), leaving every constraint its index."""
 	primary = primary_of(table_indexes, innodb)
-	ranked = by_preference(table_indexes, managed)
-	position = {i.name: n for n, i in enumerate(ranked)}
-	dropped = {
-		i.name
-		for i in ranked
-		if not i.primary
-		and any(
-			served_by(i, o, primary) and (not served_by(o, i, primary) or position[o.name] < position[i.name])
-			for o in ranked
-			if o is not i
-		)
-	}
-	while True:  # keeping one index back can only make the others safer to drop
+	pinned: set[str] = set()
+	while True:  # an index a constraint keeps is preferred from then on, so its twins can go instead
+		ranked = by_preference(table_indexes, managed, pinned)
+		position = {i.name: n for n, i in enumerate(ranked)}
+		dropped = {
+			i.name
+			for i in ranked
+			if not i.primary
+			and i.name not in pinned
+			and any(
+				served_by(i, o, primary)
+				and (not served_by(o, i, primary) or position[o.name] < position[i.name])
+				for o in ranked
+				if o is not i
+			)
+		}
 		kept = [i for i in ranked if i.name not in dropped]
 		found, keep_back = [], None
 		for index in (i for i in ranked if i.name in dropped):
-			cover = next((o for o in kept if served_by(index, o, primary)), None)
+			cover = cover_of(index, kept, primary)
 			if cover is None or constraints.refusal(index, table, kept, keys):
 				keep_back = index.name
 				break
 			found.append((index, cover))
 		if keep_back is None:
 			return found
-		dropped.discard(keep_back)
+		pinned.add(keep_back)
+
+
+def redundancy(index: Index, cover: Index, primary: Index | None) -> str:
+	"""Why `cover` makes `index` redundant: a duplicate or a left prefix, read backwards or not."""
+	duplicate = served_by(cover, replace(index, ignored=False), primary)
+	backwards = "" if served_by(index, cover, primary, backwards=False) else ", read backwards"
+	return f"{'duplicate of' if duplicate else 'left prefix of'} {cover.describe()}{backwards}"
 
 
 def redundant_findings(
@@ -118,36 +178,117 @@ def redundant_findings(
 	keys: list[ForeignKey] | None = None,
 	managed: dict[str, Container[str]] | None = None,
 ) -> list[Recommendation]:
-	"""Every redundant index and duplicate foreign key, with what makes it redundant.
+	"""Every redundant index, IGNORED index and duplicate foreign key, with what makes it one.
 
 	`managed` maps a table to the names of its indexes Frappe's meta owns (kept first)."""
-	rows = {t: s.rows for t, s in sizes.items()}
 	keys = keys or []
 	findings = []
 	for table, table_indexes in indexes.items():
-		if len(table_indexes) < 2:
-			continue  # an index alone has nothing that serves it
 		innodb = sizes[table].engine == INNODB if table in sizes else True
 		table_keys = [k for k in keys if table in (k.table, k.referenced_table)]
 		owned = (managed or {}).get(table, ())
-		for index, cover in redundant_in_table(table, table_indexes, innodb, table_keys, owned):
-			duplicate = served_by(cover, index, primary_of(table_indexes, innodb))
-			reason = f"{'duplicate of' if duplicate else 'left prefix of'} {cover.describe()}"
-			findings.append(drop(table, index, reason, rows, "redundant", {"covered_by": cover.name}))
-	return findings + duplicate_foreign_keys(keys, rows)
+		primary = primary_of(table_indexes, innodb)
+		# An index alone has nothing that serves it.
+		found = (
+			redundant_in_table(table, table_indexes, innodb, table_keys, owned)
+			if len(table_indexes) > 1
+			else []
+		)
+		for index, cover in found:
+			reason, evidence = redundancy(index, cover, primary), {"covered_by": cover.name}
+			if index.ignored:
+				reason += "; it is IGNORED already, so dropping it changes no query plan"
+				evidence["ignored"] = True
+			findings.append(drop(table, index, reason, sizes, REDUNDANT, evidence))
+		reported = {index.name for index, _ in found}
+		findings += [
+			ignored_finding(table, index, table_indexes, innodb, table_keys, owned, reported, sizes)
+			for index in table_indexes
+			if index.ignored and index.name not in reported
+		]
+	return findings + duplicate_foreign_keys(keys, {t: s.rows for t, s in sizes.items()})
+
+
+def ignored_finding(
+	table: str,
+	index: Index,
+	table_indexes: list[Index],
+	innodb: bool,
+	keys: list[ForeignKey],
+	managed: Container[str],
+	redundant_now: Container[str],
+	sizes: dict[str, TableSize],
+) -> Recommendation:
+	"""An IGNORED index no visible one serves: what dropping it, and un-ignoring it, would do."""
+	refusal = constraints.refusal(index, table, table_indexes, keys)
+	if_dropped = (
+		f"it cannot be dropped: {refusal}"
+		if refusal
+		else "dropping it changes no query plan (no query can use it now) and spares every write its upkeep"
+	)
+	newly = made_redundant(table, index, table_indexes, innodb, keys, managed, redundant_now)
+	primary = primary_of(table_indexes, innodb)
+	if_unignored = f"un-ignoring it lets lookups on ({', '.join(index.columns)}) use it again" + (
+		" and makes "
+		+ "; ".join(f"{i.describe()} redundant ({redundancy(i, cover, primary)})" for i, cover in newly)
+		if newly
+		else ""
+	)
+	finding = drop(
+		table,
+		index,
+		f"IGNORED: {if_dropped}; {if_unignored}",
+		sizes,
+		IGNORED,
+		{
+			"ignored": True,
+			"if_dropped": if_dropped,
+			"if_unignored": if_unignored,
+			"would_make_redundant": [i.name for i, _ in newly],
+		},
+	)
+	if refusal:
+		finding.blocked_reason = (
+			f"{refusal}; to let queries use it again, make it NOT IGNORED: "
+			f"ALTER TABLE {quote(table)} ALTER INDEX {quote(index.name)} NOT IGNORED"
+		)
+	return finding
+
+
+def made_redundant(
+	table: str,
+	index: Index,
+	table_indexes: list[Index],
+	innodb: bool,
+	keys: list[ForeignKey],
+	managed: Container[str],
+	redundant_now: Container[str],
+) -> list[tuple[Index, Index]]:
+	"""What un-ignoring `index` would make redundant that is not redundant now, with what would serve it."""
+	visible = [replace(i, ignored=False) if i is index else i for i in table_indexes]
+	return [
+		(i, cover)
+		for i, cover in redundant_in_table(table, visible, innodb, keys, managed)
+		if i.name not in redundant_now and i.name != index.name
+	]
+
+
+def ignored_note(indexes: dict[str, list[Index]]) -> str:
+	"""How many indexes are IGNORED (empty when none): each is a finding of its own."""
+	count = sum(i.ignored for table_indexes in indexes.values() for i in table_indexes)
+	if not count:
+		return ""
+	return f"{count} index(es) are IGNORED: each is listed with what dropping it and un-ignoring it would do."
 
 
 def duplicate_foreign_keys(keys: list[ForeignKey], rows: dict[str, int]) -> list[Recommendation]:
-	"""Foreign keys checking the same columns against the same referenced columns as another."""
+	"""Foreign keys checking the same column pairs against the same table as another, in any order."""
 	groups: dict[tuple, list[ForeignKey]] = {}
 	for key in keys:
-		signature = (
-			key.table,
-			tuple(c.lower() for c in key.columns),
-			key.referenced_table,
-			tuple(c.lower() for c in key.referenced_columns),
+		pairs = frozenset(
+			(c.lower(), r.lower()) for c, r in zip(key.columns, key.referenced_columns, strict=True)
 		)
-		groups.setdefault(signature, []).append(key)
+		groups.setdefault((key.table, key.referenced_table, pairs), []).append(key)
 	findings = []
 	for group in groups.values():
 		kept, *duplicates = sorted(group, key=lambda k: k.name)
@@ -157,7 +298,8 @@ def duplicate_foreign_keys(keys: list[ForeignKey], rows: dict[str, int]) -> list
 				key.columns,
 				DROP,
 				LOW,
-				f"duplicate of foreign key {kept.name} ({', '.join(kept.columns)} -> {kept.referenced_table})",
+				f"duplicate of foreign key {kept.name} ({', '.join(kept.columns)} -> "
+				f"{kept.referenced_table} ({', '.join(kept.referenced_columns)}))",
 				rows.get(key.table, 0),
 				DUPLICATE_FOREIGN_KEY,
 				key.name,
@@ -175,7 +317,7 @@ def unused_findings(
 	conn: pymysql.Connection,
 	schema: str,
 	indexes: dict[str, list[Index]],
-	rows: dict[str, int],
+	sizes: dict[str, TableSize],
 	keys: list[ForeignKey] | None = None,
 	variables: dict[str, str] | None = None,
 ) -> tuple[list[Recommendation], str]:
@@ -208,6 +350,6 @@ def unused_findings(
 	for table, name in sorted(unused):
 		table_indexes = indexes.get(table, [])
 		index = next((i for i in table_indexes if i.name == name), None)
-		if index and not constraints.refusal(index, table, table_indexes, keys or []):
-			findings.append(drop(table, index, f"no use recorded by {source} {window}", rows, "unused"))
+		if index and not index.ignored and not constraints.refusal(index, table, table_indexes, keys or []):
+			findings.append(drop(table, index, f"no use recorded by {source} {window}", sizes, UNUSED))
 	return findings, f"Usage from {source}, {window}."

@@ -91,6 +91,7 @@ def schema_findings(
 						size.rows,
 						"schema",
 						evidence={"doctype": meta.doctype},
+						engine=size.engine,
 					)
 				)
 	return findings, small
@@ -116,6 +117,7 @@ def known_findings(sizes: dict[str, TableSize], indexes: dict[str, list[Index]])
 						size.rows,
 						"known",
 						evidence={"doctype": table[3:]},
+						engine=size.engine,
 					)
 				)
 	return findings

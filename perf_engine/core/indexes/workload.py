@@ -281,6 +281,7 @@ def finding(
 			}
 			| {"unindexable": [{"column": c, "why": why} for c, why in use.unindexable]},
 		},
+		engine=size.engine,
 	)
 
 

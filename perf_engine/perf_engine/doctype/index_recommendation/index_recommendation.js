@@ -14,6 +14,7 @@ frappe.ui.form.on("Index Recommendation", {
 		// A finding Frappe's meta owns, or one perf_engine only reports, has no one-click action.
 		const offered = !frm.doc.blocked_reason;
 		if (frm.doc.blocked_reason) frm.dashboard.set_headline(frappe.perf_engine.esc(frm.doc.blocked_reason));
+		else if (frm.doc.lock_note) frm.dashboard.set_headline(frappe.perf_engine.esc(frm.doc.lock_note), "orange");
 		if (["Open", "Failed"].includes(frm.doc.status)) {
 			const label = frm.doc.kind === "drop" ? __("Drop Index") : __("Apply");
 			if (offered) frm.add_custom_button(label, () => form.apply(frm)).addClass("btn-primary");
@@ -39,8 +40,11 @@ frappe.perf_engine.IndexRecommendation = class IndexRecommendation {
 		const message =
 			frm.doc.kind === "drop"
 				? __("Drop index {0} on {1}? Try 'Ignore on Trial' first to see the effect.", names)
-				: __("Build index {0} on {1} online now?", names);
-		frappe.confirm(message, run);
+				: frm.doc.lock_note
+					? __("Build index {0} on {1} now?", names)
+					: __("Build index {0} on {1} online now?", names);
+		// Aria and MyISAM cannot change an index online: say how it locks before asking.
+		frappe.confirm(frm.doc.lock_note ? `${message}<br><br>${esc(frm.doc.lock_note)}` : message, run);
 	}
 
 	static trial(frm, ignored) {

@@ -54,12 +54,14 @@ frappe.perf_engine.IndexAnalysis = class IndexAnalysis {
 		const pe = frappe.perf_engine;
 		const open = ["Open", "Failed"].includes(f.status);
 		// A finding Frappe's meta owns, or one perf_engine only reports, has no one-click action.
-		const apply = open && !f.blocked_reason ? pe.button(f.kind === "drop" ? __("Drop") : __("Apply"), { apply: f.name, kind: f.kind }, "primary") : "";
+		const apply = open && !f.blocked_reason ? pe.button(f.kind === "drop" ? __("Drop") : __("Apply"), { apply: f.name, kind: f.kind, locks: f.lock_note ? 1 : 0 }, "primary") : "";
 		const dismiss = open ? pe.button(__("Dismiss"), { dismiss: f.name }) : "";
 		const evidence = [
 			pe.esc(f.reason),
 			f.managed_by ? `<div>${pe.pill("gray", __("Managed by {0}", [f.managed_by])).html}</div>` : "",
+			f.source === "ignored" ? `<div>${pe.pill("orange", __("IGNORED")).html}</div>` : "",
 			f.blocked_reason ? `<div class="text-muted">${pe.esc(f.blocked_reason)}</div>` : "",
+			f.lock_note ? `<div class="text-warning">${pe.esc(f.lock_note)}</div>` : "",
 			f.error ? `<div class="text-danger">${pe.esc(f.error)}</div>` : "",
 		].join("");
 		return [
@@ -75,7 +77,12 @@ frappe.perf_engine.IndexAnalysis = class IndexAnalysis {
 
 	apply($button) {
 		const name = String($button.data("apply"));
-		const verb = $button.data("kind") === "drop" ? __("Drop this index online?") : __("Build this index online?");
+		const drop = $button.data("kind") === "drop";
+		// Aria and MyISAM cannot change an index online: the row's Table Lock note says how it locks.
+		const questions = $button.data("locks")
+			? [__("Build this index with LOCK=SHARED (writes to the table wait)?"), __("Drop this index with LOCK=SHARED (writes to the table wait)?")]
+			: [__("Build this index online?"), __("Drop this index online?")];
+		const verb = questions[drop ? 1 : 0];
 		frappe.confirm(verb, () =>
 			frappe.call("perf_engine.api.apply_index_recommendation", { name, confirm: 1 }).then(() => this.refresh())
 		);
