@@ -2,9 +2,11 @@
 REST API and the metrics carry them (their verdicts are the core tier's, on a server the tests own)."""
 
 import contextlib
+import os
 from collections.abc import Iterator
 
 import frappe
+import pymysql
 from frappe.utils.scheduler import enqueue_events
 
 from perf_engine.core.health.mariadb_rules import CHECKS
@@ -33,6 +35,17 @@ def scheduler_enabled(value: int) -> Iterator[None]:
 	finally:
 		frappe.db.set_single_value("System Settings", "enable_scheduler", original)
 		frappe.db.commit()
+
+
+def root_connection() -> pymysql.Connection:
+	"""MariaDB as its administrator (SET GLOBAL needs it), as .ci/bench-tier reaches it."""
+	return pymysql.connect(
+		host=frappe.conf.db_host or "127.0.0.1",
+		port=int(frappe.conf.db_port or 3306),
+		user=os.environ.get("PERF_ENGINE_DB_ROOT_USER", "root"),
+		password=os.environ.get("PERF_ENGINE_DB_ROOT_PASSWORD", ""),
+		autocommit=True,
+	)
 
 
 class TestPlatformHealth(rest.ApiTestCase):
