@@ -160,31 +160,68 @@ def test_mariadb_figures_are_read_from_the_live_server(db, database_name):
 	assert health.mariadb(found, SETTINGS)["checks"][0]["check"] == "buffer_pool_vs_data"
 
 
+GIB = 1024**3
+MIB = 1024**2
+# A healthy bench of ten sites (about 2,500 tables), up ten days.
 FINE = {
-	"buffer_pool_bytes": 2 * 1024**3,
-	"innodb_data_bytes": 1024**3,
+	"buffer_pool_bytes": 2 * GIB,
+	"innodb_data_bytes": GIB,
 	"buffer_pool_hit_ratio": 0.999,
 	"buffer_pool_read_requests": 10**6,
+	"redo_log_bytes": 512 * MIB,
+	"redo_log_share": 0.25,
 	"max_connections": 100,
 	"connections_used": 10,
 	"max_used_connections": 40,
+	"connections": 10_000,
+	"aborted_connects": 10,
+	"aborted_connect_share": 0.001,
+	"connect_timeout_s": 10,
+	"log_warnings": 2,
 	"slow_queries": 10,
+	"questions": 10_000,
 	"slow_queries_per_minute": 0.1,
 	"slow_query_share": 0.001,
 	"slow_query_log": True,
 	"long_query_time_s": 1.0,
-	"uptime_s": 6000,
+	"tables": 2500,
+	"tables_complete": True,
+	"table_open_cache": 4000,
+	"open_tables": 1200,
+	"table_cache_hit_ratio": 0.99,
+	"table_open_cache_hits": 99_000,
+	"table_open_cache_misses": 1000,
+	"table_definition_cache": 3000,
+	"open_table_definitions": 2500,
+	"tmp_tables": 1000,
+	"tmp_disk_tables": 100,
+	"tmp_disk_share": 0.1,
+	"tmp_table_size": 16 * MIB,
+	"max_heap_table_size": 16 * MIB,
+	"joins_without_indexes": 100,
+	"joins_without_indexes_per_day": 10,
+	"join_buffer_size": 256 * 1024,
+	"uptime_s": 10 * 86400,
 }
+HIDDEN_TABLES = {"tables_complete": False, "tables": 300}
 
 
 @pytest.mark.parametrize(
 	"change, check, status",
 	[
-		({"buffer_pool_bytes": 512 * 1024**2}, "buffer_pool_vs_data", "warning"),
+		({"buffer_pool_bytes": 512 * MIB}, "buffer_pool_vs_data", "warning"),
 		({"buffer_pool_hit_ratio": 0.85}, "buffer_pool_hit_ratio", "warning"),
 		({"max_used_connections": 86}, "connections", "warning"),
 		({"connections_used": 96, "max_used_connections": 96}, "connections", "critical"),
 		({"slow_query_share": 0.06}, "slow_queries", "warning"),
+		({"table_open_cache": 2000}, "table_open_cache", "warning"),
+		({"table_definition_cache": 400}, "table_definition_cache", "warning"),
+		({**HIDDEN_TABLES, "open_table_definitions": 3000}, "table_definition_cache", "warning"),
+		({**HIDDEN_TABLES, "open_tables": 4000}, "table_open_cache", "warning"),
+		({"tmp_disk_share": 0.26}, "tmp_disk_tables", "warning"),
+		({"joins_without_indexes_per_day": 251}, "joins_without_indexes", "warning"),
+		({"redo_log_share": 0.19}, "redo_log_size", "warning"),
+		({"aborted_connect_share": 0.031}, "aborted_connects", "warning"),
 	],
 )
 def test_mariadb_is_judged_as_mysqltuner_judges(change, check, status):
@@ -197,14 +234,55 @@ def test_mariadb_is_judged_as_mysqltuner_judges(change, check, status):
 	assert [c["check"] for c in part["checks"] if c["status"] != "ok"] == [check]
 
 
-def test_no_innodb_reads_yet_is_not_a_low_hit_ratio():
-	"""A server with no buffer pool reads has no ratio to judge: ok, and said so."""
-	part = health.mariadb({**FINE, "buffer_pool_hit_ratio": None}, SETTINGS)
-	assert checks_of(part)["buffer_pool_hit_ratio"]["reason"] == "no InnoDB reads yet"
+@pytest.mark.parametrize(
+	"change",
+	[
+		{"buffer_pool_bytes": GIB},
+		{"buffer_pool_hit_ratio": 0.90},
+		{"max_used_connections": 85},
+		{"slow_query_share": 0.05},
+		{"table_open_cache": 2500, "table_definition_cache": 2500},
+		{**HIDDEN_TABLES, "open_tables": 3999, "open_table_definitions": 2999},
+		{"tmp_disk_share": 0.25},
+		{"joins_without_indexes_per_day": 250},
+		{"redo_log_share": 0.20},
+		{"redo_log_share": 0.75},
+		{"aborted_connect_share": 0.03},
+	],
+)
+def test_a_figure_at_its_limit_is_ok(change):
+	"""Every limit is inclusive, as MySQLTuner's are; a redo log above MySQLTuner's 30 % is not judged."""
+	assert health.mariadb({**FINE, **change}, SETTINGS)["status"] == "ok"
+
+
+def test_ten_sites_outgrow_the_default_table_caches():
+	"""2,500 tables (ten Frappe sites) against MariaDB's defaults, 2000 open and 400 definitions: both
+	caches warn, each naming the count to set."""
+	part = health.mariadb({**FINE, "table_open_cache": 2000, "table_definition_cache": 400}, SETTINGS)
+	caches = checks_of(part)
+	for name in ("table_open_cache", "table_definition_cache"):
+		assert caches[name]["status"] == "warning"
+		assert (caches[name]["limit"], caches[name]["unit"]) == (2500, "tables")
+		assert f"SET GLOBAL {name} = 2500" in caches[name]["action"]
+
+
+@pytest.mark.parametrize(
+	"figure, check, reason",
+	[
+		("buffer_pool_hit_ratio", "buffer_pool_hit_ratio", "no InnoDB reads yet"),
+		("tmp_disk_share", "tmp_disk_tables", "no temporary tables yet"),
+		("redo_log_share", "redo_log_size", "redo log 512 MiB, no buffer pool"),
+	],
+)
+def test_a_figure_without_traffic_is_ok_and_said(figure, check, reason):
+	"""A ratio with nothing under it (no reads, no temporary tables) is ok with the reason, never a guess."""
+	judged = checks_of(health.mariadb({**FINE, figure: None}, SETTINGS))[check]
+	assert (judged["status"], judged["value"], judged["reason"]) == ("ok", None, reason)
 
 
 def test_health_and_metrics_carry_scheduler_and_mariadb(site_db, redis_client):
-	"""collect() judges both parts and the metrics expose their gauges beside perf_engine_health."""
+	"""collect() judges both parts and the metrics expose their gauges (the table caches, the counters since
+	start, the redo log) beside perf_engine_health."""
 	enable(site_db, "0")
 	found = gather(site_db, redis_client)
 	assert found["health"]["subsystems"]["scheduler"]["status"] == "critical"
@@ -217,6 +295,23 @@ def test_health_and_metrics_carry_scheduler_and_mariadb(site_db, redis_client):
 	)
 	states = {s.labels["state"] for s in families["perf_engine_mariadb_connections"].samples}
 	assert states == {"used", "max_used", "max"}
+	caches = {
+		(s.labels["cache"], s.labels["state"]): s.value
+		for s in families["perf_engine_mariadb_table_cache"].samples
+	}
+	assert caches[("definition", "size")] == found["mariadb"]["table_definition_cache"]
+	assert caches.keys() == {(c, s) for c in ("open", "definition") for s in ("size", "in_use")}
+	events = {s.labels["event"] for s in families["perf_engine_mariadb_events_since_start"].samples}
+	assert events == {
+		"tmp_tables",
+		"tmp_disk_tables",
+		"joins_without_indexes",
+		"connections",
+		"aborted_connects",
+	}
+	assert (
+		families["perf_engine_mariadb_redo_log_bytes"].samples[0].value == found["mariadb"]["redo_log_bytes"]
+	)
 	healths = {s.labels["subsystem"]: s.value for s in families["perf_engine_health"].samples}
 	assert healths["scheduler"] == 2
 

@@ -3,8 +3,9 @@
 Parts: queue status rows (pipelined counts), the cache Redis' memory status (one INFO),
 the site's history counts (small queries on perf_engine's own tables), the site's
 scheduler (`scheduler_health`, bounded reads of its job tables), the MariaDB server's
-buffer pool, connections and slow queries (`mariadb_health`) and the health judged from
-them. Each part is gathered on its own: a part that fails is None and its error is kept
+figures MySQLTuner judges (`mariadb_health`: buffer pool, redo log, connections, slow
+queries, table caches against the tables, temporary tables on disk, joins without indexes)
+and the health judged from them. Each part is gathered on its own: a part that fails is None and its error is kept
 under `errors` (and the unreachable service under `unavailable`), and health reports the
 subsystems it feeds as unknown.
 """

@@ -12,6 +12,14 @@ from perf_engine.core.latency.sla import PERCENTILES, PERIODS
 
 HEALTH_VALUES = {"ok": 0, "warning": 1, "critical": 2, "unknown": -1}
 QUEUE_STATES = ("queued", "started", "failed", "deferred", "scheduled", "finished")
+# perf_engine_mariadb_events_since_start's labels and the figure each carries.
+SINCE_START = {
+	"tmp_tables": "tmp_tables",
+	"tmp_disk_tables": "tmp_disk_tables",
+	"joins_without_indexes": "joins_without_indexes",
+	"connections": "connections",
+	"aborted_connects": "aborted_connects",
+}
 
 
 def render(figures: dict) -> bytes:
@@ -106,7 +114,8 @@ def scheduler(facts: dict, registry: CollectorRegistry) -> None:
 
 
 def mariadb(facts: dict, registry: CollectorRegistry) -> None:
-	"""The buffer pool against the InnoDB data, its hit ratio, connections and slow queries."""
+	"""The buffer pool, redo log and caches against what they serve, connections and the counters since
+	start that MySQLTuner judges (slow queries, temporary tables, joins without indexes, aborted connects)."""
 	Gauge("perf_engine_mariadb_buffer_pool_bytes", "innodb_buffer_pool_size", registry=registry).set(
 		facts["buffer_pool_bytes"]
 	)
@@ -117,6 +126,9 @@ def mariadb(facts: dict, registry: CollectorRegistry) -> None:
 		Gauge(
 			"perf_engine_mariadb_buffer_pool_hit_ratio", "InnoDB reads served from memory", registry=registry
 		).set(facts["buffer_pool_hit_ratio"])
+	Gauge("perf_engine_mariadb_redo_log_bytes", "InnoDB redo log size", registry=registry).set(
+		facts["redo_log_bytes"]
+	)
 	connections = Gauge(
 		"perf_engine_mariadb_connections",
 		"Connections now, at peak and allowed",
@@ -131,6 +143,28 @@ def mariadb(facts: dict, registry: CollectorRegistry) -> None:
 		"Slow queries a minute since the server started",
 		registry=registry,
 	).set(facts["slow_queries_per_minute"])
+	Gauge(
+		"perf_engine_mariadb_tables", "Tables of the databases the connection can read", registry=registry
+	).set(facts["tables"])
+	caches = Gauge(
+		"perf_engine_mariadb_table_cache",
+		"Table and table definition caches: their size and the entries in use",
+		["cache", "state"],
+		registry=registry,
+	)
+	caches.labels("open", "size").set(facts["table_open_cache"])
+	caches.labels("open", "in_use").set(facts["open_tables"])
+	caches.labels("definition", "size").set(facts["table_definition_cache"])
+	caches.labels("definition", "in_use").set(facts["open_table_definitions"])
+	since_start = Gauge(
+		"perf_engine_mariadb_events_since_start",
+		"Counters since the server started: temporary tables (all, on disk), joins without indexes, "
+		"connection attempts (all, aborted)",
+		["event"],
+		registry=registry,
+	)
+	for event, figure in SINCE_START.items():
+		since_start.labels(event).set(facts[figure])
 
 
 class WindowHistograms:

@@ -15,6 +15,7 @@ line only.
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from perf_engine.core.health import mariadb_rules
 from perf_engine.core.health import rules as health
 from perf_engine.core.latency.slow_requests import SLOW_REQUEST_S
 
@@ -304,7 +305,7 @@ def db_connections(facts: dict) -> dict:
 		return line(
 			"db_connections", FAILING, evidence, "Raise max_connections to the model's recommended pool."
 		)
-	if peak > health.CONNECTIONS_PEAK_MAX * limit:
+	if peak > mariadb_rules.CONNECTIONS_PEAK_MAX * limit:
 		return line("db_connections", WARNING, evidence, "Raise max_connections: peak use is near the limit.")
 	if model and limit < model["db_pool"]["recommended"]:
 		return line(

@@ -2,7 +2,8 @@
 
 Subsystems: queues and workers, stalled jobs, Redis memory, indexes, thresholds, the
 capacity verdict, the scheduler and MariaDB (the last two as a list of checks, each with
-its threshold, verdict and action; MariaDB's limits are MySQLTuner's). Each is judged on
+its value and limit in one unit, threshold, verdict and action; MariaDB's checks live in
+`mariadb_rules.py`, with MySQLTuner's limits). Each is judged on
 its own (a part whose figures are missing, or whose rule fails, is unknown with the
 reason; the rest still answers). The API, the CLI, the metrics and the snapshots all call
 `assess`, so they give the same answer.
@@ -12,11 +13,20 @@ from collections.abc import Callable
 
 from perf_engine.core.capacity import bench_comparison
 from perf_engine.core.checks import run_check
+from perf_engine.core.health.mariadb_rules import mariadb
+from perf_engine.core.health.verdicts import (
+	CRITICAL,
+	OK,
+	SEVERITY,
+	UNKNOWN,
+	WARNING,
+	check,
+	from_checks,
+	part,
+)
 from perf_engine.core.jobs.advice import ADD, NO_WORKER, advise_all
 from perf_engine.core.settings import DOCTYPE, Settings
 
-OK, WARNING, CRITICAL, UNKNOWN = "ok", "warning", "critical", "unknown"
-SEVERITY = {OK: 0, UNKNOWN: 1, WARNING: 2, CRITICAL: 3}
 SUBSYSTEMS = ("queues", "stalls", "redis", "indexes", "thresholds", "capacity", "scheduler", "mariadb")
 # Which figure each subsystem is judged from, and what to do when that figure is missing.
 SOURCES = {
@@ -41,23 +51,6 @@ SCHEDULER_LAG_WARNING_S = 15 * 60
 SCHEDULER_LAG_CRITICAL_S = 60 * 60
 # A job type failing this many runs in a row within the window is broken, not flaky.
 ALWAYS_FAILING_RUNS = 3
-# MariaDB, as MySQLTuner judges it: read efficiency under 90 %, peak connections over 85 %,
-# slow queries over 5 % of all questions, a buffer pool smaller than the InnoDB data.
-HIT_RATIO_MIN = 0.90
-CONNECTIONS_PEAK_MAX = 0.85
-CONNECTIONS_NOW_CRITICAL = 0.95
-SLOW_QUERY_SHARE_MAX = 0.05
-MIB = 1024**2
-GIB = 1024**3
-
-
-def size(count: int) -> str:
-	"""Bytes as MiB below a GiB, else GiB: '96 MiB', '2.50 GiB'."""
-	return f"{count / MIB:.0f} MiB" if count < GIB else f"{count / GIB:.2f} GiB"
-
-
-def part(status: str, reason: str, action: str = "") -> dict:
-	return {"status": status, "reason": reason, "action": action}
 
 
 def queues(rows: list[dict], settings: Settings) -> dict:
@@ -136,27 +129,6 @@ def capacity(counts: dict, settings: Settings) -> dict:
 	return part(OK, reason)
 
 
-def check(name: str, status: str, value, threshold: str, reason: str, action: str = "") -> dict:
-	"""One measured line of a subsystem: its value, the threshold it is judged by, verdict and action."""
-	return {
-		"check": name,
-		"status": status,
-		"value": value,
-		"threshold": threshold,
-		"reason": reason,
-		"action": action,
-	}
-
-
-def from_checks(checks: list[dict]) -> dict:
-	"""A subsystem as its worst checks: their reasons and actions, and every check below."""
-	status = max((c["status"] for c in checks), key=SEVERITY.get)
-	worst = [c for c in checks if c["status"] == status]
-	reason = "; ".join(c["reason"] for c in worst)
-	action = " ".join(dict.fromkeys(c["action"] for c in worst if c["action"]))
-	return {**part(status, reason, action), "checks": checks}
-
-
 def scheduler(facts: dict, settings: Settings) -> dict:
 	"""On or off, how late the oldest due job is, which scheduled jobs failed in the window."""
 	off = facts["disabled_by"]
@@ -168,6 +140,8 @@ def scheduler(facts: dict, settings: Settings) -> dict:
 			"on",
 			f"scheduler off: {off}" if off else "scheduler on",
 			"Turn it on (bench --site SITE enable-scheduler) or unset the switch named." if off else "",
+			unit=None,
+			limit=True,
 		)
 	]
 	due = facts["oldest_due"]
@@ -180,11 +154,14 @@ def scheduler(facts: dict, settings: Settings) -> dict:
 			"oldest_due_lag_s",
 			status,
 			round(lag),
-			f"warning from {SCHEDULER_LAG_WARNING_S // 60} min, critical from {SCHEDULER_LAG_CRITICAL_S // 60} min",
+			f"warning from {SCHEDULER_LAG_WARNING_S} s ({SCHEDULER_LAG_WARNING_S // 60} min), "
+			f"critical from {SCHEDULER_LAG_CRITICAL_S} s ({SCHEDULER_LAG_CRITICAL_S // 60} min)",
 			f"{due['job']} due {lag / 60:.0f} min ago and not run" if due else "no scheduled job overdue",
 			""
 			if status == OK
 			else "Check that the scheduler process runs (bench schedule) and workers take its jobs.",
+			unit="s",
+			limit=SCHEDULER_LAG_WARNING_S,
 		)
 	)
 	failing = facts["failing_jobs"]
@@ -195,70 +172,13 @@ def scheduler(facts: dict, settings: Settings) -> dict:
 			"failing_jobs",
 			CRITICAL if broken else WARNING if failing else OK,
 			len(failing),
-			f"no failed run in {facts['failure_window_h']:g} h; critical when every run of a job fails",
+			f"0 jobs with a failed run in {facts['failure_window_h']:g} h; critical when every run of a job fails",
 			f"failed scheduled jobs: {names}"
 			if failing
 			else f"no failed scheduled job in {facts['failure_window_h']:g} h",
 			"Open Scheduled Job Log filtered on Failed and fix the job's error." if failing else "",
-		)
-	)
-	return from_checks(checks)
-
-
-def mariadb(facts: dict, settings: Settings) -> dict:
-	"""Buffer pool against data, its hit ratio, connections against max_connections, slow queries."""
-	pool, data = facts["buffer_pool_bytes"], facts["innodb_data_bytes"]
-	small = pool < data
-	checks = [
-		check(
-			"buffer_pool_vs_data",
-			WARNING if small else OK,
-			pool / data if data else None,
-			"buffer pool at least the InnoDB data and index size",
-			f"buffer pool {pool / GIB:.2f} GiB for {data / GIB:.2f} GiB of InnoDB data and indexes",
-			f"Raise innodb_buffer_pool_size to at least {data / GIB:.2f} GiB (memory allowing)."
-			if small
-			else "",
-		)
-	]
-	ratio = facts["buffer_pool_hit_ratio"]
-	low = ratio is not None and ratio < HIT_RATIO_MIN
-	checks.append(
-		check(
-			"buffer_pool_hit_ratio",
-			WARNING if low else OK,
-			ratio,
-			f"at least {HIT_RATIO_MIN:.0%} of reads served from memory",
-			"no InnoDB reads yet"
-			if ratio is None
-			else f"{ratio:.1%} of InnoDB reads served from the buffer pool",
-			"Raise innodb_buffer_pool_size: reads go to disk." if low else "",
-		)
-	)
-	limit = facts["max_connections"]
-	now, peak = facts["connections_used"] / limit, facts["max_used_connections"] / limit
-	status = CRITICAL if now >= CONNECTIONS_NOW_CRITICAL else WARNING if peak > CONNECTIONS_PEAK_MAX else OK
-	checks.append(
-		check(
-			"connections",
-			status,
-			peak,
-			f"peak at most {CONNECTIONS_PEAK_MAX:.0%} of max_connections; critical from {CONNECTIONS_NOW_CRITICAL:.0%} now",
-			f"{facts['connections_used']} connection(s) now, {facts['max_used_connections']} at peak, of {limit}",
-			"" if status == OK else "Raise max_connections, or lower the workers' pools and wait_timeout.",
-		)
-	)
-	share = facts["slow_query_share"]
-	slow = share is not None and share > SLOW_QUERY_SHARE_MAX
-	checks.append(
-		check(
-			"slow_queries",
-			WARNING if slow else OK,
-			facts["slow_queries_per_minute"],
-			f"at most {SLOW_QUERY_SHARE_MAX:.0%} of queries slower than long_query_time",
-			f"{facts['slow_queries_per_minute']:.2f} slow queries a minute, "
-			f"{(share or 0):.1%} of queries (slower than their session's long_query_time, since start)",
-			"Run an index analysis (Index Analysis) and fix the slowest statements." if slow else "",
+			unit="jobs",
+			limit=0,
 		)
 	)
 	return from_checks(checks)
