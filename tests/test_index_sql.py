@@ -8,6 +8,7 @@ import pytest
 from perf_engine.core.indexes import sql, sql_text
 from perf_engine.core.indexes.sql import FUNCTION, LEADING_WILDCARD, OR_BRANCHES, read
 from perf_engine.core.indexes.workload import composite
+from perf_engine.core.query import unbounded
 
 INVOICE = "tabSales Invoice"
 
@@ -97,11 +98,13 @@ def test_order_by_case_and_group_concat_order_are_not_index_columns():
 
 
 def test_order_by_aliases_resolve_to_their_expressions():
-	"""An alias of a plain column sorts by that column; an alias of an aggregate or a position of one gives nothing."""
-	use = only_use(
-		"SELECT posting_date AS day, COUNT(*) AS n FROM `tabSales Invoice` WHERE company = 'Acme' ORDER BY day, n, 2"
+	"""An alias of a plain column sorts by that column; an alias of an aggregate or a position of one, sorted
+	by too, leaves an ORDER BY no index serves."""
+	statement = (
+		"SELECT posting_date AS day, COUNT(*) AS n FROM `tabSales Invoice` WHERE company = 'Acme' ORDER BY "
 	)
-	assert use.order_by == ["posting_date"]
+	assert only_use(statement + "day").order_by == ["posting_date"]
+	assert only_use(statement + "day, n, 2").order_by == []
 	assert only_use("SELECT name, customer FROM `tabSales Invoice` ORDER BY 2 DESC").order_by == ["customer"]
 
 
@@ -326,7 +329,8 @@ def test_long_literal_lists_are_read_as_one_value():
 		("SELECT a FROM t /* WHERE b = 1", "unterminated /* comment"),
 		("SELECT `name` FROM `tabToDo` WHERE `status` = ? AND `allocated_to` = ...", sql_text.TRUNCATED),
 		("SELECT `name` , `status` , ...", sql_text.TRUNCATED),
-		("SELECT a FROM t WHERE " + "b = 1 AND " * 3000 + "c = 1", sql_text.TOO_LONG),
+		("SELECT a FROM t WHERE " + "b = 1 AND " * 3000 + "c = 1", sql_text.TOO_LONG_READ),
+		("SELECT a FROM t WHERE b IN (" + "1, " * sql_text.MAX_TEXT_CHARS + "1)", sql_text.TOO_LONG),
 	],
 )
 def test_unterminated_truncated_and_oversized_statements_are_refused(statement, reason):
@@ -351,5 +355,123 @@ def test_statements_sqlglot_cannot_parse_are_refused_with_its_reason(statement):
 
 def test_a_query_sqlglot_only_keeps_as_a_command_is_refused():
 	"""When sqlglot falls back to an opaque command for a query keyword, the statement is unread, not empty."""
-	reading = read("REPLACE INTO tabToDo SELECT * FROM tabToDo WHERE status = 'Open'")
+	reading = read("REPLACE(name, 'a', 'b')")
 	assert (reading.uses, reading.unread) == ([], sql.NOT_UNDERSTOOD)
+
+
+# What runs beside peer tools found: each statement here was misread, or raised, before.
+
+
+@pytest.mark.parametrize(
+	"statement",
+	[
+		"SELECT DATE_SUB(NOW())",
+		"SELECT name FROM tabToDo WHERE creation > DATE_SUB(",
+		"SELECT name FROM tabToDo WHERE creation > DATE_SUB(NOW(), ",
+		"SHOW FULL",
+	],
+)
+def test_whatever_sqlglot_raises_the_statement_gets_a_reason(statement):
+	"""sqlglot's AttributeError (`DATE_SUB(` cut or short of arguments) and IndexError (`SHOW FULL`) are reasons."""
+	reading = read(statement)
+	assert reading.uses == [] and reading.unread.startswith("sqlglot")
+	assert unbounded.is_unbounded_list(statement) is False
+
+
+def test_not_like_a_prefix_is_no_filter_and_keeps_the_sort_column():
+	"""`NOT LIKE 'x%'` reads no index range: the composite keeps its ORDER BY column after the equality."""
+	use = only_use(
+		"SELECT name FROM tabToDo WHERE status = 'Open' AND description NOT LIKE 'x%' "
+		"AND name NOT LIKE 'T!_%' ESCAPE '!' ORDER BY modified DESC"
+	)
+	assert (use.equality, use.range, use.unindexable) == (["status"], [], [])
+	assert composite(use, use.equality) == ("status", "modified")
+
+
+@pytest.mark.parametrize(
+	"statement",
+	[
+		"REPLACE INTO `tabToDo Archive` SELECT * FROM tabToDo WHERE status = 'Closed'",
+		"replace low_priority into `tabToDo Archive` (name) SELECT name FROM tabToDo WHERE status = 'Closed'",
+		"\n  REPLACE `tabToDo Archive` SELECT * FROM tabToDo WHERE status = 'Closed'",
+		"/* archive */ REPLACE INTO `tabToDo Archive`\nSELECT * FROM tabToDo WHERE status = 'Closed'",
+		"SET @n = 1;\nREPLACE INTO `tabToDo Archive` SELECT * FROM tabToDo WHERE status = 'Closed'",
+	],
+)
+def test_replace_keeps_its_select(statement):
+	"""REPLACE ... SELECT, with its modifiers or on a line of its own, is read like INSERT ... SELECT."""
+	assert by_table(statement)["tabToDo"].equality == ["status"]
+
+
+def test_replace_without_a_select_and_the_replace_function_read_as_before():
+	"""REPLACE ... VALUES gives nothing (and is not unread); the REPLACE() function is no statement."""
+	assert read("REPLACE INTO tabToDo (name) VALUES ('x')") == sql.Reading()
+	use = only_use("SELECT REPLACE(name, 'a', 'b') FROM tabToDo WHERE status = 'Open'")
+	assert use.equality == ["status"]
+
+
+def test_a_long_in_list_is_shortened_before_the_length_limit_so_it_is_read():
+	"""Frappe's `["in", list]` of 8,000 names (200 KB) reads as one equality; only text past the raw limit is refused."""
+	names = ", ".join(f"'{'TASK-2025-' + str(n).zfill(14)}'" for n in range(8000))
+	statement = (
+		f"SELECT name FROM tabToDo WHERE reference_name IN ({names}) AND status = 'Open' ORDER BY modified"
+	)
+	assert 200_000 < len(statement) < sql_text.MAX_TEXT_CHARS
+	use = only_use(statement)
+	assert (use.equality, use.order_by) == (["reference_name", "status"], ["modified"])
+	many_short_lists = read("SELECT 1 FROM t WHERE " + " AND ".join(["a IN (1, 2)"] * 3000))
+	assert many_short_lists.unread == sql_text.TOO_LONG_READ
+
+
+def test_right_join_on_clause_filters_only_the_left_side():
+	"""A RIGHT JOIN mirrors a LEFT JOIN: its key is equality on the left table, its ON never filters the right."""
+	uses = by_table(
+		"SELECT u.name FROM `tabHas Role` r RIGHT JOIN tabUser u ON r.parent = u.name AND r.role = 'Admin' "
+		"AND u.enabled = 1 WHERE u.user_type = 'System User'"
+	)
+	assert (uses["tabHas Role"].equality, uses["tabHas Role"].join) == (["parent", "role"], [])
+	assert (uses["tabUser"].equality, uses["tabUser"].join) == (["user_type"], [])
+	using = by_table("SELECT name FROM tabToDo RIGHT JOIN tabUser USING (name) WHERE enabled = 1")
+	assert (using["tabToDo"].equality, using["tabUser"].join) == (["name"], [])
+
+
+@pytest.mark.parametrize(
+	"statement",
+	[
+		"CREATE TABLE open_todo AS SELECT name FROM tabToDo WHERE status = 'Open'",
+		"CREATE TEMPORARY TABLE open_todo SELECT name FROM tabToDo WHERE status = 'Open'",
+		"CREATE TABLE open_todo (name VARCHAR(140)) SELECT name FROM tabToDo WHERE status = 'Open'",
+	],
+)
+def test_create_table_as_select_reads_its_select(statement):
+	"""CREATE TABLE ... [AS] SELECT runs its SELECT, so the SELECT's tables are read."""
+	assert by_table(statement)["tabToDo"].equality == ["status"]
+
+
+def test_a_view_definition_runs_nothing_and_gives_nothing():
+	"""CREATE VIEW ... AS SELECT stores a query without running it: no table use, not unread."""
+	assert read("CREATE VIEW open_todo AS SELECT name FROM tabToDo WHERE status = 'Open'") == sql.Reading()
+
+
+@pytest.mark.parametrize(
+	"order_by",
+	[
+		"FIELD(status, 'Open', 'Closed'), modified DESC",
+		"modified DESC, FIELD(status, 'Open', 'Closed')",
+		"IF(priority = 'High', 0, 1), modified",
+	],
+)
+def test_an_order_by_an_index_cannot_serve_adds_no_sort_column(order_by):
+	"""An ORDER BY with an expression in it sorts in a filesort whatever the index: none of its columns count."""
+	use = only_use(f"SELECT name FROM tabToDo WHERE allocated_to = 'a@example.com' ORDER BY {order_by}")
+	assert use.order_by == []
+	assert composite(use, use.equality) == ("allocated_to",)
+
+
+def test_an_order_by_across_two_tables_adds_no_sort_column():
+	"""ORDER BY columns of two joined tables need a filesort: no single table's index serves them."""
+	uses = by_table(
+		"SELECT si.name FROM `tabSales Invoice` si JOIN `tabSales Invoice Item` sii ON sii.parent = si.name "
+		"WHERE si.company = 'X' ORDER BY si.posting_date, sii.idx"
+	)
+	assert uses[INVOICE].order_by == [] and uses["tabSales Invoice Item"].order_by == []

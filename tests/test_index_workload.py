@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from perf_engine.core.indexes import catalog, workload
+from perf_engine.core.indexes import catalog, sql_text, workload
 from perf_engine.core.indexes.workload import MAX_STATEMENTS, Statement, findings_from, heaviest
 
 INVOICE, ITEM = "tabSales Invoice", "tabSales Invoice Item"
@@ -158,6 +158,29 @@ def test_unread_statements_are_counted_and_named_never_guessed(db, database_name
 	note = workload.unread_note(unread)
 	assert note.startswith(" 4 statement(s) could not be read and were left out, not guessed:")
 	assert "PROCEDURE ANALYSE" in note and "Unpaid" not in note, "the note names the first few only"
+
+
+def test_statements_sqlglot_trips_on_are_unread_and_the_rest_still_read(db, database_name, invoices):
+	"""sqlglot's AttributeError and IndexError cost one statement each: the analysis goes on past them."""
+	tripping = [
+		"SELECT DATE_SUB(NOW())",
+		"SHOW FULL",
+		f"SELECT name FROM `{INVOICE}` WHERE creation > DATE_SUB(",
+	]
+	readable = f"SELECT name FROM `{INVOICE}` WHERE customer = 'C-1' ORDER BY posting_date"
+	found, unread = proposed(db, database_name, invoices, tripping[0], tripping[1], readable, tripping[2])
+	assert found == {(INVOICE, ("customer", "posting_date"))}
+	assert [u["statement"] for u in unread] == tripping
+	assert all(u["reason"].startswith("sqlglot failed on it") for u in unread)
+
+
+def test_a_statement_its_source_already_refused_is_listed_with_that_reason(db, database_name, invoices):
+	"""A source that compacted a statement the reader refuses keeps the reason; it is listed, never read."""
+	sizes, indexes = invoices
+	kept = workload.kept("SELECT a FROM t WHERE b IN (" + "1, " * 10_000 + "'x", "slow log (table)", True)
+	assert kept.unread == "unterminated ' quote" and len(kept.sql) == sql_text.MAX_STATEMENT_CHARS
+	findings, unread = findings_from(db, database_name, [kept], sizes, indexes)
+	assert findings == [] and [u["reason"] for u in unread] == ["unterminated ' quote"]
 
 
 def test_evidence_carries_what_the_reader_saw(db, database_name, invoices):

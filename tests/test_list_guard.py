@@ -1,5 +1,7 @@
 """EXPLAIN read from real plans, the guard's verdict on list queries, and the index it points at."""
 
+import re
+
 import pymysql
 import pytest
 from hypothesis import given
@@ -7,7 +9,7 @@ from hypothesis import strategies as st
 
 from perf_engine.core.capacity.volume_tiers import above_large, table_rows
 from perf_engine.core.indexes import catalog, workload
-from perf_engine.core.indexes.plan import explain, read_plan
+from perf_engine.core.indexes.plan import Plan, explain, read_plan
 from perf_engine.core.indexes.workload import Statement
 from perf_engine.core.query import list_guard
 from tests.services import EXACT_ROW_ESTIMATE, connect_database, temporary_database
@@ -188,6 +190,14 @@ def test_stopped_queries_are_kept_bounded_and_read_back_grouped(redis_client):
 	assert list_guard.evidence(redis_client, "site2|") == []
 
 
+def test_a_stopped_query_with_a_long_in_list_is_kept_compact(redis_client):
+	"""A refused `["in", names]` query of 200 KB is kept with its list shortened: 200 of them cost kilobytes."""
+	names = ", ".join(f"'SINV-{n:014d}'" for n in range(10_000))
+	list_guard.record_evidence(redis_client, "site1|", f"select name from t where name in ({names})", 5)
+	(kept,) = list_guard.evidence(redis_client, "site1|")
+	assert len(names) > 200_000 and kept.sql == "select name from t where name in ('SINV-00000000000000')"
+
+
 def test_the_index_analysis_reads_a_stopped_query_as_workload_evidence(invoices):
 	"""A list query the guard stopped, with no slow log behind it, still yields the index it needed."""
 	conn, database = invoices
@@ -197,3 +207,142 @@ def test_the_index_analysis_reads_a_stopped_query_as_workload_evidence(invoices)
 	assert "list guard" in note
 	(finding,) = [f for f in findings if f.table == TABLE]
 	assert finding.columns == ("customer", "posting_date") and "list guard: 3 call(s)" in finding.reason
+
+
+# The shapes Desk sends, on a ToDo of 600,000 rows (past the Large tier) with Frappe's own indexes:
+# name, modified, and (reference_type, reference_name); status and priority are not indexed.
+TODO = "tabToDo"
+TODO_ROWS = 600_000
+LIST_VIEW = (
+	f"select `{TODO}`.`name` from `{TODO}` where `{TODO}`.`status` = 'Open' "
+	f"order by `{TODO}`.`modified` desc limit 20 offset {{offset}}"
+)
+
+
+@pytest.fixture(scope="module")
+def todos():
+	"""A ToDo table as Frappe 15 creates it, 600,000 rows with spread-out `modified` times, every page sampled."""
+	with temporary_database("pe_guard_todo") as name:
+		conn = connect_database(name)
+		with conn.cursor() as cur:
+			cur.execute(
+				f"""CREATE TABLE `{TODO}` (name VARCHAR(140) PRIMARY KEY, modified DATETIME(6),
+				status VARCHAR(140), priority VARCHAR(140), allocated_to VARCHAR(140), description TEXT,
+				reference_type VARCHAR(140), reference_name VARCHAR(140), KEY modified (modified),
+				KEY reference_type_reference_name_index (reference_type, reference_name)) {EXACT_ROW_ESTIMATE}"""
+			)
+			cur.execute(
+				f"""INSERT INTO `{TODO}` SELECT CONCAT('TD-', LPAD(seq, 7, '0')),
+				'2020-01-01' + INTERVAL (seq * 7919) % 40000000 SECOND, ELT(1 + seq % 3, 'Open', 'Closed', 'Cancelled'),
+				ELT(1 + seq % 3, 'Low', 'Medium', 'High'), CONCAT('user', seq % 50, '@example.com'),
+				CONCAT('todo ', seq), ELT(1 + seq % 4, 'Note', 'Task', 'Project', 'Issue'),
+				CONCAT('N-', seq % 1000) FROM seq_1_to_{TODO_ROWS}"""
+			)
+			cur.execute(f"ANALYZE TABLE `{TODO}`")
+		yield conn, name
+		conn.close()
+
+
+def judged(todos, sql: str) -> tuple[list_guard.Verdict, Plan]:
+	"""The guard's verdict on one statement, from the real plan and the table's real estimate."""
+	conn, database = todos
+	plan = read_plan(explain(conn, sql))
+	return list_guard.judge(TODO, table_rows(conn, database, TODO), plan, sql), plan
+
+
+@pytest.mark.parametrize("offset", [0, 20, 40])
+def test_a_list_view_page_sorted_by_an_indexed_column_is_accepted(todos, offset):
+	"""Filter, sort by `modified` (indexed) and a page of 20: an ordered index walk the LIMIT stops early."""
+	verdict, plan = judged(todos, LIST_VIEW.format(offset=offset))
+	access = plan.of(TODO)
+	assert (access.access, access.key, plan.filesort) == ("index", "modified", False)
+	assert verdict.guarded and verdict.ok, verdict.message()
+	assert verdict.rows_read <= 3 * (20 + offset)
+
+
+@pytest.mark.parametrize(
+	"where", ["`reference_type` = 'Task'", "`reference_type` = 'Task' and `reference_name` = 'N-7'"]
+)
+def test_a_count_by_an_indexed_filter_is_accepted(todos, where):
+	"""A count over the (reference_type, reference_name) index returns one row, however many entries match."""
+	verdict, plan = judged(todos, f"select count(`{TODO}`.`name`) as total_count from `{TODO}` where {where}")
+	assert plan.of(TODO).access == "ref" and verdict.ok, verdict.message()
+
+
+def test_a_list_with_no_limit_is_refused_for_its_scan_and_its_size(todos):
+	"""No limit: the whole table is read and sorted; the message says so in numbers past the Small tier."""
+	verdict, _ = judged(
+		todos, f"select `{TODO}`.`name` from `{TODO}` where `{TODO}`.`status` = 'Open' order by modified desc"
+	)
+	message = verdict.message()
+	assert not verdict.ok and "no limit" in message and "full table scan" in message
+	assert verdict.rows_read > 500_000 and list_guard.STREAM_FIX in verdict.fixes
+
+
+def test_a_page_sorted_by_an_unindexed_column_is_refused_for_its_filesort(todos):
+	"""Sorting by priority (no index) sorts every matching row before the first 20 are known."""
+	verdict, _ = judged(
+		todos,
+		f"select `{TODO}`.`name` from `{TODO}` where `{TODO}`.`status` = 'Open' "
+		f"order by `{TODO}`.`priority` desc limit 20 offset 0",
+	)
+	assert not verdict.ok and any(p.startswith("EXPLAIN shows a filesort of ~") for p in verdict.problems)
+	assert "no limit" not in verdict.message()
+
+
+def test_a_deep_offset_is_refused_whatever_the_plan(todos):
+	"""Page 1,001 of the list view reads and discards 20,000 rows first."""
+	verdict, _ = judged(todos, LIST_VIEW.format(offset=20_000))
+	assert not verdict.ok and any("OFFSET 20,000" in p for p in verdict.problems)
+	assert list_guard.STREAM_FIX in verdict.fixes
+
+
+@pytest.mark.parametrize(
+	("where", "kind"),
+	[(f"where `{TODO}`.`status` = 'Open'", "full table scan"), ("", "full index scan")],
+)
+def test_a_count_that_reads_the_whole_table_or_index_is_refused(todos, where, kind):
+	"""A count by an unindexed filter reads every row (type ALL); an unfiltered one every index entry."""
+	verdict, _ = judged(todos, f"select count(*) from `{TODO}` {where}")
+	message = verdict.message()
+	assert not verdict.ok and kind in message and "no limit" not in message
+	assert verdict.rows_read > 500_000
+
+
+def test_a_statement_the_reader_cannot_read_never_stops_the_guard(todos):
+	"""A statement sqlglot trips on suggests no index, and its verdict is still given."""
+	conn, database = todos
+	assert list_guard.suggest_index(conn, database, TODO, "SELECT DATE_SUB(NOW())") == ((), "")
+	assert list_guard.judge(TODO, TODO_ROWS, read_plan([]), "SHOW FULL").ok
+
+
+scan_rows = st.integers(0, 5_000_000)
+
+
+@given(
+	access=st.sampled_from(["ALL", "index", "range", "ref", "eq_ref", "const"]),
+	rows=scan_rows,
+	table=st.integers(500_000, 5_000_000),
+	extra=st.sets(st.sampled_from(["Using where", "Using filesort", "Using temporary", "Using index"])),
+	limit=st.one_of(st.none(), st.integers(0, 1000)),
+	offset=st.integers(0, 100_000),
+	index_fix=st.sampled_from(["", "add an index on (status, modified)"]),
+)
+def test_a_refusal_never_contradicts_itself(access, rows, table, extra, limit, offset, index_fix):
+	"""Whatever the plan: a scan or sort named is past the Small tier, a limit is never called missing when
+	there is one, and a refusal always names a fix; an accepted query reads at most the Small tier."""
+	sql = "select name from t" + ("" if limit is None else f" limit {limit} offset {offset}")
+	plan = plan_of(access, rows, "; ".join(sorted(extra)), key="k")
+	verdict = list_guard.judge(TABLE, table, plan, sql, index_fix=index_fix)
+	bound = list_guard.small_bound()
+	if verdict.ok:
+		assert verdict.rows_read <= bound or access not in ("ALL", "index")
+		return
+	assert verdict.fixes
+	message = verdict.message()
+	if "scan" in message:
+		assert verdict.rows_read > bound
+	if limit is not None:
+		assert "no limit" not in message
+	for number in re.findall(r"~([\d,]+) rows", message):
+		assert int(number.replace(",", "")) > bound, message

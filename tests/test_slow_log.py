@@ -3,7 +3,7 @@ statements grouped per schema for the workload analysis."""
 
 from pathlib import Path
 
-from perf_engine.core.indexes import slow_log, workload
+from perf_engine.core.indexes import slow_log, sql_text, workload
 from perf_engine.core.indexes.sql import read
 from tests.sql_corpus import slow_log as corpus
 
@@ -79,10 +79,23 @@ def test_an_unterminated_backtick_in_a_multi_line_statement_ends():
 
 
 def test_a_huge_statement_is_kept_just_long_enough_to_be_refused():
-	"""A multi-megabyte entry is cut just past the reader's limit, which then refuses it as too long."""
+	"""A multi-megabyte entry is cut just past the reader's limit on raw text, which then refuses it as too long."""
 	(entry,) = slow_log.entries(mysql_log(["INSERT INTO t VALUES\n" + "('x'),\n" * 500_000 + "('y')"]))
-	assert len(entry.sql) < 21_000
-	assert read(entry.sql).unread.startswith("longer than")
+	assert len(entry.sql) == sql_text.MAX_TEXT_CHARS + 1
+	assert read(entry.sql).unread == sql_text.TOO_LONG
+
+
+def test_a_statement_with_a_200_kb_in_list_is_kept_compact_and_read(tmp_path):
+	"""Frappe's `["in", names]` query from the log file is kept with its list shortened, and still reads."""
+	names = ", ".join(f"'TASK-2025-{n:014d}'" for n in range(8000))
+	logged = f"SELECT name FROM tabToDo WHERE reference_name IN ({names}) AND status = 'Open'"
+	path = tmp_path / "slow.log"
+	path.write_text(mysql_log([logged, logged], schema="site1"))
+	(statement,) = workload.slow_log_file(str(path), "site1")
+	assert len(logged) > 200_000 and len(statement.sql) < 200
+	assert (statement.calls, statement.unread) == (2, None)
+	(use,) = read(statement.sql).uses
+	assert use.equality == ["reference_name", "status"]
 
 
 def test_tail_reads_only_the_end_of_the_file_from_a_whole_line(tmp_path):

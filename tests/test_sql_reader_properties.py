@@ -1,5 +1,8 @@
 """Property-based: every public function of the SQL and slow-log readers ends on any text,
-random or adversarial, within a bounded time and memory, and never fails in its own layer.
+random or adversarial (real statements cut or spliced, junk, deep nesting, sqlglot's own weak
+spots), within a bounded time and memory, and never fails in its own layer: each statement gets
+a reading or a reason, and one statement the reader refuses never stops the analysis or the list
+guard reading the others.
 
 The bounds are guards against hangs and runaway memory (the old reader looped forever on an
 unterminated backtick, growing 50 MB/s), not speed goals: those live in benchmarks/.
@@ -10,16 +13,27 @@ import signal
 import tracemalloc
 from collections.abc import Callable, Iterator
 
+import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from perf_engine.core.errors import UnreadableStatement
-from perf_engine.core.indexes import slow_log, sql, sql_text, workload
+from perf_engine.core.indexes import catalog, slow_log, sql, sql_text, workload
+from perf_engine.core.indexes.plan import read_plan
+from perf_engine.core.query import list_guard, unbounded
+from tests.services import connect_database, temporary_database
 from tests.sql_corpus import CASES
 
 TIME_LIMIT_S = 20  # a hang, not a slow run: one call on the largest input takes well under a second
 MEMORY_LIMIT_BYTES = 128 * 1024 * 1024
 MAX_TEXT = sql_text.MAX_STATEMENT_CHARS + 200
+# Statements sqlglot itself once failed on with errors other than ParseError.
+SQLGLOT_SLIPS = [
+	"SELECT DATE_SUB(NOW())",
+	"SELECT name FROM t WHERE a > DATE_SUB(",
+	"SELECT name FROM t WHERE a > DATE_SUB(NOW(), ",
+	"SHOW FULL",
+]
 
 TOKENS = [
 	"SELECT", "FROM", "WHERE", "AND", "OR", "XOR", "NOT", "IN", "LIKE", "BETWEEN", "IS", "NULL", "EXISTS",
@@ -31,6 +45,12 @@ TOKENS = [
 	"'x%'", "`tabSales Invoice`", "tabToDo", "t.a", "`t`.`a`", "a", "b", "name", "# User@Host: u[u] @ h []",
 	"# Time: 250331 10:00:00", "# Query_time: 1.5  Rows_examined: 9", "use db;", "SET timestamp=1;",
 	"# Thread_id: 1  Schema: db", "/usr/sbin/mariadbd, Version: 10 started with:",
+	"DATE_SUB(", "DATE_ADD(", "TIMESTAMPDIFF(", "CAST(", "CONVERT(", "IF(", "EXTRACT(", "FIELD(",
+	"GROUP_CONCAT(", "MATCH(", "AGAINST", "COUNT(*)", "SUBSTRING(", "INTERVAL", "DAY", "SHOW FULL",
+	"SHOW FULL PROCESSLIST", "REPLACE", "REPLACE INTO", "LOW_PRIORITY", "DELAYED", "RIGHT JOIN",
+	"CROSS JOIN", "NATURAL JOIN", "STRAIGHT_JOIN", "CREATE TABLE x AS", "CREATE TEMPORARY TABLE x",
+	"CREATE VIEW v AS", "NOT LIKE", "ESCAPE '!'", "REGEXP", "DISTINCT", "FOR UPDATE", "OFFSET", "DESC",
+	"ON DUPLICATE KEY UPDATE", "INTO", "@x", ":=",
 ]  # fmt: skip
 
 token_soup = st.lists(st.sampled_from(TOKENS), max_size=600).map(" ".join) | st.lists(
@@ -63,8 +83,13 @@ def adversarial(draw) -> str:
 	"""Deep nesting, long chains, long lists, many quotes, and sizes either side of the limit."""
 	n = draw(st.integers(1, 5000))
 	shape = draw(
-		st.sampled_from(["parens", "and", "or", "list", "quotes", "backticks", "comments", "limit", "not"])
-	)
+		st.sampled_from(
+			[
+				"parens", "and", "or", "list", "quotes", "backticks", "comments", "limit", "not",
+				"subqueries", "functions", "case", "long list", "joins",
+			]
+		)
+	)  # fmt: skip
 	text = {
 		"parens": "SELECT a FROM t WHERE " + "(" * n + "a = 1" + ")" * draw(st.integers(0, n)),
 		"and": "SELECT a FROM t WHERE " + "a = 1 AND " * n + "b = 2",
@@ -76,6 +101,14 @@ def adversarial(draw) -> str:
 		"limit": "SELECT a FROM t WHERE b = 1"
 		+ " " * (sql_text.MAX_STATEMENT_CHARS - 28 + draw(st.integers(-3, 3))),
 		"not": "SELECT a FROM t WHERE " + "NOT " * n + "a = 1",
+		"subqueries": "SELECT a FROM t WHERE a IN (SELECT a FROM t WHERE a IN (" * n + "1" + "))" * n,
+		"functions": "SELECT a FROM t WHERE "
+		+ "IFNULL(DATE_SUB(" * n
+		+ "a"
+		+ ", 1), 2)" * draw(st.integers(0, n)),
+		"case": "SELECT a FROM t ORDER BY " + "CASE WHEN a = 1 THEN " * n + "1" + " END" * n,
+		"long list": "SELECT a FROM t WHERE a IN (" + ", ".join(f"'n{i}'" for i in range(n * 40)) + ")",
+		"joins": "SELECT a FROM t " + "RIGHT JOIN t AS u ON u.a = t.a LEFT JOIN t AS v USING (a) " * n,
 	}[shape]
 	return text[:MAX_TEXT]
 
@@ -125,6 +158,10 @@ PROPERTY_SETTINGS = settings(
 @PROPERTY_SETTINGS
 @given(any_text, st.booleans())
 @example("DELETE DELETE", False)  # once found: sqlglot gives this DELETE no table
+@example(SQLGLOT_SLIPS[0], False)  # sqlglot's AttributeError
+@example(SQLGLOT_SLIPS[1], True)
+@example(SQLGLOT_SLIPS[2], True)
+@example(SQLGLOT_SLIPS[3], False)  # sqlglot's IndexError
 def test_read_ends_and_gives_a_reading(text, with_catalog):
 	"""`read` returns a Reading for any text, with or without a catalog; its own layer never fails."""
 	with bounded():
@@ -165,12 +202,49 @@ def test_quoted_end_ends_after_its_start(text, data):
 
 
 @PROPERTY_SETTINGS
+@given(any_text)
+@example(SQLGLOT_SLIPS[0])
+@example(SQLGLOT_SLIPS[3])
+def test_parse_gives_trees_or_a_reason(text):
+	"""`parse` returns sqlglot's trees, or refuses with UnreadableStatement: nothing sqlglot raises escapes."""
+	with bounded():
+		parsed = refused_or(lambda: sql.parse(text))
+	assert isinstance(parsed, (list, UnreadableStatement))
+
+
+@PROPERTY_SETTINGS
+@given(any_text)
+@example(SQLGLOT_SLIPS[0])
+@example(SQLGLOT_SLIPS[3])
+def test_the_unbounded_and_one_row_readers_answer_yes_or_no(text):
+	"""Any text is an unbounded list or not, one aggregate row or not; never both, never an error."""
+	with bounded():
+		is_unbounded, one_row = unbounded.is_unbounded_list(text), unbounded.returns_one_row(text)
+	assert (is_unbounded, one_row) in ((False, False), (True, False), (False, True))
+
+
+@PROPERTY_SETTINGS
+@given(
+	any_text | st.text(max_size=50).map(lambda tail: "SELECT a FROM t WHERE a IN (" + "1, " * 300_000 + tail)
+)
+def test_compact_keeps_what_the_reader_reads_and_says_why_not(text):
+	"""A kept statement is never over the parser's limit; without a reason it reads as the original does."""
+	with bounded():
+		kept, reason = sql_text.compact(text)
+	assert len(kept) <= max(len(text), 0) and len(kept) <= sql_text.MAX_STATEMENT_CHARS
+	if reason is None:
+		assert sql.read(kept) == sql.read(text)
+	else:
+		assert sql.read(text).unread == reason
+
+
+@PROPERTY_SETTINGS
 @given(st.lists(any_text, max_size=6).map("\n".join))
 def test_slow_log_entries_end_and_stay_bounded(text):
-	"""Any text splits into entries, each statement non-empty and within one character of the reader's limit."""
+	"""Any text splits into entries, each statement non-empty and within one character of the raw-text limit."""
 	with bounded():
 		entries = list(slow_log.entries(text))
-	assert all(0 < len(e.sql) <= sql_text.MAX_STATEMENT_CHARS + 1 for e in entries)
+	assert all(0 < len(e.sql) <= sql_text.MAX_TEXT_CHARS + 1 for e in entries)
 
 
 @settings(
@@ -186,3 +260,64 @@ def test_tail_and_the_file_reader_end_on_any_bytes(tmp_path, data, max_bytes):
 		found = workload.slow_log_file(str(path), "db")
 	assert len(text) <= max_bytes, "one character at most per byte read"
 	assert all(s.calls >= 1 for s in found)
+
+
+TABLE = "tabToDo"
+
+
+@pytest.fixture(scope="module")
+def todo_catalog():
+	"""A small real ToDo table for the readers that consult the live catalog: (connection, schema, sizes, indexes)."""
+	with temporary_database("pe_reader_props") as name:
+		conn = connect_database(name)
+		with conn.cursor() as cur:
+			cur.execute(
+				f"""CREATE TABLE `{TABLE}` (name VARCHAR(140) PRIMARY KEY, status VARCHAR(140), a INT, b INT,
+				modified DATETIME(6), KEY modified (modified))"""
+			)
+			cur.execute(f"INSERT INTO `{TABLE}` SELECT seq, 'Open', seq, seq % 7, NOW() FROM seq_1_to_100")
+		yield conn, name, catalog.table_sizes(conn, name), catalog.indexes(conn, name)
+		conn.close()
+
+
+READABLE = f"SELECT name FROM `{TABLE}` WHERE status = 'Open' AND b = 3 ORDER BY a"
+
+DB_SETTINGS = settings(
+	max_examples=60,
+	deadline=None,
+	phases=PHASES,
+	suppress_health_check=[
+		HealthCheck.too_slow,
+		HealthCheck.data_too_large,
+		HealthCheck.function_scoped_fixture,
+	],
+)
+
+
+@DB_SETTINGS
+@given(st.lists(any_text | st.sampled_from(SQLGLOT_SLIPS), min_size=1, max_size=4), st.booleans())
+def test_findings_from_reads_past_any_statement(todo_catalog, texts, literal):
+	"""Whatever statements come before it, a readable one still gives its finding; each other one is a finding,
+	nothing, or an unread entry with a reason."""
+	conn, schema, sizes, indexes = todo_catalog
+	statements = [workload.Statement(text, 1, 1.0, 5000, "fuzz", literal) for text in texts]
+	statements.append(workload.Statement(READABLE, 1, 1.0, 5000, "fuzz", True))
+	with bounded():
+		findings, unread = workload.findings_from(conn, schema, statements, sizes, indexes)
+	assert (TABLE, ("status", "b", "a")) in {(f.table, f.columns) for f in findings}
+	assert len(unread) <= len(texts) and all(isinstance(u["reason"], str) and u["reason"] for u in unread)
+
+
+@DB_SETTINGS
+@given(any_text | st.sampled_from(SQLGLOT_SLIPS))
+def test_the_list_guard_judges_any_statement(todo_catalog, text):
+	"""The guard's own readers (the index it suggests, the limit, one row or not) answer for any text."""
+	conn, schema, _, _ = todo_catalog
+	plan = read_plan(
+		[{"id": 1, "table": TABLE, "type": "ALL", "key": None, "rows": 900_000, "Extra": "Using where"}]
+	)
+	with bounded():
+		columns, covering = list_guard.suggest_index(conn, schema, TABLE, text)
+		verdict = list_guard.judge(TABLE, 900_000, plan, text, index_fix="add an index")
+	assert isinstance(columns, tuple) and isinstance(covering, str)
+	assert not verdict.ok and verdict.fixes and verdict.rows_read == 900_000

@@ -251,6 +251,7 @@ def explained(doctype: str, args: dict) -> tuple[dict, list_guard.Verdict]:
 		"full_scan": bool(access and access.full_scan),
 		"filesort": plan.filesort,
 		"rows_examined": plan.rows_examined,
+		"rows_read": verdict.rows_read,
 		"plan": [a.as_dict() for a in plan.accesses],
 		"suggested_index": list(suggested),
 		"covered_by": covering or None,

@@ -2,9 +2,11 @@
 
 `PE Stream Row` (120,000 rows, a nullable indexed date with ties, a Link to `PE Stream Group`)
 with its child table `PE Stream Item` (3 rows for each of the first 20,000 parents), and
-`PE Guard Row` (700,000 rows, past the Large tier, nothing indexed but the name). They are
-custom DocTypes, so nothing is written to the app's files; a reader role and a user with a
-User Permission on one group exercise permission filtering.
+`PE Guard Row` (700,000 rows, past the Large tier, nothing indexed but the name), and `PE Guard
+ToDo` (600,000 ToDo-like rows: `modified` spread over 15 months and indexed as Frappe indexes it on
+every table, `allocated_to` indexed, status and priority not). They are custom DocTypes, so nothing
+is written to the app's files; a reader role and a user with a User Permission on one group
+exercise permission filtering.
 """
 
 import frappe
@@ -12,7 +14,13 @@ import pymysql
 
 from perf_engine.tests.rest import ensure_user
 
-GROUP, ROW, ITEM, GUARD = "PE Stream Group", "PE Stream Row", "PE Stream Item", "PE Guard Row"
+GROUP, ROW, ITEM, GUARD, TODO = (
+	"PE Stream Group",
+	"PE Stream Row",
+	"PE Stream Item",
+	"PE Guard Row",
+	"PE Guard ToDo",
+)
 READER_ROLE = "PE Stream Reader"
 READER = "pe-stream-reader@example.com"
 ALLOWED_GROUP = "G-3"
@@ -21,6 +29,8 @@ STREAM_ROWS = 120_000
 PARENTS_WITH_ITEMS = 20_000
 ITEMS_PER_PARENT = 3
 GUARD_ROWS = 700_000
+TODO_ROWS = 600_000
+TODO_USERS = 50
 # InnoDB samples 20 pages for its estimate; every page is sampled so the guard sees the real size.
 EXACT_ROW_ESTIMATE = "STATS_SAMPLE_PAGES=65535"
 STANDARD = "NOW(6), NOW(6), 'Administrator', 'Administrator', 0, 0"
@@ -126,13 +136,52 @@ def build_guard_table() -> None:
 	frappe.db.sql(f"ANALYZE TABLE `tab{GUARD}`")
 
 
+def build_todo_table() -> None:
+	"""600,000 ToDo-like rows, a third of them Open, analysed with every page sampled."""
+	doctype(
+		TODO,
+		[
+			{
+				"fieldname": "status",
+				"fieldtype": "Select",
+				"label": "Status",
+				"options": "Open\nClosed\nCancelled",
+			},
+			{
+				"fieldname": "priority",
+				"fieldtype": "Select",
+				"label": "Priority",
+				"options": "High\nMedium\nLow",
+			},
+			{"fieldname": "allocated_to", "fieldtype": "Data", "label": "Allocated To", "search_index": 1},
+			{"fieldname": "description", "fieldtype": "Small Text", "label": "Description"},
+		],
+	)
+	if not frappe.db.sql(f"SELECT 1 FROM `tab{TODO}` LIMIT 1"):
+		spread = "'2024-01-01' + INTERVAL (seq * 7919) % 40000000 SECOND"
+		frappe.db.sql(
+			f"""INSERT INTO `tab{TODO}` ({STANDARD_COLUMNS}, status, priority, allocated_to, description)
+			SELECT CONCAT('PGT-', LPAD(seq, 7, '0')), {spread}, {spread}, 'Administrator', 'Administrator', 0, 0,
+			ELT(1 + seq % 3, 'Open', 'Closed', 'Cancelled'), ELT(1 + seq % 3, 'High', 'Medium', 'Low'),
+			CONCAT('user', seq % {TODO_USERS}, '@example.com'), CONCAT('to do ', seq)
+			FROM seq_1_to_{TODO_ROWS}"""
+		)
+		frappe.db.commit()
+		frappe.db.sql_ddl(f"ALTER TABLE `tab{TODO}` {EXACT_ROW_ESTIMATE}")
+	frappe.db.sql(f"ANALYZE TABLE `tab{TODO}`")
+
+
 def drop_all() -> None:
 	"""Remove the test DocTypes with their tables, the user permission and the role; committed."""
 	frappe.db.delete("User Permission", {"user": READER})
-	for name in (ROW, ITEM, GROUP, GUARD):
+	for name in (ROW, ITEM, GROUP, GUARD, TODO):
 		if frappe.db.exists("DocType", name):
 			frappe.delete_doc("DocType", name, force=True, ignore_permissions=True)
 	frappe.db.commit()
+	# Deleting a DocType leaves its table (Frappe drops orphans only in `bench trim-tables`): these are
+	# the tests' own, hundreds of thousands of rows each, so they go too.
+	for name in (ROW, ITEM, GROUP, GUARD, TODO):
+		frappe.db.sql_ddl(f"DROP TABLE IF EXISTS `tab{name}`")
 
 
 def other_connection() -> pymysql.Connection:

@@ -1,5 +1,9 @@
 """explain_list and the guarded get_list on a 700,000-row DocType (past the Large tier): full scans and
-filesorts named, the matching Index Recommendation pointed at, unbounded full scans refused."""
+filesorts named, the matching Index Recommendation pointed at, unbounded full scans refused; and the
+shapes Desk sends on a 600,000-row ToDo-like DocType: its pages and indexed counts pass, what really
+scans is refused with a message that never contradicts itself."""
+
+import re
 
 import frappe
 from frappe.tests.utils import FrappeTestCase, change_settings
@@ -136,3 +140,81 @@ class TestQueryGuard(FrappeTestCase):
 		"""explain_list builds the query as the user would run it, so a user without read is refused."""
 		with self.set_user("Guest"), self.assertRaises(frappe.PermissionError):
 			explain_list(t.GUARD, {"customer": "C-7"})
+
+
+OPEN_PAGE = {"filters": {"status": "Open"}, "fields": ["name"], "order_by": "modified desc"}
+
+
+class TestDeskShapes(FrappeTestCase):
+	"""The list view's own queries on a table past the Large tier, through perf_engine.query.get_list."""
+
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		t.build_todo_table()
+		forget_evidence()
+
+	@classmethod
+	def tearDownClass(cls):
+		forget_evidence()
+		t.drop_all()
+		super().tearDownClass()
+
+	def assertRefusedConsistently(self, args: dict, *parts: str) -> str:
+		"""Refused, naming `parts`; every figure it gives is past the Small tier, and a limit is never called
+		missing when the query has one."""
+		with self.assertRaises(ListGuardError) as refused:
+			get_list(t.TODO, **args)
+		message = str(refused.exception)
+		for part in (f"tab{t.TODO}", "Enterprise tier", *parts):
+			self.assertIn(part, message)
+		for figure in re.findall(r"~([\d,]+) rows", message):
+			self.assertGreater(int(figure.replace(",", "")), list_guard.small_bound(), message)
+		if args.get("limit") or args.get("limit_page_length"):
+			self.assertNotIn("no limit", message)
+		return message
+
+	def test_the_first_page_of_a_filtered_list_view_is_served(self):
+		"""Status filter, newest first, 20 rows: the walk of the modified index stops at the page."""
+		args = {**OPEN_PAGE, "limit": 20}
+		self.assertEqual(get_list(t.TODO, **args), frappe.get_list(t.TODO, **args))
+		plan = explain_list(t.TODO, **args)
+		self.assertEqual((plan["index"], plan["filesort"], plan["ok"]), ("modified", False, True))
+		self.assertLessEqual(plan["rows_read"], 3 * 20)
+
+	def test_the_second_page_is_served(self):
+		"""start 20, page length 20, as the list view asks for the next page."""
+		args = {**OPEN_PAGE, "limit_start": 20, "limit_page_length": 20}
+		rows = get_list(t.TODO, **args)
+		self.assertEqual(rows, frappe.get_list(t.TODO, **args))
+		self.assertEqual(len(rows), 20)
+
+	def test_a_count_by_an_indexed_filter_is_served(self):
+		"""The list view's count by an indexed field returns its one row."""
+		args = {"filters": {"allocated_to": "user7@example.com"}, "fields": ["count(name) as total"]}
+		(row,) = get_list(t.TODO, **args)
+		self.assertEqual(row.total, t.TODO_ROWS // t.TODO_USERS)
+
+	def test_a_list_with_no_limit_is_refused(self):
+		"""Every Open row, sorted: the whole table is read and sorted, and may all come back."""
+		self.assertRefusedConsistently(OPEN_PAGE, "full table scan", "no limit", "perf_engine.query.stream")
+
+	def test_a_page_sorted_by_an_unindexed_field_is_refused(self):
+		"""Sorting by priority sorts every Open row before the first 20 are known."""
+		self.assertRefusedConsistently(
+			{**OPEN_PAGE, "order_by": "priority desc", "limit": 20}, "filesort of ~"
+		)
+
+	def test_a_deep_page_is_refused(self):
+		"""Page 1,001 reads and discards 20,000 rows first: streaming is the fix, not an index."""
+		message = self.assertRefusedConsistently(
+			{**OPEN_PAGE, "limit_start": 20_000, "limit_page_length": 20}, "OFFSET 20,000"
+		)
+		self.assertIn("perf_engine.query.stream", message)
+
+	def test_a_count_by_an_unindexed_filter_is_refused(self):
+		"""Counting Open rows reads every row of the table: refused, and no limit is asked of a count."""
+		message = self.assertRefusedConsistently(
+			{"filters": {"status": "Open"}, "fields": ["count(name) as total"]}, "full table scan"
+		)
+		self.assertNotIn("no limit", message)

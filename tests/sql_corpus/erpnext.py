@@ -201,8 +201,9 @@ CASES = [
 				and `tabSales Invoice`.posting_date between '2024-04-01' and '2025-03-31'
 				and `tabItem`.item_group = 'Products'
 			order by `tabSales Invoice`.posting_date desc, `tabSales Invoice Item`.item_code desc""",
-		Use(SI, eq=["docstatus", "company"], rng=["posting_date"], join=["name"], order=["posting_date"]),
-		Use(SII, join=["parent", "item_code"], order=["item_code"]),
+		# ORDER BY a column of each of two tables: a filesort, no sort column
+		Use(SI, eq=["docstatus", "company"], rng=["posting_date"], join=["name"]),
+		Use(SII, join=["parent", "item_code"]),
 		Use("tabItem", eq=["item_group"], join=["name"]),
 	),
 	Case(
@@ -474,8 +475,7 @@ CASES = [
 		Use(
 			"tabRepost Item Valuation",
 			eq=["status", "docstatus"],
-			rng=["creation"],
-			order=["creation", "status"],
+			rng=["creation"],  # ORDER BY timestamp(...), creation, status: a filesort
 		),
 	),
 	Case(
@@ -658,8 +658,9 @@ CASES = [
 		"Delivery trip stops (right join)",
 		"""select dt.name, ds.customer from `tabDelivery Stop` ds right join `tabDelivery Trip` dt on dt.name = ds.parent
 			where dt.docstatus = 1 and dt.departure_time >= '2025-03-01'""",
-		Use("tabDelivery Stop", join=["parent"]),
-		Use("tabDelivery Trip", eq=["docstatus"], rng=["departure_time"], join=["name"]),
+		# the RIGHT JOIN's key is looked up in the left table; the right one is read by its WHERE
+		Use("tabDelivery Stop", eq=["parent"]),
+		Use("tabDelivery Trip", eq=["docstatus"], rng=["departure_time"]),
 	),
 	Case(
 		"Sales Invoices with a JOIN ... USING",

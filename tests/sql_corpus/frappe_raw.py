@@ -52,7 +52,7 @@ CASES = [
 			WHERE `name` REGEXP %s
 			ORDER BY length(name) DESC,
 			`name` DESC LIMIT 1""",
-		Use("tabToDo", order=["name"]),
+		Use("tabToDo"),  # ORDER BY length(name), name: a filesort, no sort column
 	),
 	Case(
 		"frappe.email.queue get_queue",
@@ -155,7 +155,7 @@ CASES = [
 			if(locate(%(_txt)s, `tabContact`.full_name), locate(%(_txt)s, `tabContact`.company_name), 99999),
 			`tabContact`.idx desc, `tabContact`.full_name
 		limit %(start)s, %(page_len)s""",
-		Use("tabContact", join=["name"], order=["idx", "full_name"]),
+		Use("tabContact", join=["name"]),  # ORDER BY if(locate(...)), idx, full_name: a filesort
 		Use("tabDynamic Link", eq=["parenttype", "link_doctype", "link_name"], join=["parent"]),
 	),
 	Case(
@@ -208,8 +208,7 @@ CASES = [
 		limit %(start)s, %(page_len)s""",
 		Use(
 			"tabAddress",
-			join=["name"],
-			order=["idx", "name"],
+			join=["name"],  # ORDER BY CASE ..., idx, name: a filesort
 			bad=["disabled:function", "city:or", "address_line1:or"],
 		),
 		Use("tabDynamic Link", eq=["parenttype", "link_doctype", "link_name"], join=["parent"]),
@@ -285,7 +284,7 @@ CASES = [
 			"tabUser",
 			eq=["enabled"],
 			rng=["docstatus"],
-			order=["name", "full_name"],  # the catalog spells NAME as name
+			# ORDER BY CASE ..., NAME, full_name: a filesort, no sort column
 			bad=["name:or", "first_name:or", "middle_name:or", "last_name:or"],
 		),
 	),
@@ -355,8 +354,7 @@ CASES = [
 		Use(
 			"tabCustomer",
 			eq=["disabled"],
-			rng=["docstatus"],
-			order=["idx", "modified"],
+			rng=["docstatus"],  # ORDER BY if(locate(...)), idx, modified: a filesort
 			bad=["name:or", "customer_name:or"],
 		),
 	),

@@ -54,6 +54,10 @@ class Plan:
 		return any(a.filesort for a in self.accesses)
 
 	@property
+	def temporary(self) -> bool:
+		return any(a.temporary for a in self.accesses)
+
+	@property
 	def rows_examined(self) -> int:
 		"""Rows the optimizer expects to look at: joined tables multiply, separate SELECTs add up."""
 		by_select: dict[int, int] = {}

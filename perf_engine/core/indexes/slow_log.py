@@ -5,8 +5,8 @@ time and rows examined, sent and affected; its database is the `Schema:` of Mari
 else the last `use db;`; `SET timestamp=...;` dates it. From the first other line up
 to the next entry's header everything is the statement (lines starting with `#` or `use`
 included), so multi-line statements stay whole. Only a bounded tail of the
-file is read, and a statement is kept to one character over the SQL reader's limit, which
-then refuses it as too long.
+file is read, and a statement is kept to one character over the SQL reader's limit on raw text
+(so an IN list of thousands of names is still read), which then refuses it as too long.
 """
 
 import os
@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from perf_engine.core.indexes.sql_text import MAX_STATEMENT_CHARS
+from perf_engine.core.indexes.sql_text import MAX_TEXT_CHARS
 
 SLOW_LOG_TAIL_BYTES = 16 * 1024 * 1024
 # `# Time: 261123 12:56:48` (MariaDB) or `# Time: 2025-03-31T10:00:00.123456Z` (MySQL), and
@@ -112,7 +112,7 @@ class PendingEntry:
 
 	def add(self, line: str) -> None:
 		"""Keep at most one character past the reader's limit: enough for it to refuse the statement."""
-		room = MAX_STATEMENT_CHARS + 1 - self.chars
+		room = MAX_TEXT_CHARS + 1 - self.chars
 		if room > 0:
 			self.lines.append(line[:room])
 			self.chars += len(line[:room]) + 1

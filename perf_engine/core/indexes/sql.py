@@ -1,14 +1,16 @@
 """What one SQL statement asks of each table's indexes, read with sqlglot's MySQL parser.
 
 For every table a query reads (in subqueries, derived tables, UNION branches, JOINs and
-EXISTS too), in order of appearance: columns compared for equality (=, <=>, IN, IS NULL),
-by range (<, >, BETWEEN, LIKE 'prefix%'), joined to another table's column, in ORDER BY
-and in GROUP BY; and the predicates no index can serve, with why (an OR between different
-columns, a function around the column, a LIKE pattern with a leading wildcard).
+EXISTS too, and the SELECT of INSERT, REPLACE and CREATE TABLE ... SELECT), in order of
+appearance: columns compared for equality (=, <=>, IN, IS NULL), by range (<, >, BETWEEN,
+LIKE 'prefix%'), joined to another table's column, in an ORDER BY an index can serve (plain
+columns of one table) and in GROUP BY; and the predicates no index can serve, with why (an OR
+between different columns, a function around the column, a LIKE pattern with a leading wildcard).
 
 Text is normalised first (placeholders `%s`, `%(name)s` and `?`, performance_schema digest
 marks, comments, long literal lists). Statements that are too long, unterminated, truncated
-digests or that sqlglot cannot parse are refused with a reason, never guessed.
+digests or that sqlglot cannot parse (or fails on, whatever it raises) are refused with a
+reason, never guessed.
 """
 
 import logging
@@ -32,6 +34,7 @@ LEADING_WILDCARD = "LIKE pattern starts with a wildcard"
 
 NOT_UNDERSTOOD = "sqlglot fell back to an unparsed command"
 READER_FAILED = "perf_engine's reader failed on the parsed statement"
+NESTED = "nested too deeply"
 
 EQUALITY_OPS = (exp.EQ, exp.NullSafeEQ)
 RANGE_OPS = (exp.GT, exp.GTE, exp.LT, exp.LTE)
@@ -74,28 +77,67 @@ class Reading:
 ColumnsOf = Callable[[str], Collection[str] | None]
 
 
+def parse(sql: str) -> list[exp.Expression | None]:
+	"""sqlglot's trees of normalised text; UnreadableStatement with the reason whatever goes wrong."""
+	text = normalise(sql)
+	try:
+		return sqlglot.parse(text, read=DIALECT)
+	except RecursionError:
+		raise UnreadableStatement(NESTED) from None
+	except SqlglotError as error:
+		raise UnreadableStatement(f"sqlglot could not parse it: {str(error).splitlines()[0][:200]}") from None
+	except Exception as error:
+		# sqlglot's own slips: `DATE_SUB(NOW())` raises AttributeError, `SHOW FULL` IndexError.
+		raise UnreadableStatement(f"sqlglot failed on it ({type(error).__name__})") from None
+
+
 def read(sql: str, columns_of: ColumnsOf | None = None) -> Reading:
 	"""Every table use of a statement; `columns_of(table)` (the catalog) resolves and checks columns."""
 	try:
-		trees = sqlglot.parse(normalise(sql), read=DIALECT)
+		trees = parse(sql)
 	except UnreadableStatement as refused:
 		return Reading(unread=str(refused))
-	except (SqlglotError, RecursionError) as error:
-		return Reading(unread=f"sqlglot could not parse it: {str(error).splitlines()[0][:200]}")
 	uses: list[TableUse] = []
 	for tree in trees:
 		if isinstance(tree, exp.Command) and str(tree.this).upper() in QUERY_KEYWORDS:
 			return Reading(unread=NOT_UNDERSTOOD)
-		if isinstance(tree, QUERY_STATEMENTS):
+		if runs_a_query(tree):
 			try:
 				uses += StatementReader(tree, columns_of).uses()
 			except RecursionError:
-				return Reading(unread="nested too deeply")
+				return Reading(unread=NESTED)
 			except Exception:
 				# One odd tree must not stop a weekly analysis of hundreds of statements.
 				logger.exception("Reading a parsed statement failed: %.200s", sql)
 				return Reading(unread=READER_FAILED)
 	return Reading(uses=uses)
+
+
+def runs_a_query(tree: exp.Expression | None) -> bool:
+	"""A query, UPDATE, DELETE or INSERT, or a CREATE TABLE that fills itself from a SELECT (a view's
+	SELECT only runs when the view is read, so its definition reads nothing)."""
+	if isinstance(tree, exp.Create):
+		kind = str(tree.args.get("kind") or "").upper()
+		return kind == "TABLE" and isinstance(tree.args.get("expression"), exp.Query)
+	return isinstance(tree, QUERY_STATEMENTS)
+
+
+# The tables an outer join's ON condition filters (None: every table, as WHERE and an inner join's ON do).
+Filtered = tuple[TableUse, ...] | None
+
+
+def within(use: TableUse | None, only: Filtered) -> bool:
+	"""Whether an ON or WHERE condition that filters `only` filters this table use."""
+	return only is None or any(use is filtered for filtered in only)
+
+
+@dataclass
+class Joined:
+	"""One JOIN of a scope: its table use (None for a derived table) and the uses before it."""
+
+	join: exp.Join
+	use: TableUse | None
+	before: tuple[TableUse, ...]
 
 
 @dataclass
@@ -104,7 +146,7 @@ class Scope:
 
 	node: exp.Expression
 	local: dict[str, TableUse | None]
-	joined: list[tuple[exp.Join, TableUse | None]]
+	joined: list[Joined]
 
 
 class StatementReader:
@@ -120,8 +162,8 @@ class StatementReader:
 	def uses(self) -> list[TableUse]:
 		for node in self.tree.find_all(*SCOPE_NODES):
 			scope = self.scope(node)
-			for join, joined_use in scope.joined:
-				self.join_condition(join, joined_use, scope)
+			for joined in scope.joined:
+				self.join_condition(joined, scope)
 			where = node.args.get("where")
 			if where is not None:
 				self.conditions(where.this, scope, only=None)
@@ -143,9 +185,10 @@ class StatementReader:
 			if isinstance(source, exp.Subquery) and not isinstance(source.this, exp.Query):
 				stack.append((source.this, join))
 				continue
+			before = tuple(use for use in scope.local.values() if use is not None)
 			use = self.source(source, scope.local)
 			if join is not None:
-				scope.joined.append((join, use))
+				scope.joined.append(Joined(join, use, before))
 			stack += reversed([(nested.this, nested) for nested in source.args.get("joins") or []])
 		return scope
 
@@ -162,19 +205,30 @@ class StatementReader:
 			local[alias] = None
 		return None
 
-	def join_condition(self, join: exp.Join, joined_use: TableUse | None, scope: Scope) -> None:
-		"""An inner JOIN's ON works like WHERE; a LEFT JOIN's ON only filters the joined table."""
-		left = (join.side or "").upper() == "LEFT"
-		if left and joined_use is None:
+	def join_condition(self, joined: Joined, scope: Scope) -> None:
+		"""An inner JOIN's ON works like WHERE; a LEFT JOIN's ON only filters the joined table, a RIGHT JOIN's
+		only the tables before it (MariaDB reads `a RIGHT JOIN b` as `b LEFT JOIN a`)."""
+		join, side = joined.join, (joined.join.side or "").upper()
+		outer: Filtered = None
+		if side == "LEFT":
+			outer = (joined.use,) if joined.use is not None else ()
+		elif side == "RIGHT":
+			outer = joined.before
+		if outer == ():
 			return
 		if join.args.get("on") is not None:
-			self.conditions(join.args["on"], scope, joined_use if left else None)
+			self.conditions(join.args["on"], scope, outer)
 		for column in join.args.get("using") or []:
-			name = self.checked(joined_use, column.name) if joined_use else None
-			if name:
-				joined_use.add("equality" if left else "join", name)
+			if outer is None:
+				name = self.checked(joined.use, column.name) if joined.use else None
+				if name:
+					joined.use.add("join", name)
+				continue
+			having = [(use, name) for use in outer if (name := self.checked(use, column.name))]
+			if len(having) == 1:
+				having[0][0].add("equality", having[0][1])
 
-	def conditions(self, condition: exp.Expression, scope: Scope, only: TableUse | None) -> None:
+	def conditions(self, condition: exp.Expression, scope: Scope, only: Filtered) -> None:
 		"""Each AND-ed predicate on its own; OR and XOR groups as a whole."""
 		stack = [condition]
 		while stack:
@@ -188,14 +242,14 @@ class StatementReader:
 			else:
 				self.predicate(node, scope, only)
 
-	def disjunction(self, node: exp.Expression, scope: Scope, only: TableUse | None) -> None:
+	def disjunction(self, node: exp.Expression, scope: Scope, only: Filtered) -> None:
 		"""OR branches that all pin one column (`a = 1 OR a IS NULL OR a < 0`) are one IN or range on it,
 		as MariaDB's range optimizer reads them; any other OR leaves its columns to no single index."""
 		if isinstance(node, exp.Or):
 			branches = [self.sargable(branch.unnest(), scope) for branch in node.flatten()]
 			if all(branches) and len({(id(use), name) for use, name, _ in branches}) == 1:
 				use, name, _ = branches[0]
-				if only is None or use is only:
+				if within(use, only):
 					use.add("equality" if all(r == "equality" for *_, r in branches) else "range", name)
 				return
 		self.refuse(self.local_columns(node, scope), OR_BRANCHES, only)
@@ -210,7 +264,7 @@ class StatementReader:
 			return None
 		return (*resolved, role) if all(self.constant(v, scope) for v in value_sides) else None
 
-	def predicate(self, node: exp.Expression, scope: Scope, only: TableUse | None) -> None:
+	def predicate(self, node: exp.Expression, scope: Scope, only: Filtered) -> None:
 		"""One comparison: equality, range, join, or a column no index can serve here."""
 		if isinstance(node, exp.Escape):
 			node = node.this
@@ -236,6 +290,8 @@ class StatementReader:
 
 	def shape(self, node: exp.Expression) -> tuple[str | None, exp.Expression | None, list[exp.Expression]]:
 		"""The role a predicate can give its column, the column side, and the value sides."""
+		if node.args.get("negate"):
+			return None, None, []  # `NOT LIKE 'x%'`, `IS NOT NULL`: no index range reads what is left out
 		if isinstance(node, EQUALITY_OPS):
 			return "equality", node.this, [node.expression]
 		if isinstance(node, RANGE_OPS):
@@ -253,27 +309,27 @@ class StatementReader:
 				return ("wildcard" if pattern.this[:1] in ("%", "_") else "range"), node.this, [pattern]
 		return None, None, []
 
-	def record(self, target: exp.Expression, role: str, scope: Scope, only: TableUse | None) -> None:
+	def record(self, target: exp.Expression, role: str, scope: Scope, only: Filtered) -> None:
 		"""Add a plain column to its role; a column inside an expression is refused, with why."""
 		resolved = self.bare(target, scope)
 		if resolved is None:
 			self.refuse(self.local_columns(target, scope), FUNCTION, only)
 			return
 		use, name = resolved
-		if only is not None and use is not only:
+		if not within(use, only):
 			return
 		if role == "wildcard":
 			use.refuse(name, LEADING_WILDCARD)
 		else:
 			use.add(role, name)
 
-	def refuse(self, columns: list[tuple[TableUse | None, str]], why: str, only: TableUse | None) -> None:
+	def refuse(self, columns: list[tuple[TableUse | None, str]], why: str, only: Filtered) -> None:
 		for use, name in columns:
-			if use is not None and (only is None or use is only):
+			if use is not None and within(use, only):
 				use.refuse(name, why)
 
-	def join_pair(self, node: exp.Expression, scope: Scope, only: TableUse | None) -> bool:
-		"""`a.x = b.y` between two of this scope's tables: join columns (equality for a LEFT JOIN's table).
+	def join_pair(self, node: exp.Expression, scope: Scope, only: Filtered) -> bool:
+		"""`a.x = b.y` between two of this scope's tables: join columns (equality for an outer join's filtered table).
 
 		True when the predicate compares this scope's columns on both sides, so it is no filter."""
 		left, right = self.plain(node.this, scope), self.plain(node.expression, scope)
@@ -286,19 +342,22 @@ class StatementReader:
 				continue
 			if only is None:
 				use.add("join", name)
-			elif use is only and other is not only:
+			elif within(use, only) and not within(other, only):
 				use.add("equality", name)
 		return True
 
 	def sorting(self, scope: Scope, clause: str, role: str) -> None:
 		"""ORDER BY / GROUP BY columns; select aliases and positions stand for their expressions.
 
-		As in MariaDB, ORDER BY looks at select aliases first, GROUP BY at the tables' columns first."""
+		As in MariaDB, ORDER BY looks at select aliases first, GROUP BY at the tables' columns first. An
+		index serves an ORDER BY only when every item is a plain column of one table: any other ORDER BY
+		(`FIELD(status, ...), modified`, columns of two tables) is a filesort and gives no sort column."""
 		node = scope.node.args.get(clause)
 		if node is None:
 			return
 		selected = scope.node.args.get("expressions") or []
 		aliases = {e.alias.lower(): e.this for e in selected if isinstance(e, exp.Alias)}
+		found = []
 		for item in node.expressions:
 			target = item.this if isinstance(item, exp.Ordered) else item
 			if isinstance(target, exp.Literal) and not target.is_string and target.this.isdigit():
@@ -307,7 +366,10 @@ class StatementReader:
 			elif isinstance(target, exp.Column) and not target.table and target.name.lower() in aliases:
 				if clause == "order" or not self.confirmed(target, scope):
 					target = aliases[target.name.lower()]
-			resolved = self.bare(target, scope)
+			found.append(self.bare(target, scope))
+		if clause == "order" and (None in found or len({id(use) for use, _ in found}) > 1):
+			return
+		for resolved in found:
 			if resolved:
 				resolved[0].add(role, resolved[1])
 

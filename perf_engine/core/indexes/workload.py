@@ -7,13 +7,15 @@ the catalog's columns; a composite puts equality columns first (most selective f
 index statistics or mysql.column_stats, never COUNT(DISTINCT)), then one range column, or
 else one ORDER BY (or GROUP BY) column; a table with neither gets its join key. SELECT
 samples with literal values are checked with EXPLAIN. Statements the reader refuses are
-counted and named in the note, never guessed.
+counted and named in the note, never guessed; one that makes the reading fail is one more
+refused statement, never the end of the analysis. Long statements are kept compacted (their
+literal lists shortened), so 500 statements of 200 KB IN lists cost what their text says.
 """
 
 import logging
 import os
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,7 +25,7 @@ from perf_engine.core.indexes import plan as query_plan
 from perf_engine.core.indexes import server_variables, slow_log
 from perf_engine.core.indexes.catalog import Index, TableSize, columns, covered
 from perf_engine.core.indexes.recommendation import ADD, Recommendation, priority_for
-from perf_engine.core.indexes.sql_text import MAX_STATEMENT_CHARS
+from perf_engine.core.indexes.sql_text import MAX_TEXT_CHARS, compact
 
 if TYPE_CHECKING:
 	from perf_engine.core.indexes.sql import TableUse
@@ -46,7 +48,7 @@ DIGEST_SQL = """
 		AND (sum_no_index_used > 0 OR sum_rows_examined / GREATEST(count_star, 1) >= %s)
 	ORDER BY sum_timer_wait DESC LIMIT %s
 """
-# Text past the reader's limit is never needed: one character more tells it to refuse.
+# Text past the reader's limit on raw text is never needed: one character more tells it to refuse.
 SLOW_TABLE_SQL = """
 	SELECT LEFT(sql_text, %s), COUNT(*), SUM(TIME_TO_SEC(query_time)), SUM(rows_examined)
 	FROM mysql.slow_log WHERE db = %s GROUP BY sql_text ORDER BY SUM(TIME_TO_SEC(query_time)) DESC LIMIT %s
@@ -58,6 +60,9 @@ ENABLE_HINT = (
 )
 
 
+READING_FAILED = "the reading failed"
+
+
 @dataclass
 class Statement:
 	sql: str
@@ -66,6 +71,13 @@ class Statement:
 	rows_examined: int
 	source: str
 	literal: bool  # has real values, so EXPLAIN can run it
+	unread: str | None = None  # why the reader refuses it, known when its source compacted it
+
+
+def kept(sql: str, source: str, literal: bool) -> Statement:
+	"""A statement of a source with no calls counted yet, compacted as the reader would read it."""
+	text, unread = compact(sql)
+	return Statement(text, 0, 0.0, 0, source, literal, unread)
 
 
 def digests(conn: pymysql.Connection, schema: str) -> list[Statement]:
@@ -79,20 +91,21 @@ def digests(conn: pymysql.Connection, schema: str) -> list[Statement]:
 
 
 def slow_log_table(conn: pymysql.Connection, schema: str) -> list[Statement]:
-	with conn.cursor() as cur:
-		cur.execute(SLOW_TABLE_SQL, (MAX_STATEMENT_CHARS + 1, schema, MAX_STATEMENTS))
-		rows = cur.fetchall()
-	return [
-		Statement(
-			text.decode() if isinstance(text, bytes) else text,
-			int(n),
-			float(t or 0),
-			int(r or 0),
-			"slow log (table)",
-			True,
-		)
-		for text, n, t, r in rows
-	]
+	"""The heaviest logged statements, each compacted as it arrives (an unbuffered cursor holds one row)."""
+	found = []
+	with conn.cursor(pymysql.cursors.SSCursor) as cur:
+		cur.execute(SLOW_TABLE_SQL, (MAX_TEXT_CHARS + 1, schema, MAX_STATEMENTS))
+		for text, n, t, r in cur:
+			statement = kept(
+				text.decode(errors="replace") if isinstance(text, bytes) else text, "slow log (table)", True
+			)
+			statement.calls, statement.total_time_s, statement.rows_examined = (
+				int(n),
+				float(t or 0),
+				int(r or 0),
+			)
+			found.append(statement)
+	return found
 
 
 def slow_log_file(path: str, schema: str) -> list[Statement]:
@@ -103,7 +116,9 @@ def slow_log_file(path: str, schema: str) -> list[Statement]:
 	for entry in slow_log.entries(slow_log.tail(path)):
 		if entry.schema != schema:
 			continue
-		statement = grouped.setdefault(entry.sql, Statement(entry.sql, 0, 0.0, 0, "slow log (file)", True))
+		statement = grouped.get(entry.sql) or grouped.setdefault(
+			entry.sql, kept(entry.sql, "slow log (file)", True)
+		)
 		statement.calls += 1
 		statement.total_time_s += entry.query_time_s
 		statement.rows_examined += entry.rows_examined
@@ -222,14 +237,25 @@ def findings_from(
 		return [], []
 	# Imported here: sqlglot costs about 0.2 s and 14 MB in each process that imports it, and only
 	# an analysis needs it, not every web worker that serves perf_engine's other methods.
-	from perf_engine.core.indexes.sql import read
+	from perf_engine.core.indexes.sql import Reading, read
 
 	facts = TableFacts(conn, schema, sizes)
 	by_target: dict[tuple[str, tuple[str, ...]], Recommendation] = {}
 	totals: dict[tuple[str, tuple[str, ...]], float] = defaultdict(float)
 	unread: list[dict] = []
 	for statement in found:
-		reading = read(statement.sql, facts.columns)
+		needed: dict[tuple[str, tuple[str, ...]], Recommendation | None] = {}
+		try:
+			reading = (
+				Reading(unread=statement.unread) if statement.unread else read(statement.sql, facts.columns)
+			)
+			needed = needs(conn, schema, statement, reading.uses, facts, by_target.keys(), sizes, indexes)
+		except pymysql.MySQLError:
+			raise  # the server, not the statement: the analysis reports it
+		except Exception as error:
+			# One statement that trips the reading must not end an analysis of hundreds.
+			logger.exception("Reading a workload statement failed: %.200s", statement.sql)
+			reading = Reading(unread=f"{READING_FAILED} ({type(error).__name__})")
 		if reading.unread:
 			unread.append(
 				{
@@ -238,20 +264,38 @@ def findings_from(
 					"reason": reading.unread,
 				}
 			)
-		for use in reading.uses:
-			if use.table not in sizes or (use.database and use.database != schema):
-				continue
-			table_indexes = indexes.get(use.table, [])
-			columns = composite(use, facts.by_selectivity(use.table, use.equality, table_indexes))
-			if not columns or covered(columns, table_indexes):
-				continue
-			target = (use.table, columns)
+		for target, recommendation in needed.items():
 			totals[target] += statement.total_time_s
-			if target not in by_target:
-				by_target[target] = finding(conn, statement, use, columns, sizes[use.table])
+			if recommendation is not None:
+				by_target[target] = recommendation
 	for target, recommendation in by_target.items():
 		recommendation.total_time_s = round(totals[target], 3)
 	return sorted(by_target.values(), key=lambda r: -r.total_time_s), unread
+
+
+def needs(
+	conn: pymysql.Connection,
+	schema: str,
+	statement: Statement,
+	uses: list["TableUse"],
+	facts: "TableFacts",
+	known: Collection[tuple[str, tuple[str, ...]]],
+	sizes: dict[str, TableSize],
+	indexes: dict[str, list[Index]],
+) -> dict[tuple[str, tuple[str, ...]], Recommendation | None]:
+	"""The (table, composite) each of the statement's table uses needs and lacks, with its finding when
+	it is not `known` yet: nothing is kept until the whole statement is read."""
+	needed: dict[tuple[str, tuple[str, ...]], Recommendation | None] = {}
+	for use in uses:
+		if use.table not in sizes or (use.database and use.database != schema):
+			continue
+		table_indexes = indexes.get(use.table, [])
+		columns = composite(use, facts.by_selectivity(use.table, use.equality, table_indexes))
+		target = (use.table, columns)
+		if not columns or covered(columns, table_indexes) or target in needed:
+			continue
+		needed[target] = None if target in known else finding(conn, statement, use, columns, sizes[use.table])
+	return needed
 
 
 def composite(use: "TableUse", equality: list[str]) -> tuple[str, ...]:

@@ -8,31 +8,44 @@ bounded to its 500 heaviest), so the cost is that of one analysis' read.
 """
 
 import pymysql
-import sqlglot
 from sqlglot import exp
-from sqlglot.errors import SqlglotError
 
 from perf_engine.core.errors import UnreadableStatement
 from perf_engine.core.indexes import server_variables, workload
-from perf_engine.core.indexes.sql import DIALECT
-from perf_engine.core.indexes.sql_text import normalise
+from perf_engine.core.indexes.sql import parse
 
 UNBOUNDED_ROWS = 1000
+
+
+def top_select(sql: str) -> exp.Select | None:
+	"""The statement's SELECT when it is one SELECT; None for anything else, unreadable text included."""
+	try:
+		trees = [tree for tree in parse(sql) if tree is not None]
+	except UnreadableStatement:
+		return None
+	return trees[0] if len(trees) == 1 and isinstance(trees[0], exp.Select) else None
+
+
+def one_aggregate_row(select: exp.Select) -> bool:
+	"""Aggregates only (COUNT, SUM, ...) and no GROUP BY: the SELECT returns one row whatever it reads."""
+	return not select.args.get("group") and all(
+		isinstance(column.unalias(), exp.AggFunc) for column in select.expressions
+	)
+
+
+def returns_one_row(sql: str) -> bool:
+	"""A single SELECT of aggregates without GROUP BY; unreadable text is never assumed to be one."""
+	select = top_select(sql)
+	return select is not None and one_aggregate_row(select)
 
 
 def is_unbounded_list(sql: str) -> bool:
 	"""A top-level SELECT from a table with no LIMIT that returns rows, not one aggregate; unreadable text is
 	never called unbounded."""
-	try:
-		tree = sqlglot.parse_one(normalise(sql), read=DIALECT)
-	except (UnreadableStatement, SqlglotError, RecursionError):
+	select = top_select(sql)
+	if select is None or select.args.get("limit") or not select.args.get("from_"):
 		return False
-	if not isinstance(tree, exp.Select) or tree.args.get("limit") or not tree.args.get("from_"):
-		return False
-	single_row = not tree.args.get("group") and all(
-		isinstance(column.unalias(), exp.AggFunc) for column in tree.expressions
-	)
-	return not single_row
+	return not one_aggregate_row(select)
 
 
 def find(conn: pymysql.Connection, schema: str) -> dict:
