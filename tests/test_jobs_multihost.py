@@ -1,10 +1,12 @@
 """Stalled jobs on benches whose workers run on several hosts: real rq workers in their own UTS and PID
 namespaces (as frappe_docker runs each worker in its own container), judged after rq forgot them."""
 
+import os
 import socket
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from rq import Queue
@@ -15,8 +17,8 @@ from perf_engine.core.errors import InvalidInput
 from perf_engine.core.jobs.actions import requeue_job, stop_job
 from perf_engine.core.jobs.hosts import Host, is_running, start_ticks, this_host
 from perf_engine.core.jobs.keys import WORKER, WORKER_HOSTS
-from perf_engine.core.jobs.stalls import ORPHANED, REQUEUE, WARN, WORKER_LOST
-from perf_engine.core.jobs.worker_hosts import recall
+from perf_engine.core.jobs.stalls import ABANDONED, ORPHANED, REQUEUE, WARN, WORKER_LOST, StallLimits, detect
+from perf_engine.core.jobs.worker_hosts import WorkerHost, store
 from tests.test_jobs_stalls import QUEUES, findings_for, silence, wait_for, wait_recorded
 
 OTHER_HOST = "other-host"
@@ -196,3 +198,39 @@ def test_a_process_is_known_by_its_pid_and_start_time(tmp_path):
 	assert not is_running(child.pid, ticks), "a zombie runs nothing"
 	child.wait()
 	assert not is_running(child.pid, ticks)
+
+
+def abandon(client, job: Job, worker_name: str, started_ago_s: float) -> None:
+	"""What RQ's cleanup leaves of a job whose worker died: failed as abandoned, with its worker and start."""
+	started_at = datetime.now(timezone.utc) - timedelta(seconds=started_ago_s)
+	client.hset(
+		job.key,
+		mapping={"worker_name": worker_name, "started_at": started_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")},
+	)
+	registry = StartedJobRegistry(QUEUES["default"], connection=client)
+	client.zadd(registry.key, {job.id: time.time() - 10})
+	registry.cleanup()
+
+
+def remembered(worker_name: str, job: Job, host: Host, pid: int, ticks: int | None) -> WorkerHost:
+	return WorkerHost(worker_name, host, os.geteuid(), pid, ticks, pid, ticks, job.id, time.time() + 600)
+
+
+def test_an_abandoned_job_from_another_host_past_its_timeout_still_needs_force(redis_client):
+	"""RQ failed it as abandoned and its timeout passed long ago, but its horse ran on another host: the timeout is
+	said, not taken for proof; requeue needs force. The same job recorded here with its horse ended is requeued."""
+	queue = Queue(QUEUES["default"], connection=redis_client)
+	job = queue.enqueue("tests.jobfuncs.add", 1, 2, job_id="a.local::abandoned-remote", job_timeout=60)
+	abandon(redis_client, job, "w-remote", started_ago_s=3600)
+	store(redis_client, remembered("w-remote", job, Host(OTHER_HOST, "boot", "pid:[1]"), 7, 1), time.time())
+	[finding] = [f for f in detect(redis_client, QUEUES, StallLimits()) if f.job_id == job.id]
+	assert (finding.kind, finding.action, finding.host) == (ABANDONED, WARN, OTHER_HOST)
+	assert f"may still be running on host {OTHER_HOST} {OUT_OF_SIGHT}" in finding.detail
+	assert "timeout of 60 s passed long ago" in finding.detail
+	with pytest.raises(InvalidInput, match="may still be running"):
+		requeue_job(redis_client, job.id)
+	ended_here = remembered("w-remote", job, this_host(), os.getpid(), start_ticks(os.getpid()) - 1)
+	store(redis_client, ended_here, time.time())
+	[finding] = [f for f in detect(redis_client, QUEUES, StallLimits()) if f.job_id == job.id]
+	assert (finding.action, finding.host) == (REQUEUE, socket.gethostname()), "its pid is now another process"
+	assert requeue_job(redis_client, job.id)["action"] == "requeued"

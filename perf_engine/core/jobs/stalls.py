@@ -23,14 +23,14 @@ Reads only: nothing here calls RQ's registry cleanup or count.
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 
 import redis
 from rq.job import Job
 
 from perf_engine.core.errors import InvalidInput
-from perf_engine.core.jobs.horses import NOWHERE, Whereabouts, whereabouts
+from perf_engine.core.jobs.horses import ELSEWHERE, UNKNOWN, Whereabouts, whereabouts
 from perf_engine.core.jobs.job_details import method_of
 from perf_engine.core.jobs.keys import JOB, QUEUE, REGISTRIES, parse_time, site_of, text
 from perf_engine.core.jobs.queue_status import queue_status
@@ -51,7 +51,7 @@ ZOMBIE_SCHEDULED, ABANDONED, WORKER_LOST = "zombie_scheduled", "abandoned", "wor
 NEVER_FINISHES = "the job will never finish"
 # RQ runs a job without a timeout for 180 s (Queue.DEFAULT_TIMEOUT); -1 means no limit.
 RQ_DEFAULT_TIMEOUT_S = 180
-# The horse's own alarm ends a job at its timeout; past this slack no horse can still run it.
+# The horse's own alarm ends a job at its timeout; past this slack one still running is stuck past its alarm.
 TIMEOUT_SLACK_S = 60
 
 
@@ -199,13 +199,23 @@ def is_abandoned(job: Job) -> bool:
 
 
 def abandoned_whereabouts(job: Job, now: datetime, remembered: WorkerHost | None) -> Whereabouts:
-	"""Where an abandoned job may still run; only looked for while its own timeout has not ended it."""
+	"""Where an abandoned job may still run. Past its timeout the horse's own alarm has most likely ended it, but a
+	horse stuck in C code never sees its alarm, and only one on this host can be seen to have ended: elsewhere
+	the timeout is said, never taken for proof."""
 	started = job.started_at.replace(tzinfo=timezone.utc) if job.started_at else None
+	where = whereabouts(job.id, job.worker_name, None, remembered, started)
 	timeout = job.timeout or RQ_DEFAULT_TIMEOUT_S
-	host = remembered.host.hostname if remembered else None
-	if started and timeout > 0 and (now - started).total_seconds() > timeout + TIMEOUT_SLACK_S:
-		return Whereabouts(NOWHERE, host, None, f"its timeout of {timeout} s has long passed")
-	return whereabouts(job.id, job.worker_name, None, remembered, started)
+	if (
+		where.place in (ELSEWHERE, UNKNOWN)
+		and started
+		and timeout > 0
+		and (now - started).total_seconds() > timeout + TIMEOUT_SLACK_S
+	):
+		passed = (
+			f"its timeout of {timeout} s passed long ago, so its horse's own alarm has most likely ended it"
+		)
+		return replace(where, detail=f"{where.detail}; {passed}")
+	return where
 
 
 def exc_info(job: Job) -> str:
