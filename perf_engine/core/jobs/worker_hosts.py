@@ -16,7 +16,7 @@ MAX_REMEMBERED_WORKERS of them (the soonest to be forgotten go first), and both 
 MAX_REMEMBER_S after the last write. A forgotten host is an unknown host: its job is watched,
 never requeued without force.
 
-Cost: one Redis round trip per job (a short Lua script that also prunes), one HMGET per check.
+Cost: one Redis round trip per job (a short Lua script that also prunes), two HMGETs per queue per check.
 """
 
 import json
