@@ -48,6 +48,14 @@ doc_events = {
 # Apps declare subscribers as `perf_engine_events = {"event": ["app.module.handler"]}`;
 # perf_engine itself subscribes to nothing.
 
+# Background Jobs
+# ---------------
+# Each job's work horse records where its worker runs (hostname, kernel boot, PID namespace,
+# pids), so the stall check, on whichever host it runs, never takes a job that may still be
+# running on another host for an orphan: one Redis round trip per job.
+
+before_job = ["perf_engine.services.jobs.remember_worker_host"]
+
 # Scheduled Tasks
 # ---------------
 

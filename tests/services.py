@@ -121,44 +121,85 @@ def claimed_redis_db() -> Iterator[ClaimedRedisDb]:
 
 
 class WorkerProcess:
-	"""A real `rq worker` process listening on the given queues of a test Redis database."""
+	"""A real `rq worker` process listening on the given queues of a test Redis database.
+
+	`own_pid_namespace` runs it as a container would: in a PID namespace of its own with its own
+	/proc, and with `hostname` in a UTS namespace of its own too (this needs root)."""
 
 	def __init__(
-		self, url: str, queues: list[str], name: str | None = None, extra_args: list[str] | None = None
+		self,
+		url: str,
+		queues: list[str],
+		name: str | None = None,
+		extra_args: list[str] | None = None,
+		own_pid_namespace: bool = False,
+		hostname: str | None = None,
 	):
 		self.url = url
 		self.queues = queues
 		self.name = name or f"test-worker-{uuid.uuid4().hex[:8]}"
 		self.extra_args = extra_args or []
+		self.own_pid_namespace = own_pid_namespace or hostname is not None
+		self.hostname = hostname
 		self.process: subprocess.Popen | None = None
+		self.main_pid: int | None = None
 
 	def start(self) -> "WorkerProcess":
 		"""Spawn the worker and wait until it has registered itself in Redis."""
 		env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
 		cmd = [sys.executable, "-c", "from rq.cli import main; main()", "worker", "--url", self.url]
 		cmd += ["--name", self.name, *self.extra_args, *self.queues]
+		if self.own_pid_namespace:
+			cmd = in_namespaces(cmd, self.hostname)
 		self.process = subprocess.Popen(
 			cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
 		)
+		try:
+			self._wait_registered()
+		except BaseException:
+			# A worker left running would take the next tests' jobs from their queues.
+			self.stop()
+			raise
+		return self
+
+	def _wait_registered(self) -> None:
 		connection = redis.Redis.from_url(self.url)
 		deadline = time.monotonic() + WORKER_START_TIMEOUT_S
 		while time.monotonic() < deadline:
 			if Worker.find_by_key(Worker.redis_worker_namespace_prefix + self.name, connection=connection):
-				return self
+				self.main_pid = self._find_main()
+				return
 			if self.process.poll() is not None:
 				raise RuntimeError(f"rq worker exited early: {self.process.stderr.read().decode()}")
 			time.sleep(0.05)
-		self.stop()
 		raise RuntimeError(f"rq worker {self.name} did not register within {WORKER_START_TIMEOUT_S}s")
 
+	def _find_main(self) -> int:
+		"""The worker's main process as this host numbers it: the topmost rq process under the namespace's init."""
+		if not self.own_pid_namespace:
+			return self.process.pid
+		for process in psutil.Process(self.process.pid).children(recursive=True):
+			if is_python(process) and not is_python(process.parent()):
+				return process.pid
+		raise RuntimeError(
+			f"rq worker {self.name} registered but its process is not under {self.process.pid}"
+		)
+
 	def kill(self) -> None:
-		"""SIGKILL the worker and its work horse at once, as an OOM killer or a crash would."""
-		kill_quietly(self._horses())
+		"""SIGKILL the worker and its work horse at once, as an OOM killer or a crash would (in a namespace of
+		its own, the whole namespace goes, as when a container is killed).
+
+		The main process goes first: one that saw its horse die first would fail the job itself. Returns
+		once every process is gone or a zombie, so nothing of it still runs the job."""
+		processes = self._horses()
+		os.kill(self.main_pid, signal.SIGKILL)
+		kill_quietly(processes)
 		self.process.send_signal(signal.SIGKILL)
 		self.process.wait()
+		wait_ended(processes)
 
 	def _horses(self) -> list[psutil.Process]:
-		"""The processes the worker forked; none once the worker itself has gone."""
+		"""The processes the worker forked (and in a namespace of its own, its init); none once it has gone."""
 		try:
 			return psutil.Process(self.process.pid).children(recursive=True)
 		except psutil.NoSuchProcess:
@@ -168,7 +209,7 @@ class WorkerProcess:
 		"""The pid of the work horse the worker forked for its current job (waits for it)."""
 		deadline = time.monotonic() + WORKER_START_TIMEOUT_S
 		while time.monotonic() < deadline:
-			children = psutil.Process(self.process.pid).children()
+			children = psutil.Process(self.main_pid).children()
 			if children:
 				return children[0].pid
 			time.sleep(0.05)
@@ -179,8 +220,12 @@ class WorkerProcess:
 
 		Returns the horse's pid; the test must let it finish or end it."""
 		horse = self.horse_pid()
-		self.process.send_signal(signal.SIGKILL)
-		self.process.wait()
+		os.kill(self.main_pid, signal.SIGKILL)
+		if self.own_pid_namespace:
+			with contextlib.suppress(psutil.NoSuchProcess):
+				psutil.Process(self.main_pid).wait(timeout=WORKER_START_TIMEOUT_S)
+		else:
+			self.process.wait()
 		return horse
 
 	def stop(self) -> None:
@@ -194,6 +239,37 @@ class WorkerProcess:
 			except subprocess.TimeoutExpired:
 				self.process.kill()
 				self.process.wait()
+
+
+def is_python(process: psutil.Process) -> bool:
+	"""A process running this interpreter: the worker or its horse, not the shell that started them."""
+	return process.cmdline()[:1] == [sys.executable]
+
+
+def in_namespaces(cmd: list[str], hostname: str | None) -> list[str]:
+	"""The command in a PID namespace of its own with its own /proc (and a UTS one named `hostname`).
+
+	`sh` is the namespace's init and, once the worker has exited, becomes `sleep`, so the namespace
+	(and a horse in it) outlives a killed worker's main process, as it does in a container whose
+	init is not the worker."""
+	flags = ["--pid", "--fork", "--mount-proc", "--kill-child", *(["--uts"] if hostname else [])]
+	script = ('hostname "$0" && ' if hostname else "") + '"$@"; exec sleep infinity'
+	return ["unshare", *flags, "sh", "-c", script, hostname or "sh", *cmd]
+
+
+def wait_ended(processes: list[psutil.Process]) -> None:
+	"""Wait until each process has gone or is a zombie (a horse handed to an init that does not reap)."""
+	deadline = time.monotonic() + WORKER_START_TIMEOUT_S
+	for process in processes:
+		while time.monotonic() < deadline:
+			try:
+				if process.status() == psutil.STATUS_ZOMBIE:
+					break
+			except psutil.NoSuchProcess:
+				break
+			time.sleep(0.02)
+		else:
+			raise RuntimeError(f"pid {process.pid} still runs {WORKER_START_TIMEOUT_S}s after SIGKILL")
 
 
 def kill_quietly(processes: list[psutil.Process]) -> None:

@@ -1,9 +1,11 @@
 """`perf-engine queues` and `perf-engine stalls` against a real Redis."""
 
 import json
+import time
 from datetime import timedelta
 
 from rq import Queue
+from rq.registry import StartedJobRegistry
 
 from perf_engine.cli import main
 from tests.test_jobs_stalls import backdate
@@ -39,3 +41,26 @@ def test_stalls_exits_1_with_findings_as_json(redis_db, redis_client, capsys):
 	assert main(cli(redis_db, "--json", "stalls", "--queue-wait-limit", "600")) == 1
 	findings = json.loads(capsys.readouterr().out)
 	assert [(f["kind"], f["queue"], f["job_id"]) for f in findings] == [("queue_waiting", "default", job.id)]
+
+
+def test_stalls_requeue_refuses_a_job_that_may_still_run_unless_forced(redis_db, redis_client, capsys):
+	"""A started job whose worker left no trace may run on an unknown host: listed as such, `--requeue` exits 2
+	with one line and leaves it alone, `--force` alone is refused, and `--requeue --force` requeues it."""
+	queue = Queue("default", connection=redis_client)
+	job = queue.enqueue("tests.jobfuncs.add", 1, 2, job_id="a.local::lost")
+	queue.remove(job)
+	redis_client.hset(job.key, mapping={"status": "started", "worker_name": "gone-worker"})
+	redis_client.zadd(StartedJobRegistry(queue=queue).key, {job.id: time.time() + 60})
+	assert main(cli(redis_db, "stalls")) == 1
+	assert (
+		"may still be running on an unknown host (cannot be inspected from here)" in capsys.readouterr().out
+	)
+	assert main(cli(redis_db, "stalls", "--requeue", job.id)) == 2
+	refusal = capsys.readouterr().err
+	assert len(refusal.splitlines()) == 1 and "may still be running" in refusal and "force" in refusal
+	assert job.get_status(refresh=True) == "started"
+	assert main(cli(redis_db, "stalls", "--force")) == 2
+	assert "--force only goes with --requeue" in capsys.readouterr().err
+	assert main(cli(redis_db, "stalls", "--requeue", job.id, "--force")) == 0
+	assert capsys.readouterr().out.strip() == f"{job.id}: requeued orphan on default"
+	assert job.get_status(refresh=True) == "queued" and job.id in queue.job_ids

@@ -6,6 +6,8 @@ from perf_engine.cli import exit_codes
 from perf_engine.cli.output import print_json, print_table
 from perf_engine.core.config import ConnectionSettings
 from perf_engine.core.connections import queue_redis
+from perf_engine.core.errors import InvalidInput
+from perf_engine.core.jobs.actions import requeue_job
 from perf_engine.core.jobs.advice import ADD, NO_WORKER, AdviceLimits, advise_all
 from perf_engine.core.jobs.queue_status import queue_status
 from perf_engine.core.jobs.stalls import StallLimits, detect
@@ -24,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 	stalls = exit_codes.add_command(
 		subparsers,
 		"stalls",
-		"long-running, orphaned, waiting and zombie jobs, and jobs whose worker was lost",
+		"long-running, orphaned, waiting and zombie jobs, and jobs whose worker was lost; --requeue JOB_ID puts one back",
 		findings="stalled jobs found (listed)",
 	)
 	stalls.add_argument("--stall-after", type=float, default=StallLimits.stall_after_s, help="seconds")
@@ -36,6 +38,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 		type=float,
 		default=StallLimits.heartbeat_grace_s,
 		help=f"seconds a busy worker may go without a heartbeat before it counts as dead (at least {MIN_HEARTBEAT_GRACE_S})",
+	)
+	stalls.add_argument(
+		"--requeue",
+		metavar="JOB_ID",
+		help="put a failed, orphaned or lost job back on its queue instead of listing stalls; one that may "
+		"still be running (on another host, on an unknown one, or here) is refused (exit 2)",
+	)
+	stalls.add_argument(
+		"--force",
+		action="store_true",
+		help="with --requeue: requeue a job that may still be running, which may then run twice",
 	)
 	stalls.set_defaults(handler=handle_stalls)
 
@@ -86,6 +99,10 @@ def handle_queues(settings: ConnectionSettings, args: argparse.Namespace) -> int
 
 def handle_stalls(settings: ConnectionSettings, args: argparse.Namespace) -> int:
 	"""Exit 1 when anything is stalled, so cron and monitoring can alert on it."""
+	if args.requeue:
+		return handle_requeue(settings, args)
+	if args.force:
+		raise InvalidInput("--force only goes with --requeue JOB_ID")
 	limits = StallLimits(
 		stall_after_s=args.stall_after,
 		queue_wait_limit_s=args.queue_wait_limit,
@@ -115,3 +132,13 @@ def handle_stalls(settings: ConnectionSettings, args: argparse.Namespace) -> int
 		for f in findings:
 			print(f"{f['job_id'] or f['queue']}: {f['detail']}")
 	return exit_codes.FINDINGS if findings else exit_codes.OK
+
+
+def handle_requeue(settings: ConnectionSettings, args: argparse.Namespace) -> int:
+	"""Requeue one job through the same refusal as the API: a job that may still be running needs --force."""
+	outcome = requeue_job(queue_redis(settings), args.requeue, args.heartbeat_grace, force=args.force)
+	if args.json:
+		print_json(outcome)
+	else:
+		print(f"{outcome['job_id']}: {outcome['action']} on {outcome['queue']}")
+	return exit_codes.OK

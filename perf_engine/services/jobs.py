@@ -13,7 +13,7 @@ from frappe.utils import get_url_to_form
 from frappe.utils.background_jobs import create_job_id, execute_job, generate_qname, get_queues_timeout
 
 from perf_engine.core.errors import InvalidInput
-from perf_engine.core.jobs import actions, fanout, listing, scheduled, stalls
+from perf_engine.core.jobs import actions, fanout, listing, scheduled, stalls, worker_hosts
 from perf_engine.core.jobs.advice import advise_all
 from perf_engine.core.jobs.queue_status import queue_status as queue_status_rows
 from perf_engine.core.jobs.routing import enqueue_routed
@@ -29,6 +29,15 @@ def check_stalls_when_due() -> None:
 	"""Ticks every minute; runs the check once `stall_check_minutes` have passed since the last run."""
 	if schedule.due(LAST_RUN_KEY, settings.get().stall_check_minutes * MINUTE_S):
 		check_stalls()
+
+
+def remember_worker_host() -> None:
+	"""Frappe's `before_job` hook, in each job's work horse: record where its worker runs, so a stall check on
+	any host can tell a job still running elsewhere from an orphan. A failure is logged, never the job's."""
+	try:
+		worker_hosts.remember_running_job()
+	except Exception as exc:
+		logger.warning("could not record this worker's host: %s: %s", type(exc).__name__, exc)
 
 
 def queue_status() -> list[dict]:

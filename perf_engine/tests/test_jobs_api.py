@@ -9,6 +9,9 @@ from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 
 from perf_engine.core.jobs import stalls
+from perf_engine.core.jobs.hosts import Host, this_host
+from perf_engine.core.jobs.keys import WORKER_HOSTS
+from perf_engine.core.jobs.worker_hosts import WorkerHost, recall, store
 from perf_engine.services import bridge, jobs, settings
 from perf_engine.services.settings import DOCTYPE as SETTINGS
 from perf_engine.tests import rest
@@ -111,6 +114,72 @@ class TestJobsAPI(rest.ApiTestCase):
 		self.assertNotIn(other.id, [f["job_id"] for f in findings])
 		self.assertFalse(frappe.db.exists("Stalled Job", {"job_id": other.id}))
 		self.assertEqual(other.get_status(refresh=True), "started")
+
+	def test_each_job_records_its_workers_host_through_the_before_job_hook(self):
+		"""A real Frappe worker's horse records, as the job starts, that it ran here: this host, the job, its pid."""
+		job = frappe.enqueue("frappe.ping", queue="short")
+		rest.run_burst_worker("short")
+		job = Job.fetch(job.id, connection=bridge.queue_redis())
+		self.addCleanup(lambda: (bridge.queue_redis().hdel(WORKER_HOSTS, job.worker_name), job.delete()))
+		self.assertEqual(job.get_status(), JobStatus.FINISHED)
+		record = recall(bridge.queue_redis(), [job.worker_name]).get(job.worker_name)
+		self.assertIsNotNone(record, "the before_job hook recorded nothing")
+		self.assertEqual((record.host, record.job_id), (this_host(), job.id))
+		self.assertGreater(record.horse_pid, 0)
+
+	def test_a_job_on_another_host_is_never_requeued_without_force(self):
+		"""A started job whose silent worker ran on another host: reported as worker_lost on that host, left alone by
+		auto-remediation, refused by the API without force, requeued with force=1."""
+		queue = get_queue("short")
+		connection = bridge.queue_redis()
+		job = frappe.enqueue("frappe.ping", queue="short")
+		queue.remove(job)
+		worker_name = f"gone-{frappe.generate_hash(length=8)}"
+		connection.hset(job.key, mapping={"status": "started", "worker_name": worker_name})
+		connection.zadd(StartedJobRegistry(queue=queue).key, {job.id: time.time() + 60})
+		store(
+			connection,
+			WorkerHost(
+				worker_name,
+				Host("app-server-2", "another-boot", "pid:[4026532999]"),
+				1000,
+				7,
+				1,
+				8,
+				2,
+				job.id,
+				time.time() + 600,
+			),
+			time.time(),
+		)
+		self.addCleanup(
+			lambda: (
+				connection.hdel(WORKER_HOSTS, worker_name),
+				StartedJobRegistry(queue=queue).remove(job),
+				queue.remove(job),
+				job.delete(),
+				frappe.db.delete("Stalled Job", {"job_id": job.id}),
+			)
+		)
+		with change_settings(SETTINGS, {"auto_remediate_stalls": 1}):
+			findings = jobs.check_stalls()
+		lost = next(f for f in findings if f["job_id"] == job.id)
+		self.assertEqual(
+			(lost["kind"], lost["action"], lost["host"]), ("worker_lost", "warn", "app-server-2")
+		)
+		self.assertIn(
+			"may still be running on host app-server-2 (cannot be inspected from here)", lost["detail"]
+		)
+		self.assertFalse(frappe.db.get_value("Stalled Job", {"job_id": job.id}, "remediation"))
+		self.assertEqual(job.get_status(refresh=True), "started")
+		refused = rest.call("perf_engine.api.requeue_job", self.manager, job_id=job.id)
+		self.assertEqual(refused.status_code, 417, refused.text)
+		self.assertIn("app-server-2", refused.text)
+		self.assertEqual(job.get_status(refresh=True), "started")
+		forced = rest.call("perf_engine.api.requeue_job", self.manager, job_id=job.id, force=1)
+		self.assertEqual(forced.status_code, 200, forced.text)
+		self.assertEqual(forced.message["action"], "requeued orphan")
+		self.assertIn(job.id, queue.job_ids)
 
 	def test_check_is_scheduled_and_runs_through_the_scheduler(self):
 		"""The minute tick is a Scheduled Job Type; executing it runs the check when due."""

@@ -13,6 +13,7 @@ from perf_engine.core.errors import InvalidInput
 from perf_engine.core.jobs.horses import HERE, Whereabouts, whereabouts
 from perf_engine.core.jobs.keys import QUEUE
 from perf_engine.core.jobs.stalls import abandoned_whereabouts, is_abandoned
+from perf_engine.core.jobs.worker_hosts import WorkerHost, recall
 from perf_engine.core.jobs.workers import HEARTBEAT_GRACE_S, WorkerState, check_heartbeat_grace, worker_states
 
 
@@ -29,10 +30,15 @@ def job_worker(connection: redis.Redis, job: Job, heartbeat_grace_s: float) -> W
 	return worker_states(connection, [name], datetime.now(timezone.utc), heartbeat_grace_s).get(name)
 
 
-def job_whereabouts(job: Job, worker: WorkerState | None) -> Whereabouts:
+def remembered_host(connection: redis.Redis, job: Job) -> WorkerHost | None:
+	"""Where the job's worker ran its last job, as its horse recorded it."""
+	return recall(connection, [job.worker_name or ""]).get(job.worker_name)
+
+
+def job_whereabouts(connection: redis.Redis, job: Job, worker: WorkerState | None) -> Whereabouts:
 	"""Where a job whose worker is not alive may still be running."""
 	started = job.started_at.replace(tzinfo=timezone.utc) if job.started_at else None
-	return whereabouts(job.worker_name, worker, started)
+	return whereabouts(job.id, job.worker_name, worker, remembered_host(connection, job), started)
 
 
 def stop_job(connection: redis.Redis, job_id: str, heartbeat_grace_s: float = HEARTBEAT_GRACE_S) -> dict:
@@ -43,7 +49,7 @@ def stop_job(connection: redis.Redis, job_id: str, heartbeat_grace_s: float = HE
 	if status == JobStatus.STARTED:
 		worker = job_worker(connection, job, heartbeat_grace_s)
 		if not (worker and worker.alive):
-			where = job_whereabouts(job, worker)
+			where = job_whereabouts(connection, job, worker)
 			if where.place == HERE:
 				raise InvalidInput(
 					f"Job {job_id} has no live worker to stop it: {where.detail}. End pid {where.pid} to stop it"
@@ -63,14 +69,15 @@ def requeue_job(
 ) -> dict:
 	"""Put a failed job, a started job whose worker died, or a queued job lost from its list, back on its queue.
 
-	A job that may still be running (its horse alive here, its worker hung or on another
-	host) is refused unless `force`: requeueing it would run it twice."""
+	A job that may still be running (its horse alive here, its worker hung, on another host or
+	on one nobody remembers) is refused unless `force`: requeueing it would run it twice."""
 	check_heartbeat_grace(heartbeat_grace_s)
 	job = fetch(connection, job_id)
 	status = job.get_status()
 	if status == JobStatus.FAILED:
 		if is_abandoned(job):
-			refuse_if_running(job, abandoned_whereabouts(job, datetime.now(timezone.utc)), force)
+			where = abandoned_whereabouts(job, datetime.now(timezone.utc), remembered_host(connection, job))
+			refuse_if_running(job, where, force)
 		FailedJobRegistry(job.origin, connection=connection).requeue(job)
 		return {"job_id": job_id, "action": "requeued", "queue": job.origin}
 	if status == JobStatus.STARTED:
@@ -79,7 +86,7 @@ def requeue_job(
 			raise InvalidInput(
 				f"Job {job_id} is still running on {job.worker_name}: stop it before requeueing"
 			)
-		refuse_if_running(job, job_whereabouts(job, worker), force)
+		refuse_if_running(job, job_whereabouts(connection, job, worker), force)
 		StartedJobRegistry(job.origin, connection=connection).remove(job)
 		Queue(job.origin, connection=connection).enqueue_job(job)
 		return {"job_id": job_id, "action": "requeued orphan", "queue": job.origin}

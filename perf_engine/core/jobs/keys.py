@@ -1,4 +1,5 @@
-"""RQ's Redis key names, taken from rq 1.15's own constants, read without loading RQ objects."""
+"""RQ's Redis key names, taken from rq 1.15's own constants and read without loading RQ objects, and
+the keys perf_engine keeps beside them in the queue Redis."""
 
 from datetime import datetime, timezone
 
@@ -32,6 +33,10 @@ REGISTRIES = {
 	"canceled": CanceledJobRegistry.key_template,
 }
 LISTABLE = ("queued", *REGISTRIES)
+# perf_engine's own memory of where each worker ran its last job (core/jobs/worker_hosts.py):
+# a hash of worker name -> JSON record, and a sorted set of worker name -> when to forget it.
+WORKER_HOSTS = "perf_engine:jobs:worker_hosts"
+WORKER_HOSTS_FORGET_AT = "perf_engine:jobs:worker_hosts:forget_at"
 
 
 def text(value: bytes | str | None) -> str | None:

@@ -4,9 +4,11 @@ Measures:
 - started jobs running longer than the stall limit or past their own timeout;
 - started jobs whose worker is dead (worker key gone, or a busy worker whose heartbeat
   lapsed) or whose started-registry entry has expired: orphans, found before RQ's own
-  ten-minute maintenance moves them. A job that may still be running (its work horse is
-  alive on this host, its worker hangs, or its worker is on another host, see `horses`)
-  is a lost worker to watch, never an orphan to requeue;
+  ten-minute maintenance moves them. Only a job whose worker ran on this host (as its horse
+  recorded, `worker_hosts`) and whose horse has verifiably ended is an orphan. A job that
+  may still be running (its work horse alive on this host, its worker hung, its worker on
+  another host or on one nobody remembers, see `horses`) is a lost worker to watch, never
+  an orphan to requeue;
 - queues whose oldest queued job has waited longer than the wait limit;
 - Frappe scheduled jobs (`<site>::scheduled_job::<method>`) whose job hash still says
   queued or started, which makes Frappe's scheduler skip that job type on every tick
@@ -21,17 +23,18 @@ Reads only: nothing here calls RQ's registry cleanup or count.
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 
 import redis
 from rq.job import Job
 
 from perf_engine.core.errors import InvalidInput
-from perf_engine.core.jobs.horses import NOWHERE, Whereabouts, whereabouts
+from perf_engine.core.jobs.horses import ELSEWHERE, UNKNOWN, Whereabouts, whereabouts
 from perf_engine.core.jobs.job_details import method_of
 from perf_engine.core.jobs.keys import JOB, QUEUE, REGISTRIES, parse_time, site_of, text
 from perf_engine.core.jobs.queue_status import queue_status
+from perf_engine.core.jobs.worker_hosts import WorkerHost, recall
 from perf_engine.core.jobs.workers import HEARTBEAT_GRACE_S, check_heartbeat_grace, worker_states
 
 STALL_AFTER_S = 1800
@@ -48,7 +51,7 @@ ZOMBIE_SCHEDULED, ABANDONED, WORKER_LOST = "zombie_scheduled", "abandoned", "wor
 NEVER_FINISHES = "the job will never finish"
 # RQ runs a job without a timeout for 180 s (Queue.DEFAULT_TIMEOUT); -1 means no limit.
 RQ_DEFAULT_TIMEOUT_S = 180
-# The horse's own alarm ends a job at its timeout; past this slack no horse can still run it.
+# The horse's own alarm ends a job at its timeout; past this slack one still running is stuck past its alarm.
 TIMEOUT_SLACK_S = 60
 
 
@@ -81,6 +84,7 @@ class Finding:
 	age_s: float
 	action: str
 	detail: str
+	host: str | None = None
 
 	def as_dict(self) -> dict:
 		return asdict(self)
@@ -124,9 +128,9 @@ def started_findings(
 		return []
 	expiry = {text(job_id): score for job_id, score in entries}
 	jobs = [j for j in Job.fetch_many(list(expiry), connection=connection) if j]
-	workers = worker_states(
-		connection, [j.worker_name for j in jobs if j.worker_name], now, limits.heartbeat_grace_s
-	)
+	names = [j.worker_name for j in jobs if j.worker_name]
+	workers = worker_states(connection, names, now, limits.heartbeat_grace_s)
+	remembered = recall(connection, names, now.timestamp())
 	findings = []
 	for job in jobs:
 		started = job.started_at.replace(tzinfo=timezone.utc) if job.started_at else now
@@ -134,8 +138,16 @@ def started_findings(
 		worker = workers.get(job.worker_name)
 		zombie = SCHEDULED_MARKER in job.id
 		orphan_kind = ZOMBIE_SCHEDULED if zombie else ORPHANED
+		host = worker.hostname if worker else None
 		if worker is None or not worker.alive:
-			where = whereabouts(job.worker_name, worker, started if job.started_at else None)
+			where = whereabouts(
+				job.id,
+				job.worker_name,
+				worker,
+				remembered.get(job.worker_name),
+				started if job.started_at else None,
+			)
+			host = where.host
 			if where.may_be_running:
 				kind, action, detail = WORKER_LOST, WARN, where.detail
 			else:
@@ -156,7 +168,7 @@ def started_findings(
 			continue
 		if zombie:
 			detail += f"; {SKIPPED_NOTE}"
-		findings.append(finding(kind, name, job, age, action, detail))
+		findings.append(finding(kind, name, job, age, action, detail, host))
 	return findings
 
 
@@ -165,16 +177,19 @@ def abandoned_findings(connection: redis.Redis, name: str, rq_name: str, now: da
 	ids = [
 		text(i) for i in connection.zrevrange(REGISTRIES["failed"].format(rq_name), 0, ABANDONED_LOOKBACK - 1)
 	]
+	abandoned = [
+		j for j in (Job.fetch_many(ids, connection=connection) if ids else []) if j and is_abandoned(j)
+	]
+	remembered = recall(connection, [j.worker_name for j in abandoned if j.worker_name], now.timestamp())
 	findings = []
-	for job in Job.fetch_many(ids, connection=connection) if ids else []:
-		if job and is_abandoned(job):
-			started = job.started_at.replace(tzinfo=timezone.utc) if job.started_at else now
-			age = (now - started).total_seconds()
-			action, detail = REQUEUE, "RQ moved it to failed after its worker died"
-			where = abandoned_whereabouts(job, now)
-			if where.may_be_running:
-				action, detail = WARN, f"{detail}, but {where.detail}"
-			findings.append(finding(ABANDONED, name, job, age, action, detail))
+	for job in abandoned:
+		started = job.started_at.replace(tzinfo=timezone.utc) if job.started_at else now
+		age = (now - started).total_seconds()
+		action, detail = REQUEUE, "RQ moved it to failed after its worker died"
+		where = abandoned_whereabouts(job, now, remembered.get(job.worker_name))
+		if where.may_be_running:
+			action, detail = WARN, f"{detail}, but {where.detail}"
+		findings.append(finding(ABANDONED, name, job, age, action, detail, where.host))
 	return findings
 
 
@@ -183,13 +198,24 @@ def is_abandoned(job: Job) -> bool:
 	return any(marker in exc_info(job) for marker in ABANDONED_MARKERS)
 
 
-def abandoned_whereabouts(job: Job, now: datetime) -> Whereabouts:
-	"""Where an abandoned job may still run; only looked for while its own timeout has not ended it."""
+def abandoned_whereabouts(job: Job, now: datetime, remembered: WorkerHost | None) -> Whereabouts:
+	"""Where an abandoned job may still run. Past its timeout the horse's own alarm has most likely ended it, but a
+	horse stuck in C code never sees its alarm, and only one on this host can be seen to have ended: elsewhere
+	the timeout is said, never taken for proof."""
 	started = job.started_at.replace(tzinfo=timezone.utc) if job.started_at else None
+	where = whereabouts(job.id, job.worker_name, None, remembered, started)
 	timeout = job.timeout or RQ_DEFAULT_TIMEOUT_S
-	if started and timeout > 0 and (now - started).total_seconds() > timeout + TIMEOUT_SLACK_S:
-		return Whereabouts(NOWHERE, None, None, f"its timeout of {timeout} s has long passed")
-	return whereabouts(job.worker_name, None, started)
+	if (
+		where.place in (ELSEWHERE, UNKNOWN)
+		and started
+		and timeout > 0
+		and (now - started).total_seconds() > timeout + TIMEOUT_SLACK_S
+	):
+		passed = (
+			f"its timeout of {timeout} s passed long ago, so its horse's own alarm has most likely ended it"
+		)
+		return replace(where, detail=f"{where.detail}; {passed}")
+	return where
 
 
 def exc_info(job: Job) -> str:
@@ -253,7 +279,9 @@ def scheduled_zombie_findings(
 	return findings
 
 
-def finding(kind: str, queue: str, job: Job | None, age: float, action: str, detail: str) -> Finding:
+def finding(
+	kind: str, queue: str, job: Job | None, age: float, action: str, detail: str, host: str | None = None
+) -> Finding:
 	return Finding(
 		kind=kind,
 		queue=queue,
@@ -264,4 +292,5 @@ def finding(kind: str, queue: str, job: Job | None, age: float, action: str, det
 		age_s=round(age, 1),
 		action=action,
 		detail=detail,
+		host=host,
 	)

@@ -9,7 +9,9 @@ from perf_engine.perf_engine.doctype.stalled_job.stalled_job import finding_name
 from perf_engine.services.jobs import remediate
 
 
-def make_finding(kind: str, job_id: str | None, queue: str = "default", age_s: float = 700) -> Finding:
+def make_finding(
+	kind: str, job_id: str | None, queue: str = "default", age_s: float = 700, host: str | None = None
+) -> Finding:
 	"""A finding as the core reports it, for this site."""
 	return Finding(
 		kind=kind,
@@ -21,6 +23,7 @@ def make_finding(kind: str, job_id: str | None, queue: str = "default", age_s: f
 		age_s=age_s,
 		action=REQUEUE if kind == "orphaned" else WARN,
 		detail="test",
+		host=host,
 	)
 
 
@@ -57,10 +60,13 @@ class TestStalledJob(FrappeTestCase):
 		self.assertEqual(frappe.db.get_value("Stalled Job", finding_name(orphan), "status"), "Open")
 
 	def test_a_lost_worker_is_a_warning_never_remediated(self):
-		"""A job whose worker went silent but may still run is recorded as worker_lost, and auto-remediation leaves it."""
-		lost = make_finding(WORKER_LOST, f"{frappe.local.site}::lost")
+		"""A job whose worker went silent but may still run is recorded as worker_lost with the host it may run on,
+		and auto-remediation leaves it."""
+		lost = make_finding(WORKER_LOST, f"{frappe.local.site}::lost", host="app-server-2")
 		record([lost])
-		values = frappe.db.get_value("Stalled Job", finding_name(lost), ["kind", "action"], as_dict=True)
-		self.assertEqual((values.kind, values.action), (WORKER_LOST, WARN))
+		values = frappe.db.get_value(
+			"Stalled Job", finding_name(lost), ["kind", "action", "host"], as_dict=True
+		)
+		self.assertEqual((values.kind, values.action, values.host), (WORKER_LOST, WARN, "app-server-2"))
 		remediate([lost])
 		self.assertFalse(frappe.db.get_value("Stalled Job", finding_name(lost), "remediation"))
