@@ -40,6 +40,16 @@ def free_port() -> int:
 		return probe.getsockname()[1]
 
 
+def wait_until(condition: Callable[[], Any], timeout_s: float, what: str) -> Any:
+	"""The condition's first truthy answer, asked every POLL_S until timeout_s has passed."""
+	deadline = time.monotonic() + timeout_s
+	while time.monotonic() < deadline:
+		if found := condition():
+			return found
+		time.sleep(POLL_S)
+	raise AssertionError(f"waited {timeout_s:g} s for {what}")
+
+
 class PromQLError(Exception):
 	"""Prometheus refused a query: its error type and message."""
 
@@ -122,12 +132,11 @@ class PrometheusServer:
 		return self.api("alerts")["alerts"]
 
 	def wait_until(self, condition: Callable[[], Any], timeout_s: float, what: str) -> Any:
-		deadline = time.monotonic() + timeout_s
-		while time.monotonic() < deadline:
-			if found := condition():
-				return found
-			time.sleep(POLL_S)
-		raise AssertionError(f"waited {timeout_s:g} s for {what}; prometheus said: {self.log_tail()}")
+		"""wait_until, with what Prometheus logged when it times out."""
+		try:
+			return wait_until(condition, timeout_s, what)
+		except AssertionError as exc:
+			raise AssertionError(f"{exc}; prometheus said: {self.log_tail()}") from None
 
 	def scraped_at_least(self, job: str, scrapes: int, targets: int) -> bool:
 		"""Every one of `targets` targets of `job` was scraped `scrapes` times, successfully or not."""
