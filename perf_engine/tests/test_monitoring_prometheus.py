@@ -189,7 +189,11 @@ class TestPrometheusScrapesTheBench(FrappeTestCase):
 
 	def test_both_sites_answer_the_api_key_and_report_one_bench(self):
 		"""Each site's scrape is up and its perf_engine_info names the site and this bench."""
-		up = {s["metric"]["instance"]: float(s["value"][1]) for s in self.server.query(f'up{{job="{JOB}"}}')}
+		# Prometheus names a target host:port, the scheme's port added.
+		up = {
+			s["metric"]["instance"].split(":")[0]: float(s["value"][1])
+			for s in self.server.query(f'up{{job="{JOB}"}}')
+		}
 		self.assertEqual(up, {site: 1.0 for site in self.sites})
 		info = {(s["metric"]["bench"], s["metric"]["site"]) for s in self.series("perf_engine_info")}
 		self.assertEqual(info, {(self.bench_name, site) for site in self.sites})
