@@ -11,6 +11,8 @@ SITE_TABLES = (
 	"table_name VARCHAR(140), columns VARCHAR(140), total_time_s DOUBLE)",
 	"CREATE TABLE `tabCapacity Model` (name VARCHAR(140) PRIMARY KEY, computed_at DATETIME(6), result_json LONGTEXT, "
 	"concurrent_users DOUBLE, peak_multiplier DOUBLE)",
+	"CREATE TABLE `tabPerformance Threshold` (name VARCHAR(140) PRIMARY KEY, operation_type VARCHAR(140), "
+	"value DOUBLE, unit VARCHAR(10), enabled INT DEFAULT 1)",
 	"CREATE TABLE `tabDocType` (name VARCHAR(140) PRIMARY KEY)",
 	"CREATE TABLE `tabSingles` (doctype VARCHAR(140), field VARCHAR(140), value TEXT)",
 	"CREATE TABLE `tabScheduled Job Type` (name VARCHAR(140) PRIMARY KEY, method VARCHAR(140), frequency VARCHAR(20), "

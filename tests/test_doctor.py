@@ -86,7 +86,7 @@ def test_metrics_command_prints_parseable_prometheus_text(redis_db, start_worker
 	idle = [
 		s
 		for s in families["perf_engine_workers"].samples
-		if s.labels == {"queue": "default", "state": "idle"}
+		if (s.labels["queue"], s.labels["state"]) == ("default", "idle")
 	]
 	assert idle[0].value == 1
 	assert families["perf_engine_redis_used_bytes"].samples[0].value > 0

@@ -22,7 +22,7 @@ def metrics() -> Response:
 	"""The same figures and the SLA percentiles in Prometheus' text format, for a scraper using an
 	API key and secret."""
 	bridge.require_manager()
-	return Response(render(overview.metric_figures()), mimetype=CONTENT_TYPE_LATEST)
+	return Response(render(overview.metric_figures(), overview.identity()), mimetype=CONTENT_TYPE_LATEST)
 
 
 def card(value: float | None, fieldtype: str = "Int") -> dict:

@@ -14,15 +14,16 @@ import pymysql
 from perf_engine.cli import exit_codes
 from perf_engine.cli.sla import site_sla
 from perf_engine.core.checks import run_check
-from perf_engine.core.config import ConnectionSettings, site_conf
+from perf_engine.core.config import ConnectionSettings, bench_config, site_conf
 from perf_engine.core.connections import cache_redis, connect_mariadb, queue_redis
 from perf_engine.core.errors import ServiceUnavailable
+from perf_engine.core.health import identity
 from perf_engine.core.health.figures import collect
 from perf_engine.core.health.metrics import render
 from perf_engine.core.settings import Settings, stored_settings
 
 # The parts read from the site's database: left out without --site, named when it is unreachable.
-SITE_PARTS = ("counts", "scheduler", "mariadb")
+SITE_PARTS = ("counts", "thresholds", "scheduler", "mariadb")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,6 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def handle(settings: ConnectionSettings, args: argparse.Namespace) -> int:
 	"""Each part is gathered on its own; a part that fails is left out and named on stderr."""
 	db, site_settings, site_error = site_database(settings)
+	conf = site_conf(settings.bench_path, settings.site)
 	found = collect(
 		queue=queue_redis(settings),
 		queue_names=settings.queue_names,
@@ -44,7 +46,7 @@ def handle(settings: ConnectionSettings, args: argparse.Namespace) -> int:
 		settings=site_settings,
 		now=datetime.now(),
 		db=db,
-		site_conf=site_conf(settings.bench_path, settings.site),
+		site_conf=conf,
 	)
 	# The SLA part reads the site's monitor entries: it needs the bench and the site, not only a
 	# database, and the cache Redis (when that is down, its own line already says so).
@@ -53,7 +55,8 @@ def handle(settings: ConnectionSettings, args: argparse.Namespace) -> int:
 		found["sla"] = part.data if part.ok else None
 		if not part.ok:
 			found["errors"]["sla"] = part.error
-	sys.stdout.write(render(found).decode())
+	bench_conf = conf or (bench_config(settings.bench_path) if settings.bench_path else {})
+	sys.stdout.write(render(found, identity.of(bench_conf, settings.bench_id, settings.site)).decode())
 	failed = {
 		name: error for name, error in found["errors"].items() if name not in SITE_PARTS or settings.db_name
 	}

@@ -8,10 +8,11 @@ from datetime import datetime, timedelta
 
 import frappe
 from croniter import croniter
-from frappe.utils import now_datetime
+from frappe.utils import get_bench_id, now_datetime
 
 from perf_engine.core.checks import run_check
 from perf_engine.core.health import figures as core_figures
+from perf_engine.core.health import identity as scrape_identity
 from perf_engine.core.health import scheduler as scheduler_health
 from perf_engine.core.settings import MINUTE_S
 from perf_engine.services import bridge, jobs, schedule, settings, sla
@@ -55,6 +56,11 @@ def metric_figures() -> dict:
 	if not part.ok:
 		found["errors"]["sla"] = part.error
 	return found
+
+
+def identity() -> scrape_identity.Identity:
+	"""The bench and site every metric of this site carries (the same bench for all its sites)."""
+	return scrape_identity.of(frappe.conf, get_bench_id(), frappe.local.site)
 
 
 def totals() -> dict:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import frappe
 import pymysql
 from frappe.utils.scheduler import enqueue_events
+from prometheus_client.parser import text_string_to_metric_families
 
 from perf_engine.core.health.mariadb_rules import CHECKS
 from perf_engine.core.health.verdicts import size
@@ -158,6 +159,8 @@ class TestPlatformHealth(rest.ApiTestCase):
 			"perf_engine_mariadb_connections",
 			"perf_engine_mariadb_table_cache",
 			"perf_engine_mariadb_events_since_start",
-			'perf_engine_health{subsystem="mariadb"}',
 		):
 			self.assertIn(name, text)
+		families = {family.name: family for family in text_string_to_metric_families(text)}
+		subsystems = {sample.labels["subsystem"] for sample in families["perf_engine_health"].samples}
+		self.assertLessEqual({"scheduler", "mariadb"}, subsystems)

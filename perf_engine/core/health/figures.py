@@ -1,7 +1,7 @@
 """Every figure perf_engine reports, gathered once for metrics, health, cards and snapshots.
 
-Parts: queue status rows (pipelined counts), the cache Redis' memory status (one INFO),
-the site's history counts (small queries on perf_engine's own tables), the site's
+Parts: queue status rows (pipelined counts) with each queue's advice, the cache Redis' memory
+status (one INFO), the site's Performance Thresholds (a dozen rows), the site's history counts (small queries on perf_engine's own tables), the site's
 scheduler (`scheduler_health`, bounded reads of its job tables), the MariaDB server's
 figures MySQLTuner judges (`mariadb_health`: buffer pool, redo log, connections, slow
 queries, table caches against the tables, temporary tables on disk, joins without indexes)
@@ -22,7 +22,9 @@ from perf_engine.core.health import mariadb as mariadb_health
 from perf_engine.core.health import rules as health
 from perf_engine.core.health import scheduler as scheduler_health
 from perf_engine.core.health.site_counts import site_counts
+from perf_engine.core.jobs.advice import advise_all
 from perf_engine.core.jobs.queue_status import queue_status
+from perf_engine.core.latency import thresholds
 from perf_engine.core.redis.memory import memory_status
 from perf_engine.core.settings import Settings
 
@@ -51,9 +53,12 @@ def collect(
 		return db
 
 	parts = (
-		run_check("queues", lambda: {"rows": queue_status(queue, queue_names)}),
+		run_check(
+			"queues", lambda: {"rows": advise_all(queue_status(queue, queue_names), settings.advice_limits)}
+		),
 		run_check("redis", lambda: memory_status(cache, settings.budget_bytes)),
 		run_check("counts", lambda: site_counts(site_db(), now)),
+		run_check("thresholds", lambda: thresholds.read_stored(site_db())),
 		run_check("scheduler", lambda: scheduler_health.read(site_db(), now, site_conf, next_of)),
 		run_check("mariadb", lambda: mariadb_health.read(site_db())),
 	)

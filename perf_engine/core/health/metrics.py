@@ -1,16 +1,27 @@
 """Render perf_engine's figures in Prometheus' text exposition format with prometheus_client.
 
 Shared by `perf_engine.api.metrics` (inside a bench) and `perf-engine metrics` (from a
-shell); both hand it the same figures dict.
+shell); both hand it the same figures dict and the scrape's identity. With an identity every
+series carries `bench` and `site` and a `scope`: "bench" for the facts every site of a bench
+sees alike (queues, workers, the cache Redis, the MariaDB server: de-duplicate them with
+`max by (bench, ...)`), "site" for the rest. docs/monitoring.md says how to query them.
 """
+
+from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.core import GaugeHistogramMetricFamily
+from prometheus_client.metrics_core import Metric
 
+from perf_engine import __version__
+from perf_engine.core.health.identity import Identity
 from perf_engine.core.latency.histogram import Histogram
 from perf_engine.core.latency.sla import PERCENTILES, PERIODS
+from perf_engine.core.latency.thresholds import sla_limits_s
 
 HEALTH_VALUES = {"ok": 0, "warning": 1, "critical": 2, "unknown": -1}
+# A queue's advice as a health value: too few workers warns, no worker at all is critical.
+ADVICE_VALUES = {"ok": 0, "info": 0, "warning": 1, "critical": 2}
 QUEUE_STATES = ("queued", "started", "failed", "deferred", "scheduled", "finished")
 # perf_engine_mariadb_events_since_start's labels and the figure each carries.
 SINCE_START = {
@@ -20,11 +31,55 @@ SINCE_START = {
 	"connections": "connections",
 	"aborted_connects": "aborted_connects",
 }
+BENCH, SITE = "bench", "site"
+# Families every site of a bench reports alike: the bench's queues and workers, its cache Redis and
+# its MariaDB server. A new family of such facts belongs here; every other family is the site's own.
+BENCH_WIDE = frozenset(
+	{
+		"perf_engine_queue_jobs",
+		"perf_engine_queue_oldest_age_seconds",
+		"perf_engine_queue_health",
+		"perf_engine_workers",
+		"perf_engine_redis_used_bytes",
+		"perf_engine_redis_limit_bytes",
+		"perf_engine_redis_pressure_ratio",
+		"perf_engine_redis_evicted_keys",
+		"perf_engine_mariadb_buffer_pool_bytes",
+		"perf_engine_mariadb_innodb_data_bytes",
+		"perf_engine_mariadb_buffer_pool_hit_ratio",
+		"perf_engine_mariadb_connections",
+		"perf_engine_mariadb_slow_queries_per_minute",
+		"perf_engine_mariadb_redo_log_bytes",
+		"perf_engine_mariadb_table_cache",
+		"perf_engine_mariadb_events_since_start",
+	}
+)
 
 
-def render(figures: dict) -> bytes:
-	"""Every figure that is present becomes a gauge; absent parts (a failed check) are left out."""
+class Labelled:
+	"""A registry's families with the scrape's bench, site and each family's scope on every sample."""
+
+	def __init__(self, registry: CollectorRegistry, identity: Identity):
+		self.registry, self.identity = registry, identity
+
+	def collect(self) -> Iterator[Metric]:
+		for family in self.registry.collect():
+			extra = {**self.identity.labels(), "scope": BENCH if family.name in BENCH_WIDE else SITE}
+			family.samples = [s._replace(labels={**s.labels, **extra}) for s in family.samples]
+			yield family
+
+
+def render(figures: dict, identity: Identity | None = None) -> bytes:
+	"""Every figure that is present becomes a gauge; absent parts (a failed check) are left out.
+	Without an identity (a test of one figure) the series carry only their own labels."""
 	registry = CollectorRegistry()
+	if identity is not None:
+		Gauge(
+			"perf_engine_info",
+			"1 for every scrape that answered, with perf_engine's version",
+			["version"],
+			registry=registry,
+		).labels(__version__).set(1)
 	if figures.get("queues") is not None:
 		jobs = Gauge(
 			"perf_engine_queue_jobs", "Jobs per RQ queue and state", ["queue", "state"], registry=registry
@@ -38,10 +93,17 @@ def render(figures: dict) -> bytes:
 		workers = Gauge(
 			"perf_engine_workers", "Live RQ workers per queue", ["queue", "state"], registry=registry
 		)
+		verdict = Gauge(
+			"perf_engine_queue_health",
+			"Queue verdict: 0 keeping up, 1 needs more workers, 2 jobs queued and no worker listening",
+			["queue"],
+			registry=registry,
+		)
 		for row in figures["queues"]:
 			for state in QUEUE_STATES:
 				jobs.labels(row["queue"], state).set(row[state])
 			oldest.labels(row["queue"]).set(row["oldest_queued_age_s"] or 0)
+			verdict.labels(row["queue"]).set(ADVICE_VALUES[row["severity"]])
 			workers.labels(row["queue"], "busy").set(row["workers"]["busy"])
 			workers.labels(row["queue"], "idle").set(row["workers"]["idle"])
 	if figures.get("redis") is not None:
@@ -88,11 +150,21 @@ def render(figures: dict) -> bytes:
 			["subsystem"],
 			registry=registry,
 		)
+		checks = Gauge(
+			"perf_engine_health_check",
+			"One measured check of a subsystem (scheduler, MariaDB): 0 ok, 1 warning, 2 critical, -1 unknown",
+			["subsystem", "check"],
+			registry=registry,
+		)
 		for name, part in figures["health"]["subsystems"].items():
 			health.labels(name).set(HEALTH_VALUES[part["status"]])
+			for check in part.get("checks", ()):
+				checks.labels(name, check["check"]).set(HEALTH_VALUES[check["status"]])
 	if figures.get("sla") is not None:
 		sla_metrics(figures["sla"], registry)
-	return generate_latest(registry)
+	if figures.get("thresholds") is not None:
+		sla_thresholds(figures["thresholds"], registry)
+	return generate_latest(registry if identity is None else Labelled(registry, identity))
 
 
 def scheduler(facts: dict, registry: CollectorRegistry) -> None:
@@ -200,9 +272,45 @@ def sla_metrics(report: dict, registry: CollectorRegistry) -> None:
 		["period", "kind"],
 		registry=registry,
 	)
+	endpoint_seconds = Gauge(
+		"perf_engine_sla_endpoint_seconds",
+		"Duration percentile per period of each top endpoint (the most total time) and its kind of work",
+		["period", "kind", "endpoint", "quantile"],
+		registry=registry,
+	)
+	endpoint_count = Gauge(
+		"perf_engine_sla_endpoint_count",
+		"Transactions per period of each top endpoint",
+		["period", "kind", "endpoint"],
+		registry=registry,
+	)
 	for period in PERIODS:
 		for kind, row in report[period]["kinds"].items():
 			count.labels(period, kind).set(row["count"])
 			for pct in PERCENTILES:
-				seconds.labels(period, kind, f"{pct / 100:g}").set(row[f"p{pct}_s"])
+				seconds.labels(period, kind, quantile(pct)).set(row[f"p{pct}_s"])
+		for row in report[period]["endpoints"]:
+			endpoint_count.labels(period, row["kind"], row["endpoint"]).set(row["count"])
+			for pct in PERCENTILES:
+				endpoint_seconds.labels(period, row["kind"], row["endpoint"], quantile(pct)).set(
+					row[f"p{pct}_s"]
+				)
 	registry.register(WindowHistograms(report["window_histograms"]))
+
+
+def quantile(pct: int) -> str:
+	"""A percentile as Prometheus writes a quantile label: 95 -> "0.95"."""
+	return f"{pct / 100:g}"
+
+
+def sla_thresholds(stored: dict, registry: CollectorRegistry) -> None:
+	"""Each SLA kind's Performance Threshold in seconds, with the quantile it holds: alerts and
+	dashboards compare perf_engine_sla_seconds with it."""
+	limit = Gauge(
+		"perf_engine_sla_threshold_seconds",
+		"The Performance Threshold an SLA kind's percentile is held to (enabled thresholds only)",
+		["kind", "quantile", "operation_type"],
+		registry=registry,
+	)
+	for (kind, pct), (name, seconds) in sla_limits_s(stored).items():
+		limit.labels(kind, quantile(pct), name).set(seconds)

@@ -11,10 +11,12 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import pymysql
+
 from perf_engine.core.errors import InvalidInput
 from perf_engine.core.latency.monitor import MonitorWindow
 from perf_engine.core.latency.percentiles import nearest_rank
-from perf_engine.core.latency.work_kinds import FORM, LIST_VIEW, REPORT
+from perf_engine.core.latency.work_kinds import FORM, JOB, LIST_VIEW, REPORT, REQUEST
 
 WARNING = "WARNING"
 CRITICAL = "CRITICAL"
@@ -85,6 +87,34 @@ MONITOR_FED = (
 	"job_completion",
 )
 WORK_THRESHOLDS = {"list_view_load": LIST_VIEW, "form_load": FORM, "report_generation": REPORT}
+# The threshold each SLA kind's percentile is held to (a request's is every request's, as measured).
+SLA_THRESHOLDS = {
+	(LIST_VIEW, 95): "list_view_load",
+	(FORM, 95): "form_load",
+	(REPORT, 95): "report_generation",
+	(JOB, 95): "job_completion",
+	(REQUEST, 95): "api_response_p95",
+	(REQUEST, 99): "api_response_p99",
+}
+STORED_SQL = "SELECT operation_type, value, unit, enabled FROM `tabPerformance Threshold`"
+
+
+def read_stored(conn: pymysql.Connection) -> dict[str, Threshold]:
+	"""A site's Performance Thresholds by SQL (a dozen rows), keyed by operation type."""
+	with conn.cursor() as cur:
+		cur.execute(STORED_SQL)
+		rows = cur.fetchall()
+	return {name: Threshold(name, float(value), unit, bool(enabled)) for name, value, unit, enabled in rows}
+
+
+def sla_limits_s(thresholds: Mapping[str, Threshold]) -> dict[tuple[str, int], tuple[str, float]]:
+	"""(kind, percentile) -> (operation type, limit in seconds) for every enabled threshold in time units."""
+	limits = {}
+	for key, name in SLA_THRESHOLDS.items():
+		threshold = thresholds.get(name)
+		if threshold and threshold.enabled and threshold.unit in SECONDS_TO:
+			limits[key] = (name, threshold.value / SECONDS_TO[threshold.unit])
+	return limits
 
 
 def check(thresholds: Mapping[str, Threshold], operation_type: str, actual: float) -> dict:
