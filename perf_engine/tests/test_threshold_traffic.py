@@ -286,8 +286,11 @@ class TestThresholdsFromRealTraffic(FrappeTestCase):
 		"""All twelve seeded thresholds have a value from real traffic; the slow report and the job killed
 		at its timeout are stored as Threshold Violations with their sources."""
 		checks = {c["operation_type"]: c for c in self.report["checks"]}
-		self.assertEqual(self.report["unmeasured"], [], self.report.get("reasons"))
-		self.assertEqual(set(checks), {t.operation_type for t in DEFAULT_THRESHOLDS})
+		# Only the seeded types: a reused site may hold thresholds another version of the app seeded.
+		seeded = {t.operation_type for t in DEFAULT_THRESHOLDS}
+		unmeasured = [name for name in self.report["unmeasured"] if name in seeded]
+		self.assertEqual(unmeasured, [], self.report.get("reasons"))
+		self.assertLessEqual(seeded, set(checks))
 		self.assertGreaterEqual(checks["report_generation"]["actual"], REPORT_SLEEP_S * 1000)
 		self.assertTrue(checks["report_generation"]["violation"])
 		self.assertGreaterEqual(checks["job_timeout"]["actual"], JOB_TIMEOUT_S)
