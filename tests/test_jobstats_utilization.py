@@ -8,10 +8,13 @@ import pytest
 from rq import Queue
 from rq.job import Job
 
+from perf_engine.core.health import rules
 from perf_engine.core.jobs.keys import WORKER, WORKERS
 from perf_engine.core.jobstats import report, utilization, verdict
 from perf_engine.core.jobstats.aggregate import JobAggregate
 from perf_engine.core.jobstats.keys import MINUTE, MINUTE_S, WORKER_BASELINES, minute_of
+from perf_engine.core.latency.histogram import Histogram
+from perf_engine.core.settings import Settings
 from tests.jobstats_helpers import QUEUES, sample_now, wait_ended, wait_for
 
 SLEEP = "tests.jobfuncs.sleep_for"
@@ -178,3 +181,15 @@ def test_a_sample_stores_the_minutes_the_report_reads(redis_client, start_worker
 	)
 	assert row["busy_s"] >= 1.0 and 0 < row["utilization"] <= 1
 	assert (row["workers"], row["busy_workers"], row["utilization_now"]) == (1, 0, 0.0)
+
+
+def test_the_health_part_names_the_queue_and_its_capacity_hint(redis_client, start_worker):
+	"""The jobs subsystem is the worst queue's verdict, with one check per queue and the hint as action."""
+	start_worker([QUEUES["default"]])
+	store_minutes(redis_client, time.time(), 0.9, 40.0)
+	part = rules.jobs(report.health_facts(redis_client, QUEUES, time.time(), 30.0), Settings())
+	assert part["status"] == rules.WARNING
+	assert [c["check"] for c in part["checks"]] == list(QUEUES)
+	# A wait of 40 s reads as the upper bound of its bucket.
+	wait = Histogram.of([40.0]).percentile(95)
+	assert f"p95 queue wait {wait:.1f} s over 30 s" in part["reason"] and part["action"].startswith("Add ")

@@ -12,6 +12,7 @@ from datetime import datetime
 import pymysql
 
 from perf_engine.cli import exit_codes
+from perf_engine.cli.jobs import job_stats
 from perf_engine.cli.sla import site_sla
 from perf_engine.core.checks import run_check
 from perf_engine.core.config import ConnectionSettings, site_conf
@@ -19,6 +20,7 @@ from perf_engine.core.connections import cache_redis, connect_mariadb, queue_red
 from perf_engine.core.errors import ServiceUnavailable
 from perf_engine.core.health.figures import collect
 from perf_engine.core.health.metrics import render
+from perf_engine.core.jobstats.report import METRIC_METHODS
 from perf_engine.core.settings import Settings, stored_settings
 
 # The parts read from the site's database: left out without --site, named when it is unreachable.
@@ -53,6 +55,11 @@ def handle(settings: ConnectionSettings, args: argparse.Namespace) -> int:
 		found["sla"] = part.data if part.ok else None
 		if not part.ok:
 			found["errors"]["sla"] = part.error
+	if found["queues"] is not None:
+		part = run_check("job_stats", lambda: job_stats(settings, db, top=METRIC_METHODS))
+		found["job_stats"] = part.data if part.ok else None
+		if not part.ok:
+			found["errors"]["job_stats"] = part.error
 	sys.stdout.write(render(found).decode())
 	failed = {
 		name: error for name, error in found["errors"].items() if name not in SITE_PARTS or settings.db_name

@@ -3,12 +3,14 @@
 Parts: queue status rows (pipelined counts), the cache Redis' memory status (one INFO),
 the site's history counts (small queries on perf_engine's own tables), the site's
 scheduler (`scheduler_health`, bounded reads of its job tables), the MariaDB server's
-buffer pool, connections and slow queries (`mariadb_health`) and the health judged from
-them. Each part is gathered on its own: a part that fails is None and its error is kept
+buffer pool, connections and slow queries (`mariadb_health`), each queue's last 15 minutes of job
+statistics (one MGET, the workers' hashes, the `job_queue_wait` threshold's row) and the health
+judged from them. Each part is gathered on its own: a part that fails is None and its error is kept
 under `errors` (and the unreachable service under `unavailable`), and health reports the
 subsystems it feeds as unknown.
 """
 
+import time
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -22,6 +24,8 @@ from perf_engine.core.health import rules as health
 from perf_engine.core.health import scheduler as scheduler_health
 from perf_engine.core.health.site_counts import site_counts
 from perf_engine.core.jobs.queue_status import queue_status
+from perf_engine.core.jobstats.report import health_facts
+from perf_engine.core.jobstats.verdict import wait_limit_s
 from perf_engine.core.redis.memory import memory_status
 from perf_engine.core.settings import Settings
 
@@ -55,6 +59,7 @@ def collect(
 		run_check("counts", lambda: site_counts(site_db(), now)),
 		run_check("scheduler", lambda: scheduler_health.read(site_db(), now, site_conf, next_of)),
 		run_check("mariadb", lambda: mariadb_health.read(site_db())),
+		run_check("job_load", lambda: health_facts(queue, queue_names, time.time(), wait_limit_s(db))),
 	)
 	found = {part.name: part.data if part.ok else None for part in parts}
 	found["queues"] = found["queues"] and found["queues"]["rows"]

@@ -7,6 +7,7 @@ shell); both hand it the same figures dict.
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.core import GaugeHistogramMetricFamily
 
+from perf_engine.core.jobstats.report import PERCENTILES as JOB_PERCENTILES
 from perf_engine.core.latency.histogram import Histogram
 from perf_engine.core.latency.sla import PERCENTILES, PERIODS
 
@@ -84,6 +85,8 @@ def render(figures: dict) -> bytes:
 			health.labels(name).set(HEALTH_VALUES[part["status"]])
 	if figures.get("sla") is not None:
 		sla_metrics(figures["sla"], registry)
+	if figures.get("job_stats") is not None:
+		job_metrics(figures["job_stats"], registry)
 	return generate_latest(registry)
 
 
@@ -172,3 +175,52 @@ def sla_metrics(report: dict, registry: CollectorRegistry) -> None:
 			for pct in PERCENTILES:
 				seconds.labels(period, kind, f"{pct / 100:g}").set(row[f"p{pct}_s"])
 	registry.register(WindowHistograms(report["window_histograms"]))
+
+
+def job_metrics(report: dict, registry: CollectorRegistry) -> None:
+	"""Job statistics of the window (the last hour): per queue utilization and queue wait; per method
+	(only the top few and "other", as the report was asked for) runs, failures, run time and wait."""
+	utilization = Gauge(
+		"perf_engine_job_queue_utilization_ratio",
+		"Share of its workers' time busy per queue: over the window, and now",
+		["queue", "period"],
+		registry=registry,
+	)
+	queue_wait = Gauge(
+		"perf_engine_job_queue_wait_seconds",
+		"Queue wait (enqueued to started) percentile of the window's jobs per queue",
+		["queue", "quantile"],
+		registry=registry,
+	)
+	for row in report["queues"]:
+		for period, value in (("window", row["utilization"]), ("now", row["utilization_now"])):
+			if value is not None:
+				utilization.labels(row["queue"], period).set(value)
+		for pct in JOB_PERCENTILES:
+			if row[f"wait_p{pct}_s"] is not None:
+				queue_wait.labels(row["queue"], f"{pct / 100:g}").set(row[f"wait_p{pct}_s"])
+	runs = Gauge(
+		"perf_engine_job_runs", "Jobs that ended in the window per method", ["method"], registry=registry
+	)
+	failures = Gauge(
+		"perf_engine_job_failures", "Jobs that failed in the window per method", ["method"], registry=registry
+	)
+	seconds = {
+		kind: Gauge(
+			f"perf_engine_job_{kind}_seconds",
+			f"{label} percentile of the window's jobs per method",
+			["method", "quantile"],
+			registry=registry,
+		)
+		for kind, label in (
+			("run", "Run time (started to ended)"),
+			("wait", "Queue wait (enqueued to started)"),
+		)
+	}
+	for row in report["methods"]:
+		runs.labels(row["method"]).set(row["runs"])
+		failures.labels(row["method"]).set(row["failures"])
+		for kind, gauge in seconds.items():
+			for pct in JOB_PERCENTILES:
+				if row[f"{kind}_p{pct}_s"] is not None:
+					gauge.labels(row["method"], f"{pct / 100:g}").set(row[f"{kind}_p{pct}_s"])
