@@ -41,12 +41,9 @@ def test_a_window_past_two_hours_adds_the_snapshots_and_counts_no_minute_twice(r
 	with db.cursor() as cur:
 		cur.execute(SNAPSHOT_DDL)
 		for n, start in enumerate(range(now_min - 300, now_min - 100, 60)):
-			span = Span(start, start + 60, minute_of_jobs("a.local", "app.hourly", 10))
+			stored = snapshots.to_json(start, start + 60, minute_of_jobs("a.local", "app.hourly", 10))
 			taken = datetime.now() - timedelta(minutes=now_min - start - 60)
-			cur.execute(
-				"INSERT INTO `tabPerf Snapshot` VALUES (%s, %s, %s)",
-				(f"s{n}", taken, snapshots.to_json(span)),
-			)
+			cur.execute("INSERT INTO `tabPerf Snapshot` VALUES (%s, %s, %s)", (f"s{n}", taken, stored))
 		cur.execute("INSERT INTO `tabPerf Snapshot` VALUES ('bad', NOW(), '{not json')")
 	for minute in range(now_min - RETAIN_MINUTES + 1, now_min + 1):
 		store_minute(redis_client, minute, minute_of_jobs("a.local", "app.minutely", 1))
@@ -67,11 +64,11 @@ def test_a_snapshot_interval_keeps_one_sites_minutes():
 		aggregate = minute_of_jobs("a.local", "m", 2)
 		aggregate.merge(minute_of_jobs("b.local", "m", 5))
 		aggregate.add_usage("default", 30.0, 60.0)
-		spans.append(Span(minute, minute + 1, aggregate))
-	stored = snapshots.from_json(snapshots.to_json(snapshots.interval(spans, "a.local", 11, 13)))
+		spans.append(Span.of(minute, minute + 1, aggregate))
+	stored = snapshots.from_json(snapshots.to_json(11, 13, snapshots.interval(spans, "a.local", 11, 13)))
 	assert (stored.start, stored.end) == (11, 13)
-	assert {k: c.runs for k, c in stored.aggregate.methods.items()} == {("a.local", "m", "default"): 4}
-	assert stored.aggregate.usage == {"default": [60.0, 120.0]}
+	assert {k: c.runs for k, c in stored.aggregate().methods.items()} == {("a.local", "m", "default"): 4}
+	assert stored.aggregate().usage == {"default": [60.0, 120.0]}
 
 
 @pytest.mark.parametrize(

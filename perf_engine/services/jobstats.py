@@ -61,7 +61,9 @@ def interval_fields() -> dict:
 	if start >= end:
 		return {}
 	spans = minutes.read(bridge.queue_redis(), start, end - 1)
-	return {"job_stats": snapshots.to_json(snapshots.interval(spans, frappe.local.site, start, end))}
+	return {
+		"job_stats": snapshots.to_json(start, end, snapshots.interval(spans, frappe.local.site, start, end))
+	}
 
 
 def queue_wait() -> tuple[float, int] | None:

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 
 from perf_engine.core.errors import InvalidInput
-from perf_engine.core.jobstats.buckets import add_sparse, sparse
+from perf_engine.core.jobstats.buckets import add_checked, checked, sparse
 from perf_engine.core.jobstats.failures import Failure
 from perf_engine.core.latency.histogram import Histogram
 
@@ -148,13 +148,32 @@ class JobAggregate:
 			],
 		}
 
+	def add_checked(self, stored: dict, site: str | None = None) -> None:
+		"""Add what `check` returned (only one site's jobs when `site` is given; every queue's usage)."""
+		for row_site, method, queue, runs, failures, run, wait in stored["m"]:
+			if site is not None and row_site != site:
+				continue
+			cell = self.methods.get((row_site, method, queue))
+			if cell is None:
+				cell = self.methods[(row_site, method, queue)] = MethodCell()
+			cell.runs += runs
+			cell.failures += failures
+			add_checked(cell.run, run)
+			add_checked(cell.wait, wait)
+		for row in stored["f"]:
+			if site is not None and row[0] != site:
+				continue
+			group = FailureGroup(*row[4:])
+			if row[:4] in self.failures:
+				self.failures[row[:4]].merge(group)
+			else:
+				self.failures[row[:4]] = group
+		for queue, busy, capacity in stored["u"]:
+			self.add_usage(queue, busy, capacity)
+
 	def add_stored(self, stored: object) -> None:
-		"""Add what `to_json` stored; anything malformed raises InvalidInput (the caller skips that span)."""
-		try:
-			parsed = parse(stored)
-		except (AttributeError, KeyError, TypeError, ValueError) as exc:
-			raise InvalidInput(f"Not stored job statistics: {exc}") from exc
-		self.merge(parsed)
+		"""Add what `to_json` stored; anything malformed raises InvalidInput before anything is added."""
+		self.add_checked(check(stored))
 
 	@classmethod
 	def from_json(cls, stored: object) -> "JobAggregate":
@@ -163,28 +182,42 @@ class JobAggregate:
 		return found
 
 
-def parse(stored: dict) -> JobAggregate:
-	"""The aggregate `to_json` stored, each field checked for its type."""
-	found = JobAggregate()
-	for site, method, queue, runs, failures, run, wait in stored.get("m", []):
-		cell = MethodCell(whole(runs), whole(failures))
-		add_sparse(cell.run, run)
-		add_sparse(cell.wait, wait)
-		found.methods.setdefault((text(site), text(method), text(queue)), MethodCell()).merge(cell)
-	for site, method, exception, message, count, first, last, example, job_id in stored.get("f", []):
-		group = FailureGroup(whole(count), finite(first), finite(last), text(example), text(job_id))
-		key = (text(site), text(method), text(exception), text(message))
-		if key in found.failures:
-			found.failures[key].merge(group)
-		else:
-			found.failures[key] = group
-	for queue, busy, capacity in stored.get("u", []):
-		found.add_usage(text(queue), max(0.0, finite(busy)), max(0.0, finite(capacity)))
-	return found
+def check(stored: object) -> dict:
+	"""What `to_json` stored, every field checked for its type and range: {"m", "f", "u"} lists of tuples
+	(histograms as `buckets.checked`), ready for `JobAggregate.add_checked`; InvalidInput otherwise."""
+	try:
+		return {
+			"m": [method_row(*row) for row in stored.get("m", [])],
+			"f": [failure_row(*row) for row in stored.get("f", [])],
+			"u": [
+				(text(q), max(0.0, finite(busy)), max(0.0, finite(cap)))
+				for q, busy, cap in stored.get("u", [])
+			],
+		}
+	except (AttributeError, KeyError, TypeError, ValueError) as exc:
+		raise InvalidInput(f"Not stored job statistics: {exc}") from exc
+
+
+def method_row(site, method, queue, runs, failures, run, wait) -> tuple:
+	return (text(site), text(method), text(queue), whole(runs), whole(failures), checked(run), checked(wait))
+
+
+def failure_row(site, method, exception, message, count, first, last, example, job_id) -> tuple:
+	return (
+		text(site),
+		text(method),
+		text(exception),
+		text(message),
+		whole(count),
+		finite(first),
+		finite(last),
+		text(example),
+		text(job_id),
+	)
 
 
 def whole(value: object) -> int:
-	if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+	if type(value) is not int or value < 0:
 		raise ValueError(f"not a count: {value!r}")
 	return value
 
@@ -197,6 +230,6 @@ def finite(value: object) -> float:
 
 
 def text(value: object) -> str:
-	if not isinstance(value, str):
+	if type(value) is not str:
 		raise ValueError(f"not a name: {value!r}")
 	return value

@@ -6,6 +6,7 @@ minute's aggregate small, and adding it to a window's histogram touches only tho
 """
 
 import math
+from operator import add
 
 from perf_engine.core.errors import InvalidInput
 from perf_engine.core.latency.histogram import BUCKETS, Histogram
@@ -19,8 +20,11 @@ def sparse(histogram: Histogram) -> list:
 	return [used[0], histogram.counts[used[0] : used[-1] + 1], round(histogram.sum_s, 6)]
 
 
-def add_sparse(histogram: Histogram, stored: object) -> None:
-	"""Add a stored sparse histogram into `histogram`; anything malformed is refused before it is added."""
+Checked = tuple[int, list[int], int, float]  # first bucket, counts, their total, sum of seconds
+
+
+def checked(stored: object) -> Checked:
+	"""A stored sparse histogram, checked: anything malformed raises InvalidInput."""
 	try:
 		first, counts, sum_s = stored
 		first, sum_s = int(first), float(sum_s)
@@ -34,10 +38,21 @@ def add_sparse(histogram: Histogram, stored: object) -> None:
 		or first < 0
 		or first + len(counts) > BUCKETS
 		or type(total) is not int
-		or any(c < 0 for c in counts)
+		or (counts and min(counts) < 0)
 	):
 		raise InvalidInput("A stored job histogram has buckets out of range or counts that are not whole")
-	for offset, count in enumerate(counts):
-		histogram.counts[first + offset] += count
+	return first, counts, total, sum_s
+
+
+def add_checked(histogram: Histogram, stored: Checked) -> None:
+	"""Add a checked sparse histogram: only its buckets are touched."""
+	first, counts, total, sum_s = stored
+	end = first + len(counts)
+	histogram.counts[first:end] = map(add, histogram.counts[first:end], counts)
 	histogram.count += total
 	histogram.sum_s += sum_s
+
+
+def add_sparse(histogram: Histogram, stored: object) -> None:
+	"""Add a stored sparse histogram into `histogram`; anything malformed is refused before it is added."""
+	add_checked(histogram, checked(stored))

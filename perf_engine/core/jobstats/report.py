@@ -197,10 +197,7 @@ def timeline(spans: list[Span], queue_names: Iterable[str]) -> dict:
 	"""Per queue, the workers' busy share in each span (a minute, or a stored interval), for the chart."""
 	return {
 		"at": [iso(span.start * MINUTE_S) for span in spans],
-		"queues": {
-			queue: [ratio(*span.aggregate.usage.get(queue, (0.0, 0.0))) for span in spans]
-			for queue in queue_names
-		},
+		"queues": {queue: [ratio(*span.usage(queue)) for span in spans] for queue in queue_names},
 	}
 
 
@@ -219,7 +216,7 @@ def window_report(
 	spans = spans_for(connection, since_s, now_s, stored)
 	total = JobAggregate()
 	for span in spans:
-		total.merge(span.aggregate if site is None else span.aggregate.of_site(site))
+		total.add_checked(span.stored, site)
 	workers = utilization.registered(connection, datetime.fromtimestamp(now_s, timezone.utc))
 	live = live_by_queue(workers, queue_names)
 	by_rq_name = {rq_name: name for name, rq_name in queue_names.items()}
@@ -247,10 +244,8 @@ def recent(
 	spans = {span.start: span for span in minutes.read(connection, now_min - window_minutes, now_min)}
 	total = JobAggregate()
 	for span in spans.values():
-		total.merge(span.aggregate if site is None else span.aggregate.of_site(site))
-	per_minute = [
-		spans[m].aggregate.usage if m in spans else {} for m in range(now_min - window_minutes, now_min)
-	]
+		total.add_checked(span.stored, site)
+	per_minute = [spans.get(m) for m in range(now_min - window_minutes, now_min)]
 	return total, per_minute
 
 
@@ -265,7 +260,7 @@ def health_facts(
 	)
 	judged = []
 	for queue in queue_names:
-		usages = [usage.get(queue, (0.0, 0.0)) for usage in per_minute]
+		usages = [span.usage(queue) if span else (0.0, 0.0) for span in per_minute]
 		ratios = [ratio(*usage) for usage in usages]
 		usage = (sum(u[0] for u in usages), sum(u[1] for u in usages))
 		wait = waits.get(queue, (0, 0, Histogram()))[2]

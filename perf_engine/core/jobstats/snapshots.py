@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pymysql
 
 from perf_engine.core.errors import InvalidInput
-from perf_engine.core.jobstats.aggregate import JobAggregate
+from perf_engine.core.jobstats.aggregate import JobAggregate, check
 from perf_engine.core.jobstats.minutes import Span
 from perf_engine.core.latency.sla import NO_SUCH_COLUMN, NO_SUCH_TABLE, site_now
 
@@ -31,9 +31,9 @@ LATEST_SQL = (
 )
 
 
-def to_json(span: Span) -> str:
-	"""What a snapshot stores for its interval."""
-	stored = {"from": span.start, "until": span.end, **span.aggregate.to_json()}
+def to_json(start: int, end: int, aggregate: JobAggregate) -> str:
+	"""What a snapshot stores for the interval [start, end) (epoch minutes)."""
+	stored = {"from": start, "until": end, **aggregate.to_json()}
 	return json.dumps(stored, separators=(",", ":"))
 
 
@@ -46,16 +46,16 @@ def from_json(raw: str) -> Span:
 			raise ValueError("the interval's minutes are not whole and increasing")
 	except (KeyError, TypeError, ValueError) as exc:
 		raise InvalidInput(f"Not stored job statistics: {exc}") from exc
-	return Span(start, end, JobAggregate.from_json(stored))
+	return Span(start, end, check(stored))
 
 
-def interval(spans: list[Span], site: str, start: int, end: int) -> Span:
-	"""The minutes [start, end) of `spans` merged into one span of this site's jobs."""
+def interval(spans: list[Span], site: str, start: int, end: int) -> JobAggregate:
+	"""The minutes [start, end) of `spans` summed: this site's jobs and every queue's usage."""
 	merged = JobAggregate()
 	for span in spans:
 		if start <= span.start < end:
-			merged.merge(span.aggregate)
-	return Span(start, end, merged.of_site(site))
+			merged.add_checked(span.stored, site)
+	return merged
 
 
 def rows(conn: pymysql.Connection, sql: str, args: tuple) -> list:
