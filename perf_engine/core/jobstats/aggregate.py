@@ -4,8 +4,9 @@ and per queue the worker time busy and available; summed over minutes and snapsh
 Runs are jobs that ended (RQ's finished and failed registries); run time is started to ended, queue
 wait enqueued to started, both into the SLA's mergeable histograms (`core.latency.histogram`: exact
 to a bucket, at most 19 % above the true value). A minute or a snapshot keeps at most MAX_METHOD_ROWS
-method rows and MAX_FAILURE_GROUPS failure groups; the rest are summed into "other" rows, so what is
-stored stays small whatever the bench runs.
+method rows and MAX_FAILURE_GROUPS failure groups (each with the end of its newest traceback); the rest
+are summed into "other" rows, so what is stored stays small whatever the bench runs: a few KB a minute
+typically, about 50 KB at most.
 """
 
 import math
@@ -13,12 +14,12 @@ from dataclasses import dataclass, field
 
 from perf_engine.core.errors import InvalidInput
 from perf_engine.core.jobstats.buckets import add_checked, checked, sparse
-from perf_engine.core.jobstats.failures import Failure
+from perf_engine.core.jobstats.failures import MAX_EXAMPLE, Failure
 from perf_engine.core.latency.histogram import Histogram
 
 OTHER = "other"
 MAX_METHOD_ROWS = 60
-MAX_FAILURE_GROUPS = 30
+MAX_FAILURE_GROUPS = 20
 
 
 @dataclass
@@ -132,7 +133,9 @@ class JobAggregate:
 			rest.merge(group)
 		return JobAggregate(methods, failures, self.usage)
 
-	def to_json(self) -> dict:
+	def to_json(self, example_chars: int = MAX_EXAMPLE) -> dict:
+		"""What a minute or a snapshot stores: bounded, each failure's traceback cut to its last
+		`example_chars` characters."""
 		bounded = self.bounded()
 		return {
 			"m": [
@@ -140,7 +143,7 @@ class JobAggregate:
 				for key, cell in bounded.methods.items()
 			],
 			"f": [
-				[*key, g.count, g.first_s, g.last_s, g.example, g.job_id]
+				[*key, g.count, g.first_s, g.last_s, g.example[-example_chars:], g.job_id]
 				for key, g in bounded.failures.items()
 			],
 			"u": [

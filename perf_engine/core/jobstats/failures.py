@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 UNKNOWN = "unknown"
 MAX_MESSAGE = 200
-MAX_EXAMPLE = 4000
+MAX_EXAMPLE = 2000
 # A message is masked from its first characters only: a megabyte of message costs no more.
 MAX_READ = 4 * MAX_MESSAGE
 TRACEBACK_HEADER = "Traceback (most recent call last):"

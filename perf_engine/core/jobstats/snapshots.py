@@ -21,6 +21,8 @@ PAGE = 200
 MAX_ROWS = 7 * 24 * 60
 # A snapshot's interval reaches back at most this far, as the SLA's does.
 MAX_INTERVAL_MINUTES = 60
+# Snapshots are kept for the retention period: each failure keeps only the end of its traceback.
+EXAMPLE_CHARS = 500
 STORED_SQL = (
 	f"SELECT job_stats FROM {SNAPSHOT_TABLE} WHERE taken_at >= %s AND job_stats IS NOT NULL "
 	"AND job_stats != '' ORDER BY taken_at LIMIT %s OFFSET %s"
@@ -33,7 +35,7 @@ LATEST_SQL = (
 
 def to_json(start: int, end: int, aggregate: JobAggregate) -> str:
 	"""What a snapshot stores for the interval [start, end) (epoch minutes)."""
-	stored = {"from": start, "until": end, **aggregate.to_json()}
+	stored = {"from": start, "until": end, **aggregate.to_json(EXAMPLE_CHARS)}
 	return json.dumps(stored, separators=(",", ":"))
 
 
