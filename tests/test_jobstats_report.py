@@ -80,6 +80,16 @@ def test_an_unreadable_snapshot_interval_is_refused(raw):
 		snapshots.from_json(raw)
 
 
+@given(st.text(max_size=200))
+def test_any_stored_snapshot_text_is_read_or_refused(raw):
+	"""Whatever a snapshot's job_stats column holds, reading it gives a span or InvalidInput."""
+	try:
+		span = snapshots.from_json(raw)
+	except InvalidInput:
+		return
+	assert span.start < span.end
+
+
 def test_a_site_without_the_snapshot_column_has_no_stored_intervals(db):
 	"""A database without perf_engine's table or its job_stats column answers nothing, not an error."""
 	assert snapshots.stored_spans(db, 0, datetime.now(timezone.utc)) == []

@@ -44,7 +44,7 @@ def from_json(raw: str) -> Span:
 	try:
 		stored = json.loads(raw)
 		start, end = stored["from"], stored["until"]
-		if not (isinstance(start, int) and isinstance(end, int) and start < end):
+		if not (type(start) is int and type(end) is int and start < end):
 			raise ValueError("the interval's minutes are not whole and increasing")
 	except (KeyError, TypeError, ValueError) as exc:
 		raise InvalidInput(f"Not stored job statistics: {exc}") from exc
