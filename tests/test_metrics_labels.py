@@ -86,6 +86,14 @@ def test_a_configured_bench_name_labels_every_site(tmp_path, site_db, database_n
 	assert scrape_labels(bench, SITES[1], capsys) == {("erp-prod-1", SITES[1])}
 
 
+JOB_QUEUE_ROW = {
+	"queue": "default",
+	"utilization": 0.5,
+	"utilization_now": 0.25,
+	**{f"wait_p{pct}_s": float(pct) for pct in (50, 95, 99)},
+}
+
+
 def test_scope_is_bench_for_bench_wide_families_and_site_for_the_rest(site_db, redis_client):
 	"""Every bench-wide family is rendered with scope="bench"; every other family with scope="site"."""
 	found = collect(
@@ -96,6 +104,8 @@ def test_scope_is_bench_for_bench_wide_families_and_site_for_the_rest(site_db, r
 		now=datetime.now(),
 		db=site_db,
 	)
+	# The job statistics part as the API and CLI add it: one queue's utilization is bench-wide.
+	found["job_stats"] = {"queues": [JOB_QUEUE_ROW], "methods": []}
 	rendered = families(render(found, identity.Identity("b", "s")).decode())
 	scopes = {
 		name: {s.labels["scope"] for s in family.samples}
@@ -175,7 +185,7 @@ def test_each_sla_kind_gets_its_enabled_threshold_in_seconds(stored, expected):
 
 
 def test_each_scheduler_and_mariadb_check_is_a_series(site_db, redis_client):
-	"""perf_engine_health_check carries every check of the scheduler and MariaDB with its verdict."""
+	"""perf_engine_health_check carries every check of the scheduler, MariaDB and job load with its verdict."""
 	found = collect(
 		queue=redis_client,
 		queue_names=QUEUES,
@@ -189,7 +199,7 @@ def test_each_scheduler_and_mariadb_check_is_a_series(site_db, redis_client):
 	values = {"ok": 0, "warning": 1, "critical": 2, "unknown": -1}
 	expected = {
 		(name, check["check"]): values[check["status"]]
-		for name in ("scheduler", "mariadb")
+		for name in ("scheduler", "mariadb", "jobs")
 		for check in found["health"]["subsystems"][name]["checks"]
 	}
 	assert series == expected

@@ -104,7 +104,7 @@ def test_monitor_jobs_near_their_own_timeout_are_named(redis_client):
 
 
 def test_every_threshold_has_a_source_and_an_unmeasured_one_says_why():
-	"""All twelve seeds are described; an unmeasured one names the switch that turns its source on."""
+	"""All thirteen seeds are described; an unmeasured one names the switch that turns its source on."""
 	assert set(thresholds.SOURCES) == {t.operation_type for t in thresholds.DEFAULT_THRESHOLDS}
 	assert "monitor: 1" in thresholds.why_unmeasured("form_load", False, None)
 	assert "No such work" in thresholds.why_unmeasured("form_load", True, None)
@@ -118,9 +118,12 @@ def test_every_threshold_has_a_source_and_an_unmeasured_one_says_why():
 		since=at,
 	)
 	limits = {t.operation_type: t for t in thresholds.DEFAULT_THRESHOLDS}
-	report = thresholds.evaluate(limits, thresholds.measurements(window, {}, {}, 40.0, 3))
+	report = thresholds.evaluate(limits, thresholds.measurements(window, {}, {}, 40.0, 3, (45.0, 7)))
 	checks = {c["operation_type"]: c for c in report["checks"]}
 	assert checks["form_load"]["actual"] == 2000 and checks["form_load"]["severity"] == "WARNING"
 	assert checks["list_view_load"]["actual"] == 300 and not checks["list_view_load"]["violation"]
 	assert checks["job_timeout"]["actual"] == 40 and checks["job_timeout"]["samples"] == 3
+	assert checks["job_queue_wait"]["actual"] == 45 and checks["job_queue_wait"]["severity"] == "WARNING"
+	assert checks["job_queue_wait"]["samples"] == 7
+	assert "enable-scheduler" in thresholds.why_unmeasured("job_queue_wait", True, None)
 	assert "report_generation" in report["unmeasured"]

@@ -18,8 +18,8 @@ from perf_engine.core.latency.thresholds import (
 DEFAULTS = {t.operation_type: t for t in DEFAULT_THRESHOLDS}
 
 
-def test_defaults_are_the_documented_twelve():
-	"""The seeded thresholds are exactly the twelve documented values and units."""
+def test_defaults_are_the_documented_thirteen():
+	"""The seeded thresholds are exactly the thirteen documented values and units."""
 	assert {(t.operation_type, t.value, t.unit) for t in DEFAULT_THRESHOLDS} == {
 		("api_response_p95", 500, "ms"),
 		("api_response_p99", 1000, "ms"),
@@ -31,6 +31,7 @@ def test_defaults_are_the_documented_twelve():
 		("count_query", 50, "ms"),
 		("job_completion", 300, "s"),
 		("job_timeout", 3600, "s"),
+		("job_queue_wait", 30, "s"),
 		("request_memory", 256, "MB"),
 		("background_job_memory", 512, "MB"),
 	}
@@ -96,4 +97,4 @@ def test_evaluation_reports_violations_and_what_had_no_data():
 	assert by_type["api_response_p95"]["samples"] == 100
 	assert "job_completion" in report["unmeasured"] and "background_job_memory" in report["unmeasured"]
 	empty = evaluate(DEFAULTS, measurements(MonitorWindow(since=at), {}))
-	assert empty["checks"] == [] and len(empty["unmeasured"]) == 12
+	assert empty["checks"] == [] and len(empty["unmeasured"]) == len(DEFAULT_THRESHOLDS)

@@ -19,6 +19,7 @@ from perf_engine.api.indexes import (
 from perf_engine.api.jobs import (
 	detect_stalled_jobs,
 	get_fanout_progress,
+	get_job_stats,
 	get_jobs,
 	get_queue_status,
 	requeue_job,

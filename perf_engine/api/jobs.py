@@ -1,9 +1,9 @@
-"""Queue and job methods: status, listings, stalls, stop, requeue and fan-out progress."""
+"""Queue and job methods: status, listings, statistics, stalls, stop, requeue and fan-out progress."""
 
 import frappe
 
 from perf_engine.core.jobs import actions, fanout, listing
-from perf_engine.services import bridge, jobs, settings
+from perf_engine.services import bridge, jobs, jobstats, settings
 
 
 @frappe.whitelist()
@@ -26,6 +26,15 @@ def get_jobs(
 	"""One page of this site's jobs in a queue's list or registry."""
 	bridge.require_manager()
 	return jobs.list_jobs(queue, registry, page, page_size, method)
+
+
+@frappe.whitelist()
+@bridge.core_errors()
+def get_job_stats(since: str | None = None) -> dict:
+	"""This site's jobs per method, failures grouped, every queue's utilization and wait, and the workers'
+	counters, since a moment (hour, day, week, 15m, 6h, 2d or an ISO date-time; the last hour by default)."""
+	bridge.require_manager()
+	return jobstats.get_job_stats(since)
 
 
 @frappe.whitelist()

@@ -12,6 +12,7 @@ from datetime import datetime
 import pymysql
 
 from perf_engine.cli import exit_codes
+from perf_engine.cli.jobs import job_stats
 from perf_engine.cli.sla import site_sla
 from perf_engine.core.checks import run_check
 from perf_engine.core.config import ConnectionSettings, bench_config, site_conf
@@ -20,6 +21,7 @@ from perf_engine.core.errors import ServiceUnavailable
 from perf_engine.core.health import identity
 from perf_engine.core.health.figures import collect
 from perf_engine.core.health.metrics import render
+from perf_engine.core.jobstats.report import METRIC_METHODS
 from perf_engine.core.settings import Settings, stored_settings
 
 # The parts read from the site's database: left out without --site, named when it is unreachable.
@@ -55,6 +57,11 @@ def handle(settings: ConnectionSettings, args: argparse.Namespace) -> int:
 		found["sla"] = part.data if part.ok else None
 		if not part.ok:
 			found["errors"]["sla"] = part.error
+	if found["queues"] is not None:
+		part = run_check("job_stats", lambda: job_stats(settings, db, top=METRIC_METHODS))
+		found["job_stats"] = part.data if part.ok else None
+		if not part.ok:
+			found["errors"]["job_stats"] = part.error
 	bench_conf = conf or (bench_config(settings.bench_path) if settings.bench_path else {})
 	sys.stdout.write(render(found, identity.of(bench_conf, settings.bench_id, settings.site)).decode())
 	failed = {

@@ -14,8 +14,9 @@ from perf_engine.core.checks import run_check
 from perf_engine.core.health import figures as core_figures
 from perf_engine.core.health import identity as scrape_identity
 from perf_engine.core.health import scheduler as scheduler_health
+from perf_engine.core.jobstats.report import METRIC_METHODS
 from perf_engine.core.settings import MINUTE_S
-from perf_engine.services import bridge, jobs, schedule, settings, sla
+from perf_engine.services import bridge, jobs, jobstats, schedule, settings, sla
 
 HISTORY_DOCTYPES = {
 	"Perf Snapshot": "taken_at",
@@ -49,12 +50,16 @@ def next_run(job: dict) -> datetime | None:
 
 
 def metric_figures() -> dict:
-	"""What the metrics endpoint serves: the figures and the SLA view (None when it failed)."""
+	"""What the metrics endpoint serves: the figures, the SLA view and the last hour's job statistics
+	(each None when it failed)."""
 	found = figures()
-	part = run_check("sla", sla.get_sla)
-	found["sla"] = part.data if part.ok else None
-	if not part.ok:
-		found["errors"]["sla"] = part.error
+	for part in (
+		run_check("sla", sla.get_sla),
+		run_check("job_stats", lambda: jobstats.get_job_stats(top=METRIC_METHODS)),
+	):
+		found[part.name] = part.data if part.ok else None
+		if not part.ok:
+			found["errors"][part.name] = part.error
 	return found
 
 
@@ -74,22 +79,26 @@ def health() -> dict:
 
 
 def snapshot_when_due() -> None:
-	"""Ticks every minute; samples once `snapshot_minutes` have passed."""
+	"""Ticks every minute: samples job statistics (bench-wide, once a minute for all sites), and takes a
+	snapshot once `snapshot_minutes` have passed."""
+	run_check("job_stats", jobstats.sample_job_stats)
 	if schedule.due(LAST_SNAPSHOT_KEY, settings.get().snapshot_minutes * MINUTE_S):
 		take_snapshot()
 
 
 def take_snapshot() -> str:
-	"""Store one Perf Snapshot from the current figures and the interval's request percentiles
-	(missing parts stay empty)."""
+	"""Store one Perf Snapshot from the current figures, the interval's request percentiles and its job
+	statistics (missing parts stay empty)."""
 	totals = core_figures.totals(figures())
 	interval = run_check("sla", sla.interval_fields)
+	job_stats = run_check("job_stats", jobstats.interval_fields)
 	snapshot = frappe.get_doc(
 		{
 			"doctype": "Perf Snapshot",
 			"taken_at": now_datetime(),
 			**totals,
 			**(interval.data if interval.ok else {}),
+			**(job_stats.data if job_stats.ok else {}),
 		}
 	)
 	return snapshot.insert(ignore_permissions=True).name

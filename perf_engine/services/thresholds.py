@@ -2,7 +2,7 @@
 
 Sources (see `perf_engine.core.latency.thresholds.SOURCES`): this site's monitor entries, its
 database's statements in performance_schema or the slow query log, the bench's RQ failed
-registries for this site's jobs, and process memory.
+registries for this site's jobs, job statistics for its jobs' queue wait, and process memory.
 """
 
 from datetime import datetime, timedelta
@@ -14,10 +14,10 @@ from perf_engine.core.checks import run_check
 from perf_engine.core.latency import job_timeouts, monitor, process_memory, query_classes, thresholds
 from perf_engine.perf_engine.doctype.performance_threshold.performance_threshold import load_thresholds
 from perf_engine.perf_engine.doctype.threshold_violation import threshold_violation
-from perf_engine.services import bridge, jobs, settings
+from perf_engine.services import bridge, jobs, jobstats, settings
 
 CHECK_WINDOW = timedelta(minutes=15)
-SOURCE = "Frappe monitor, MariaDB statements, RQ failed jobs and process memory"
+SOURCE = "Frappe monitor, MariaDB statements, RQ failed jobs, RQ job data and process memory"
 QUERY_TYPES = tuple(query_classes.CLASSES)
 
 
@@ -61,6 +61,7 @@ def check_thresholds() -> dict:
 			window.kind("job").samples if window.kind("job") else 0,
 		),
 	)
+	queue_wait = run_check("job_queue_wait", lambda: {"measured": jobstats.queue_wait()})
 	query_data = queries.data if queries.ok else query_classes.QueryClasses()
 	timeout_data = timeouts.data if timeouts.ok else job_timeouts.JobTimeouts()
 	measured = thresholds.measurements(
@@ -69,6 +70,7 @@ def check_thresholds() -> dict:
 		{name: {**m, "source": query_data.source} for name, m in query_data.measured.items()},
 		timeout_data.longest_s,
 		timeout_data.samples,
+		queue_wait.data["measured"] if queue_wait.ok else None,
 	)
 	if "job_timeout" in measured:
 		measured["job_timeout"].update(
@@ -79,7 +81,7 @@ def check_thresholds() -> dict:
 	report["reasons"] = {
 		name: thresholds.why_unmeasured(name, monitor_on, query_data.hint) for name in report["unmeasured"]
 	}
-	report["errors"] = {part.name: part.error for part in (queries, timeouts) if not part.ok}
+	report["errors"] = {part.name: part.error for part in (queries, timeouts, queue_wait) if not part.ok}
 	checked_at = now_datetime()
 	threshold_violation.record(report["violations"], checked_at, SOURCE)
 	settings.record(

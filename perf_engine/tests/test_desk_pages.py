@@ -6,6 +6,8 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils.password import update_password
 
+from perf_engine.core.jobstats import failures
+from perf_engine.core.jobstats.keys import SAMPLING_LOCK
 from perf_engine.services import bridge
 from perf_engine.tests import browser, rest
 
@@ -19,7 +21,11 @@ ROUTES = {
 		"Array.from(document.querySelectorAll('*')).some(e => e.shadowRoot && e.shadowRoot.querySelector('.health-parts .frappe-card .perf-engine-check')"
 		" && e.shadowRoot.querySelectorAll('.readiness-lines tbody tr').length === 11)",
 	),
-	"queue-status": ("/app/queue-status", "!!document.querySelector('.queue-cards .frappe-card')"),
+	# The queue cards, and the Jobs section's queue table.
+	"queue-status": (
+		"/app/queue-status",
+		"!!document.querySelector('.queue-cards .frappe-card') && !!document.querySelector('.job-queues table')",
+	),
 	"index-analysis": (
 		"/app/index-analysis",
 		"document.querySelectorAll('.page-container[data-page-route=\"index-analysis\"] table').length > 0",
@@ -111,7 +117,8 @@ class TestDeskPages(FrappeTestCase):
 		self.assertEqual(errors, [], f"{name}: console errors")
 
 	def test_values_from_records_are_shown_as_text_never_as_markup(self):
-		"""A stalled job whose method and job id hold HTML shows them as text on Queue Status; no element is made."""
+		"""A stalled job whose method and job id hold HTML, and a failed job whose message does, show them as
+		text on Queue Status; no element is made."""
 		rest.ensure_user(rest.MANAGER_USER, ("System Manager",))
 		update_password(rest.MANAGER_USER, PASSWORD)
 		frappe.db.set_single_value("System Settings", "setup_complete", 1)
@@ -134,16 +141,32 @@ class TestDeskPages(FrappeTestCase):
 		}
 		frappe.db.set_value("Stalled Job", stall.name, raw)
 		frappe.db.commit()
+		failure = '<img src=x id="pe-injected-failure">'
+		frappe.enqueue("perf_engine.tests.job_handlers.fail", queue="short", message=failure)
+		rest.run_burst_worker("short")
+		# Samples are at least 10 s apart: the page's own read samples this failure now.
+		bridge.queue_redis().delete(SAMPLING_LOCK)
 		try:
 			with browser.web_server() as base:
 				sid = browser.login(base, rest.MANAGER_USER, PASSWORD)
 				with browser.chromium(base, sid) as tab:
-					tab.open(base + "/app/queue-status", "document.body.innerText.includes('pe-injected')")
-					self.assertTrue(
-						tab.evaluate(f"document.body.innerText.includes({frappe.as_json(method)})")
+					tab.open(
+						base + "/app/queue-status",
+						"document.body.innerText.includes('pe-injected') && !!document.querySelector('.job-failures table')",
 					)
-					for element in ("pe-injected", "pe-injected-id", "pe-injected-detail"):
+					# The failure's message as grouped (quoted values masked); its traceback holds it whole.
+					for text in (method, failures.normalize(failure)):
+						self.assertTrue(
+							tab.evaluate(f"document.body.innerText.includes({frappe.as_json(text)})")
+						)
+					for element in (
+						"pe-injected",
+						"pe-injected-id",
+						"pe-injected-detail",
+						"pe-injected-failure",
+					):
 						self.assertFalse(tab.evaluate(f"!!document.getElementById('{element}')"), element)
 		finally:
 			frappe.delete_doc("Stalled Job", stall.name, force=True, ignore_permissions=True)
+			frappe.db.delete("Error Log", {"method": "perf_engine.tests.job_handlers.fail"})
 			frappe.db.commit()

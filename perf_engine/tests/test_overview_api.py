@@ -11,7 +11,17 @@ from prometheus_client.parser import text_string_to_metric_families
 from perf_engine.services import bridge, overview
 from perf_engine.tests import rest
 
-SUBSYSTEMS = {"queues", "stalls", "redis", "indexes", "thresholds", "capacity", "scheduler", "mariadb"}
+SUBSYSTEMS = {
+	"queues",
+	"jobs",
+	"stalls",
+	"redis",
+	"indexes",
+	"thresholds",
+	"capacity",
+	"scheduler",
+	"mariadb",
+}
 
 
 class TestOverview(rest.ApiTestCase):

@@ -15,6 +15,7 @@ from prometheus_client.metrics_core import Metric
 
 from perf_engine import __version__
 from perf_engine.core.health.identity import Identity
+from perf_engine.core.jobstats.report import PERCENTILES as JOB_PERCENTILES
 from perf_engine.core.latency.histogram import Histogram
 from perf_engine.core.latency.sla import PERCENTILES, PERIODS
 from perf_engine.core.latency.thresholds import sla_limits_s
@@ -52,6 +53,7 @@ BENCH_WIDE = frozenset(
 		"perf_engine_mariadb_redo_log_bytes",
 		"perf_engine_mariadb_table_cache",
 		"perf_engine_mariadb_events_since_start",
+		"perf_engine_job_queue_utilization_ratio",
 	}
 )
 
@@ -152,7 +154,7 @@ def render(figures: dict, identity: Identity | None = None) -> bytes:
 		)
 		checks = Gauge(
 			"perf_engine_health_check",
-			"One measured check of a subsystem (scheduler, MariaDB): 0 ok, 1 warning, 2 critical, -1 unknown",
+			"One measured check of a subsystem (scheduler, MariaDB, job load): 0 ok, 1 warning, 2 critical, -1 unknown",
 			["subsystem", "check"],
 			registry=registry,
 		)
@@ -164,6 +166,8 @@ def render(figures: dict, identity: Identity | None = None) -> bytes:
 		sla_metrics(figures["sla"], registry)
 	if figures.get("thresholds") is not None:
 		sla_thresholds(figures["thresholds"], registry)
+	if figures.get("job_stats") is not None:
+		job_metrics(figures["job_stats"], registry)
 	return generate_latest(registry if identity is None else Labelled(registry, identity))
 
 
@@ -314,3 +318,52 @@ def sla_thresholds(stored: dict, registry: CollectorRegistry) -> None:
 	)
 	for (kind, pct), (name, seconds) in sla_limits_s(stored).items():
 		limit.labels(kind, quantile(pct), name).set(seconds)
+
+
+def job_metrics(report: dict, registry: CollectorRegistry) -> None:
+	"""Job statistics of the window (the last hour): per queue utilization and queue wait; per method
+	(only the top few and "other", as the report was asked for) runs, failures, run time and wait."""
+	utilization = Gauge(
+		"perf_engine_job_queue_utilization_ratio",
+		"Share of its workers' time busy per queue: over the window, and now",
+		["queue", "period"],
+		registry=registry,
+	)
+	queue_wait = Gauge(
+		"perf_engine_job_queue_wait_seconds",
+		"Queue wait (enqueued to started) percentile of the window's jobs per queue",
+		["queue", "quantile"],
+		registry=registry,
+	)
+	for row in report["queues"]:
+		for period, value in (("window", row["utilization"]), ("now", row["utilization_now"])):
+			if value is not None:
+				utilization.labels(row["queue"], period).set(value)
+		for pct in JOB_PERCENTILES:
+			if row[f"wait_p{pct}_s"] is not None:
+				queue_wait.labels(row["queue"], f"{pct / 100:g}").set(row[f"wait_p{pct}_s"])
+	runs = Gauge(
+		"perf_engine_job_runs", "Jobs that ended in the window per method", ["method"], registry=registry
+	)
+	failures = Gauge(
+		"perf_engine_job_failures", "Jobs that failed in the window per method", ["method"], registry=registry
+	)
+	seconds = {
+		kind: Gauge(
+			f"perf_engine_job_{kind}_seconds",
+			f"{label} percentile of the window's jobs per method",
+			["method", "quantile"],
+			registry=registry,
+		)
+		for kind, label in (
+			("run", "Run time (started to ended)"),
+			("wait", "Queue wait (enqueued to started)"),
+		)
+	}
+	for row in report["methods"]:
+		runs.labels(row["method"]).set(row["runs"])
+		failures.labels(row["method"]).set(row["failures"])
+		for kind, gauge in seconds.items():
+			for pct in JOB_PERCENTILES:
+				if row[f"{kind}_p{pct}_s"] is not None:
+					gauge.labels(row["method"], f"{pct / 100:g}").set(row[f"{kind}_p{pct}_s"])

@@ -1,9 +1,9 @@
 """What "healthy" means for each subsystem, decided from structured figures alone.
 
-Subsystems: queues and workers, stalled jobs, Redis memory, indexes, thresholds, the
-capacity verdict, the scheduler and MariaDB (the last two as a list of checks, each with
-its value and limit in one unit, threshold, verdict and action; MariaDB's checks live in
-`mariadb_rules.py`, with MySQLTuner's limits). Each is judged on
+Subsystems: queues and workers, job load (workers busy and queue wait over 15 minutes), stalled
+jobs, Redis memory, indexes, thresholds, the capacity verdict, the scheduler and MariaDB (the last
+three as a list of checks, each with its value and limit in one unit, threshold, verdict and
+action; MariaDB's checks live in `mariadb_rules.py`, with MySQLTuner's limits). Each is judged on
 its own (a part whose figures are missing, or whose rule fails, is unknown with the
 reason; the rest still answers). The API, the CLI, the metrics and the snapshots all call
 `assess`, so they give the same answer.
@@ -25,20 +25,34 @@ from perf_engine.core.health.verdicts import (
 	part,
 )
 from perf_engine.core.jobs.advice import ADD, NO_WORKER, advise_all
+from perf_engine.core.jobstats.verdict import BUSY_RATIO
+from perf_engine.core.latency.thresholds import CRITICAL_FACTOR
 from perf_engine.core.settings import DOCTYPE, Settings
 
-SUBSYSTEMS = ("queues", "stalls", "redis", "indexes", "thresholds", "capacity", "scheduler", "mariadb")
+SUBSYSTEMS = (
+	"queues",
+	"jobs",
+	"stalls",
+	"redis",
+	"indexes",
+	"thresholds",
+	"capacity",
+	"scheduler",
+	"mariadb",
+)
 # Which figure each subsystem is judged from, and what to do when that figure is missing.
 SOURCES = {
 	"queues": "queues",
 	"redis": "redis",
 	"scheduler": "scheduler",
 	"mariadb": "mariadb",
+	"jobs": "job_load",
 } | dict.fromkeys(("stalls", "indexes", "thresholds", "capacity"), "counts")
 MISSING_ACTION = {
 	"queues": "Check that Redis is running.",
 	"redis": "Check that Redis is running.",
 	"mariadb": "Check that MariaDB is running.",
+	"jobs": "Check that Redis is running.",
 }
 OPEN_THRESHOLD_VIOLATIONS = "Open Threshold Violation to see which operations."
 UNMEASURED_ACTION = (
@@ -184,8 +198,36 @@ def scheduler(facts: dict, settings: Settings) -> dict:
 	return from_checks(checks)
 
 
+def jobs(facts: dict, settings: Settings) -> dict:
+	"""Per queue, from its last 15 minutes of job statistics (`core.jobstats.verdict`): workers busy past
+	80 % throughout, or the p95 queue wait past `job_queue_wait`; the action is the capacity hint."""
+	limit = facts["wait_limit_s"]
+	threshold = f"busy under {BUSY_RATIO:.0%} in some minute of {facts['minutes']}; p95 wait " + (
+		f"at most {limit:g} s (job_queue_wait), critical past {limit * CRITICAL_FACTOR:g} s"
+		if limit is not None
+		else "not judged (job_queue_wait disabled)"
+	)
+	return from_checks(
+		[
+			check(
+				q["queue"],
+				q["status"],
+				q["wait_p95_s"],
+				threshold,
+				q["reason"],
+				q["action"],
+				unit="s",
+				limit=limit,
+			)
+			for q in facts["queues"]
+		]
+		or [check("queues", OK, None, threshold, "no queue", unit="s", limit=limit)]
+	)
+
+
 RULES: dict[str, Callable[[dict, Settings], dict]] = {
 	"queues": queues,
+	"jobs": jobs,
 	"stalls": stalls,
 	"redis": redis,
 	"indexes": indexes,

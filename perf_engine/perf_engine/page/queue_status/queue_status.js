@@ -1,6 +1,7 @@
-// Queue Status: a card per queue, the workers, open stalls with Stop and Requeue, and the event bus's
-// last hour (per event: published, delivered, retried, failed), the events still in the outbox and the
-// latest delivery failures.
+// Queue Status: a card per queue, the workers, open stalls with Stop and Requeue, job statistics (per
+// method, the workers' utilization over time, failures grouped), and the event bus's last hour (per
+// event: published, delivered, retried, failed), the events still in the outbox and the latest
+// delivery failures.
 {% include "perf_engine/public/js/desk.js" %}
 
 frappe.pages["queue-status"].on_page_load = function (wrapper) {
@@ -30,6 +31,7 @@ frappe.perf_engine.QueueStatus = class QueueStatus {
 		this.$workers = $("<div></div>").appendTo(page.main);
 		$(`<h5 class="mt-4">${__("Stalled Jobs")}</h5>`).appendTo(page.main);
 		this.$stalls = $("<div></div>").appendTo(page.main);
+		this.jobs = new frappe.perf_engine.JobStats(page);
 		$(`<h5 class="mt-4">${__("Events in the Last {0} Minutes", [QueueStatus.EVENT_WINDOW_MINUTES])}</h5>`).appendTo(page.main);
 		this.$events = $('<div class="event-activity"></div>').appendTo(page.main);
 		this.$outbox = $('<div class="event-outbox"></div>').appendTo(page.main);
@@ -50,6 +52,7 @@ frappe.perf_engine.QueueStatus = class QueueStatus {
 
 	refresh() {
 		frappe.call("perf_engine.api.get_queue_status").then(({ message }) => this.render_queues(message));
+		this.jobs.refresh_when_due();
 		frappe.db
 			.get_list("Stalled Job", {
 				filters: { status: "Open" },
@@ -168,6 +171,122 @@ frappe.perf_engine.QueueStatus = class QueueStatus {
 		frappe.call({ method: "perf_engine.api.detect_stalled_jobs", freeze: true }).then(({ message }) => {
 			frappe.show_alert(__("{0} stall(s) found", [message.length]));
 			this.refresh();
+		});
+	}
+};
+
+// The Jobs section: per method runs, failures, success rate, run time and queue wait; each queue's
+// workers' busy share over the window (a chart) and now, with the capacity hint; failures grouped.
+frappe.perf_engine.JobStats = class JobStats {
+	// Statistics move by the minute: fetched again at most this often, or when the window changes.
+	static REFRESH_MS = 60000;
+	static WINDOWS = ["hour", "day", "week"];
+
+	constructor(page) {
+		this.window = "hour";
+		this.fetched_at = 0;
+		const $head = $(`<div class="d-flex justify-content-between align-items-center mt-4">
+			<h5 class="mb-0">${__("Jobs")}</h5><select class="form-control input-xs job-window" style="width: auto"></select></div>`).appendTo(page.main);
+		const $select = $head.find("select.job-window");
+		JobStats.WINDOWS.forEach((w) => $select.append(`<option value="${frappe.perf_engine.esc(w)}">${frappe.perf_engine.esc(__("Last {0}", [__(w)]))}</option>`));
+		$select.on("change", () => {
+			this.window = $select.val();
+			this.refresh();
+		});
+		this.$queues = $('<div class="job-queues mt-2"></div>').appendTo(page.main);
+		this.$chart = $('<div class="job-utilization-chart"></div>').appendTo(page.main);
+		this.$methods = $('<div class="job-methods"></div>').appendTo(page.main);
+		$(`<h6 class="mt-3">${__("Failures")}</h6>`).appendTo(page.main);
+		this.$failures = $('<div class="job-failures"></div>').appendTo(page.main);
+		this.$method = $('<div class="job-method"></div>').appendTo(page.main);
+	}
+
+	refresh_when_due() {
+		if (Date.now() - this.fetched_at >= JobStats.REFRESH_MS) this.refresh();
+	}
+
+	refresh() {
+		this.fetched_at = Date.now();
+		frappe.call("perf_engine.api.get_job_stats", { since: this.window }).then(({ message }) => this.render(message));
+	}
+
+	seconds(value) {
+		return { html: value == null ? "—" : `${frappe.perf_engine.float(value, 3)} s` };
+	}
+
+	// The API's moments are UTC ISO strings: shown in the browser's time, in the user's date format.
+	when(iso) {
+		return frappe.datetime.str_to_user(moment(iso).format("YYYY-MM-DD HH:mm:ss"));
+	}
+
+	render(stats) {
+		const pe = frappe.perf_engine;
+		this.render_queues(stats.queues);
+		this.render_chart(stats.timeline);
+		const rows = stats.methods.map((m) => [
+			{ html: `<code>${pe.esc(m.method)}</code>` },
+			m.queues.join(", "),
+			{ html: pe.int(m.runs) },
+			m.failures ? pe.pill("red", m.failures) : { html: pe.int(0) },
+			{ html: pe.percent(m.success_rate) },
+			this.seconds(m.run_p50_s),
+			this.seconds(m.run_p95_s),
+			this.seconds(m.run_p99_s),
+			this.seconds(m.wait_p50_s),
+			this.seconds(m.wait_p95_s),
+			this.seconds(m.wait_p99_s),
+		]);
+		this.$methods.html(
+			rows.length
+				? pe.table(["Method", "Queues", "Runs", "Failures", "Success", "Run p50", "Run p95", "Run p99", "Wait p50", "Wait p95", "Wait p99"], rows)
+				: pe.muted(__("No job of this site ended in this window."))
+		);
+		const failures = stats.failures.map((f) => [
+			{ html: `<code>${pe.esc(f.method)}</code>` },
+			f.exception,
+			{ html: pe.int(f.count) },
+			{ html: pe.esc(this.when(f.last_seen)) },
+			{ html: `${pe.esc(f.message)}${f.advice ? `<div class="text-muted small">${pe.esc(f.advice)}</div>` : ""}` },
+			{ html: f.example ? `<details><summary>${pe.esc(__("Traceback"))}</summary><pre class="small">${pe.esc(f.example)}</pre></details>` : "" },
+		]);
+		this.$failures.html(
+			failures.length ? pe.table(["Method", "Exception", "Count", "Last Seen", "Message", ""], failures) : pe.muted(__("No job of this site failed in this window."))
+		);
+		this.$method.html(pe.muted(stats.method));
+	}
+
+	render_queues(queues) {
+		const pe = frappe.perf_engine;
+		const rows = queues.map((q) => [
+			q.queue,
+			{ html: pe.percent(q.utilization) },
+			{ html: pe.percent(q.utilization_now) },
+			{ html: `${pe.int(q.busy_workers)} / ${pe.int(q.workers)}` },
+			{ html: pe.int(q.runs) },
+			this.seconds(q.wait_p95_s),
+			q.hint ? pe.join(pe.pill("orange", __("Needs workers")), q.hint) : "",
+		]);
+		this.$queues.html(pe.table(["Queue", "Utilization", "Now", "Busy / Live Workers", "Runs", "Wait p95", "Capacity Hint"], rows));
+	}
+
+	render_chart(timeline) {
+		const queues = Object.keys(timeline.queues);
+		if (!timeline.at.length || !queues.length) {
+			this.$chart.html(frappe.perf_engine.muted(__("No worker utilization sampled in this window yet.")));
+			return;
+		}
+		this.$chart.empty();
+		const labels = timeline.at.map((at) => moment(at).format(this.window === "hour" ? "HH:mm" : "MM-DD HH:mm"));
+		this.chart = new frappe.Chart(this.$chart[0], {
+			title: __("Worker utilization (% of their time busy)"),
+			type: "line",
+			height: 220,
+			data: {
+				labels,
+				datasets: queues.map((q) => ({ name: q, values: timeline.queues[q].map((r) => (r == null ? 0 : Math.round(r * 1000) / 10)) })),
+			},
+			axisOptions: { xIsSeries: true, xAxisMode: "tick" },
+			lineOptions: { hideDots: 1, regionFill: 0 },
 		});
 	}
 };
