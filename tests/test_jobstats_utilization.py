@@ -155,11 +155,10 @@ def test_the_p95_queue_wait_against_job_queue_wait(redis_client, wait_s, status)
 def test_the_threshold_is_read_from_the_sites_performance_threshold(site_db):
 	"""job_queue_wait's stored value and unit give the limit; disabled gives none; no row or site the default."""
 	with site_db.cursor() as cur:
-		cur.execute(
-			"CREATE TABLE `tabPerformance Threshold` (name VARCHAR(140) PRIMARY KEY, value DOUBLE, unit VARCHAR(10), enabled INT)"
-		)
 		assert verdict.wait_limit_s(site_db) == verdict.DEFAULT_WAIT_LIMIT_S
-		cur.execute("INSERT INTO `tabPerformance Threshold` VALUES ('job_queue_wait', 45000, 'ms', 1)")
+		cur.execute(
+			"INSERT INTO `tabPerformance Threshold` (name, value, unit, enabled) VALUES ('job_queue_wait', 45000, 'ms', 1)"
+		)
 		assert verdict.wait_limit_s(site_db) == 45.0
 		cur.execute("UPDATE `tabPerformance Threshold` SET enabled = 0")
 		assert verdict.wait_limit_s(site_db) is None
