@@ -19,6 +19,7 @@ CORE_ORDER = (
 	"events",
 	"indexes",
 	"latency",
+	"observatory",
 	"capacity",
 	"load",
 	"query",

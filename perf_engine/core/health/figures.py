@@ -3,8 +3,9 @@
 Parts: queue status rows (pipelined counts), the cache Redis' memory status (one INFO),
 the site's history counts (small queries on perf_engine's own tables), the site's
 scheduler (`scheduler_health`, bounded reads of its job tables), the MariaDB server's
-buffer pool, connections and slow queries (`mariadb_health`) and the health judged from
-them. Each part is gathered on its own: a part that fails is None and its error is kept
+buffer pool, connections and slow queries (`mariadb_health`), the site's database now (its
+statements over the threshold, lock waits and deadlocks: `observatory.health_facts`) and the
+health judged from them. Each part is gathered on its own: a part that fails is None and its error is kept
 under `errors` (and the unreachable service under `unavailable`), and health reports the
 subsystems it feeds as unknown.
 """
@@ -22,6 +23,8 @@ from perf_engine.core.health import rules as health
 from perf_engine.core.health import scheduler as scheduler_health
 from perf_engine.core.health.site_counts import site_counts
 from perf_engine.core.jobs.queue_status import queue_status
+from perf_engine.core.observatory import health_facts
+from perf_engine.core.observatory.site import of_connection
 from perf_engine.core.redis.memory import memory_status
 from perf_engine.core.settings import Settings
 
@@ -55,6 +58,12 @@ def collect(
 		run_check("counts", lambda: site_counts(site_db(), now)),
 		run_check("scheduler", lambda: scheduler_health.read(site_db(), now, site_conf, next_of)),
 		run_check("mariadb", lambda: mariadb_health.read(site_db())),
+		run_check(
+			"database",
+			lambda: health_facts.read(
+				site_db(), of_connection(site_db()), settings.running_query_seconds, now
+			),
+		),
 	)
 	found = {part.name: part.data if part.ok else None for part in parts}
 	found["queues"] = found["queues"] and found["queues"]["rows"]

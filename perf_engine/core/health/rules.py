@@ -1,8 +1,8 @@
 """What "healthy" means for each subsystem, decided from structured figures alone.
 
 Subsystems: queues and workers, stalled jobs, Redis memory, indexes, thresholds, the
-capacity verdict, the scheduler and MariaDB (the last two as a list of checks, each with
-its threshold, verdict and action; MariaDB's limits are MySQLTuner's). Each is judged on
+capacity verdict, the scheduler, MariaDB and the site's database (the last three as a list of
+checks, each with its threshold, verdict and action; MariaDB's limits are MySQLTuner's). Each is judged on
 its own (a part whose figures are missing, or whose rule fails, is unknown with the
 reason; the rest still answers). The API, the CLI, the metrics and the snapshots all call
 `assess`, so they give the same answer.
@@ -17,18 +17,30 @@ from perf_engine.core.settings import DOCTYPE, Settings
 
 OK, WARNING, CRITICAL, UNKNOWN = "ok", "warning", "critical", "unknown"
 SEVERITY = {OK: 0, UNKNOWN: 1, WARNING: 2, CRITICAL: 3}
-SUBSYSTEMS = ("queues", "stalls", "redis", "indexes", "thresholds", "capacity", "scheduler", "mariadb")
+SUBSYSTEMS = (
+	"queues",
+	"stalls",
+	"redis",
+	"indexes",
+	"thresholds",
+	"capacity",
+	"scheduler",
+	"mariadb",
+	"database",
+)
 # Which figure each subsystem is judged from, and what to do when that figure is missing.
 SOURCES = {
 	"queues": "queues",
 	"redis": "redis",
 	"scheduler": "scheduler",
 	"mariadb": "mariadb",
+	"database": "database",
 } | dict.fromkeys(("stalls", "indexes", "thresholds", "capacity"), "counts")
 MISSING_ACTION = {
 	"queues": "Check that Redis is running.",
 	"redis": "Check that Redis is running.",
 	"mariadb": "Check that MariaDB is running.",
+	"database": "Check that MariaDB is running.",
 }
 OPEN_THRESHOLD_VIOLATIONS = "Open Threshold Violation to see which operations."
 UNMEASURED_ACTION = (
@@ -47,6 +59,10 @@ HIT_RATIO_MIN = 0.90
 CONNECTIONS_PEAK_MAX = 0.85
 CONNECTIONS_NOW_CRITICAL = 0.95
 SLOW_QUERY_SHARE_MAX = 0.05
+# The site's database now: a lock wait this old makes users wait visibly; InnoDB gives up at
+# innodb_lock_wait_timeout (50 s by default), so a wait near it is critical.
+LOCK_WAIT_WARNING_S = 5
+LOCK_WAIT_CRITICAL_S = 30
 MIB = 1024**2
 GIB = 1024**3
 
@@ -264,6 +280,54 @@ def mariadb(facts: dict, settings: Settings) -> dict:
 	return from_checks(checks)
 
 
+def database(facts: dict, settings: Settings) -> dict:
+	"""The site's statements over the threshold, its lock waits by age, its deadlocks in the last hour."""
+	slow, threshold = facts["long_queries"], facts["threshold_s"]
+	checks = [
+		check(
+			"long_queries",
+			WARNING if slow else OK,
+			slow,
+			f"no statement running {threshold:g} s or longer",
+			f"{slow} statement(s) running {threshold:g} s or longer, the longest {facts['longest_query_s']:.0f} s"
+			if slow
+			else f"no statement running {threshold:g} s or longer",
+			"Open Running Queries: see what runs and what blocks it." if slow else "",
+		)
+	]
+	waits, longest = facts["lock_waits"], facts["longest_lock_wait_s"]
+	status = (
+		CRITICAL if longest >= LOCK_WAIT_CRITICAL_S else WARNING if longest >= LOCK_WAIT_WARNING_S else OK
+	)
+	checks.append(
+		check(
+			"lock_waits",
+			status,
+			longest,
+			f"warning from a {LOCK_WAIT_WARNING_S} s wait, critical from {LOCK_WAIT_CRITICAL_S} s",
+			f"{waits} lock wait(s), the longest {longest} s" if waits else "no lock waits",
+			""
+			if status == OK
+			else "Open Running Queries: its blocking chains name the session holding the locks.",
+		)
+	)
+	deadlocks = facts["deadlocks_last_hour"]
+	if deadlocks is not None:
+		checks.append(
+			check(
+				"deadlocks_last_hour",
+				WARNING if deadlocks else OK,
+				deadlocks,
+				"no deadlock in the last hour",
+				f"{deadlocks} deadlock(s) in the last hour" if deadlocks else "no deadlock in the last hour",
+				"Open the Deadlock list: both statements, the table and index each locked."
+				if deadlocks
+				else "",
+			)
+		)
+	return from_checks(checks)
+
+
 RULES: dict[str, Callable[[dict, Settings], dict]] = {
 	"queues": queues,
 	"stalls": stalls,
@@ -273,6 +337,7 @@ RULES: dict[str, Callable[[dict, Settings], dict]] = {
 	"capacity": capacity,
 	"scheduler": scheduler,
 	"mariadb": mariadb,
+	"database": database,
 }
 
 
