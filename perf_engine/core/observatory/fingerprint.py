@@ -8,6 +8,11 @@ Digits inside names (`tab2`, `t_1`) stay: they name different tables. Text the r
 split (an unterminated quote, over its length limit) is fingerprinted from its first
 FALLBACK_CHARS characters the same way, never refused: every statement gets a group.
 Statements repeat, so fingerprints are remembered (CACHED_FINGERPRINTS of them).
+
+performance_schema's digest text is already without values, but spelled its own way
+(`SELECT ``sleep`` ( ? ) , ``qty`` FROM ...`, lists as `(...)`): `from_digest` spells it back
+as a statement would be (plain names, no space inside parentheses or before commas, a
+function's parenthesis at its name) before the same rule runs, so both sources group alike.
 """
 
 import re
@@ -23,6 +28,18 @@ WORDS = re.compile(r"\b(?:true|false|null)\b")
 SPACE = re.compile(r"\s+")
 VALUE_LIST = re.compile(r"\b(in|values?)\s*(?:[\s,]*\([\s?,]*\))+")
 LIMIT = re.compile(r"\blimit \?(?:\s*,\s*\?| offset \?)")
+DIGEST_NAME = re.compile(r"`(\w+)`")
+DIGEST_CALL = re.compile(
+	r"`(\w+)` \(|\b(count|sum|min|max|avg|coalesce|ifnull|concat|date|lower|upper) \(", re.IGNORECASE
+)
+DIGEST_SPACING = (
+	(re.compile(r"\(\s+"), "("),
+	(re.compile(r"\s+\)"), ")"),
+	(re.compile(r"\s+,"), ","),
+	(re.compile(r"\s*\.\s*(?=`)"), "."),
+)
+DIGEST_LIST = re.compile(r"\(\s*\.\.\.\s*\)")
+DIGEST_MORE = re.compile(r"\?(?:\s*,\s*\.\.\.)+")
 QUOTED = re.compile(r"'(?:[^'\\]|\\.|'')*'?|\"(?:[^\"\\]|\\.|\"\")*\"?", re.DOTALL)
 
 
@@ -34,6 +51,15 @@ def fingerprint(sql: str) -> str:
 	except UnreadableStatement:
 		code = QUOTED.sub("?", sql[:FALLBACK_CHARS])
 	return shape(code)
+
+
+def from_digest(digest_text: str) -> str:
+	"""A performance_schema digest's text, spelled back as a statement before its fingerprint is taken."""
+	text = DIGEST_CALL.sub(lambda m: f"{m.group(1) or m.group(2)}(", digest_text)
+	for pattern, replacement in DIGEST_SPACING:
+		text = pattern.sub(replacement, text)
+	text = DIGEST_MORE.sub("?", DIGEST_LIST.sub("(?)", DIGEST_NAME.sub(r"\1", text)))
+	return fingerprint(text)
 
 
 def shape(code: str) -> str:

@@ -19,7 +19,7 @@ from perf_engine.core.indexes import server_variables
 from perf_engine.core.latency.percentiles import nearest_rank
 from perf_engine.core.observatory import executions
 from perf_engine.core.observatory.executions import DIGESTS, SLOW_LOG_FILE, SLOW_LOG_TABLE, Execution
-from perf_engine.core.observatory.fingerprint import fingerprint
+from perf_engine.core.observatory.fingerprint import fingerprint, from_digest
 from perf_engine.core.observatory.tables import tables_named
 
 HOUR_S = 3600
@@ -108,7 +108,7 @@ def group(found: Iterable[Execution]) -> list[Group]:
 	"""Executions summed per fingerprint, most total time first (then most executions, then the text)."""
 	groups: dict[str, Group] = {}
 	for execution in found:
-		key = fingerprint(execution.sql)
+		key = fingerprint(execution.sql) if execution.max_time_s is None else from_digest(execution.sql)
 		target = groups.get(key)
 		if target is None:
 			target = groups[key] = Group(key)
