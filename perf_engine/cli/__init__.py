@@ -15,11 +15,13 @@ import pymysql
 from perf_engine import __version__
 from perf_engine.cli import (
 	capacity,
+	deadlocks,
 	doctor,
 	exit_codes,
 	indexes,
 	load,
 	metrics,
+	queries,
 	queues,
 	readiness,
 	redis,
@@ -45,6 +47,8 @@ COMMANDS = (
 	readiness,
 	load,
 	sla,
+	queries,
+	deadlocks,
 )
 
 

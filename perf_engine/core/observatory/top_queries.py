@@ -95,6 +95,7 @@ class Group:
 			"last_seen": self.last_seen,
 			"example": self.example,
 			"tables": tables_named(self.example or self.fingerprint),
+			"suggested_index": None,  # filled in by `suggested_index.add_suggestions` when asked
 		}
 
 
