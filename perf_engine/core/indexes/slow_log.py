@@ -56,9 +56,10 @@ def tail(path: str, max_bytes: int = SLOW_LOG_TAIL_BYTES) -> str:
 	return data.decode(errors="replace")
 
 
-def entries(text: str) -> Iterator[SlowLogEntry]:
-	"""Each logged statement with its database, time and rows examined, in file order."""
-	running_schema: str | None = None
+def entries(text: str, schema: str | None = None) -> Iterator[SlowLogEntry]:
+	"""Each logged statement with its database, time and rows examined, in file order; `schema` is the
+	database in use where the text starts (a piece read after an earlier one)."""
+	running_schema = schema
 	entry: PendingEntry | None = None
 	for line in text.splitlines():
 		if ENTRY_START.match(line):

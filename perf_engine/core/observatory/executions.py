@@ -1,7 +1,8 @@
 """The site's statement executions over a window, from whichever source the server keeps them in.
 
 Sources, read by the same readers the index analysis uses:
-- the slow query log file (`indexes/slow_log.py`: a bounded tail, split on its own headers),
+- the slow query log file (`indexes/slow_log.py`: a bounded tail, split on its own headers; kept
+  per process by `slow_log_digest.py` and read again only as it grows),
 - `mysql.slow_log` when the server logs to a table (at most MAX_ENTRIES rows of the window),
 - performance_schema's statement digests: already summed per digest since the server started
   (or the summary was truncated), so a window only picks the digests last seen in it, and
@@ -9,12 +10,10 @@ Sources, read by the same readers the index analysis uses:
 Each execution carries its time, lock time, rows examined and sent, and when it ran.
 """
 
-import os
 from dataclasses import dataclass
 
 import pymysql
 
-from perf_engine.core.indexes import slow_log
 from perf_engine.core.indexes.sql_text import MAX_STATEMENT_CHARS
 
 MAX_ENTRIES = 100_000
@@ -49,35 +48,6 @@ class Execution:
 	count: int = 1
 	max_time_s: float | None = None  # digests: the slowest execution; None means query_time_s itself
 	first_at: float | None = None  # digests: when first seen
-
-
-def from_file(
-	path: str, schema: str | None, since: float, tail_bytes: int = slow_log.SLOW_LOG_TAIL_BYTES
-) -> tuple[list[Execution], dict]:
-	"""Executions of `schema` (every schema when None) since `since`, from the file's bounded tail."""
-	if not os.access(path, os.R_OK):
-		raise FileNotFoundError(path)
-	size = os.path.getsize(path)
-	found, undated = [], 0
-	for entry in slow_log.entries(slow_log.tail(path, tail_bytes)):
-		if schema is not None and entry.schema != schema:
-			continue
-		if entry.at is None:
-			undated += 1
-			continue
-		if entry.at < since:
-			continue
-		found.append(
-			Execution(
-				entry.sql,
-				entry.query_time_s,
-				entry.lock_time_s,
-				entry.rows_examined,
-				entry.rows_sent,
-				entry.at,
-			)
-		)
-	return found, {"truncated": size > tail_bytes, "undated": undated, "read_bytes": min(size, tail_bytes)}
 
 
 def from_table(conn: pymysql.Connection, schema: str, since: float) -> list[Execution]:

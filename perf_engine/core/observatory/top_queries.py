@@ -16,10 +16,12 @@ import pymysql
 
 from perf_engine.core.errors import InvalidInput
 from perf_engine.core.indexes import server_variables
+from perf_engine.core.indexes.slow_log import SLOW_LOG_TAIL_BYTES
 from perf_engine.core.latency.percentiles import nearest_rank
 from perf_engine.core.observatory import executions
 from perf_engine.core.observatory.executions import DIGESTS, SLOW_LOG_FILE, SLOW_LOG_TABLE, Execution
 from perf_engine.core.observatory.fingerprint import fingerprint, from_digest
+from perf_engine.core.observatory.slow_log_digest import Series, digest_of
 from perf_engine.core.observatory.tables import tables_named
 
 HOUR_S = 3600
@@ -77,6 +79,29 @@ class Group:
 		else:
 			self.times = None  # a digest's sums: no single execution's time
 
+	def add_series(self, series: Series, start: int, since: float) -> None:
+		"""A kept series' executions from `start` on, summed at once."""
+		times = series.times[start:]
+		if not times:
+			return
+		self.count += len(times)
+		self.total_time_s += sum(times)
+		slowest = max(times)
+		self.max_time_s = max(self.max_time_s, slowest)
+		self.lock_time_s += sum(series.locks[start:])
+		self.rows_examined += sum(series.examined[start:])
+		self.rows_sent += sum(series.sent[start:])
+		first, last = series.ats[start], series.ats[-1]
+		self.first_seen = first if self.first_seen is None else min(self.first_seen, first)
+		self.last_seen = last if self.last_seen is None else max(self.last_seen, last)
+		example_time, example_at, example = series.slowest
+		if example_at < since:  # the slowest is older than the window: the latest stands for it
+			example_time, example = slowest, series.latest
+		if example_time > self.example_time_s:
+			self.example, self.example_time_s = example, example_time
+		if self.times is not None:
+			self.times.extend(times)
+
 	def as_dict(self) -> dict:
 		ratio = self.rows_examined / self.rows_sent if self.rows_sent else None
 		return {
@@ -105,9 +130,10 @@ def p95(times: list[float] | None) -> float | None:
 	return round(sorted(times)[nearest_rank(95, len(times)) - 1], 6)
 
 
-def group(found: Iterable[Execution]) -> list[Group]:
-	"""Executions summed per fingerprint, most total time first (then most executions, then the text)."""
-	groups: dict[str, Group] = {}
+def group(found: Iterable[Execution], groups: dict[str, Group] | None = None) -> list[Group]:
+	"""Executions summed per fingerprint (into `groups` when given), most total time first (then most
+	executions, then the text)."""
+	groups = {} if groups is None else groups
 	for execution in found:
 		key = fingerprint(execution.sql) if execution.max_time_s is None else from_digest(execution.sql)
 		target = groups.get(key)
@@ -115,6 +141,36 @@ def group(found: Iterable[Execution]) -> list[Group]:
 			target = groups[key] = Group(key)
 		target.add(execution)
 	return sorted(groups.values(), key=lambda g: (-g.total_time_s, -g.count, g.fingerprint))
+
+
+def from_file(
+	path: str, database: str | None, since: float, notes: list[str]
+) -> tuple[dict[str, Group], list[Execution]]:
+	"""The file's kept executions of `database` (every one when None) since `since`, grouped, and the
+	entries still being written; notes say what the read left out."""
+	digest = digest_of(path, SLOW_LOG_TAIL_BYTES)
+	with digest.lock:
+		pending = digest.refresh()
+		groups: dict[str, Group] = {}
+		for (schema, key), series in digest.series.items():
+			if database is not None and schema != database:
+				continue
+			start = series.since(since)
+			if start < len(series.ats):
+				target = groups.get(key)
+				if target is None:
+					target = groups[key] = Group(key)
+				target.add_series(series, start, since)
+		if digest.truncated:
+			notes.append(f"Only the file's last {SLOW_LOG_TAIL_BYTES // (1024 * 1024)} MB were read.")
+		if digest.undated:
+			notes.append(f"{digest.undated} entries without a timestamp were left out.")
+	fresh = [
+		Execution(e.sql, e.query_time_s, e.lock_time_s, e.rows_examined, e.rows_sent, e.at)
+		for e in pending
+		if e.at is not None and e.at >= since and (database is None or e.schema == database)
+	]
+	return groups, fresh
 
 
 def chosen_source(variables: dict[str, str], source: str, slow_log_file: str | None) -> str | None:
@@ -154,21 +210,17 @@ def top_queries(
 	chosen = chosen_source(variables, source, slow_log_file)
 	notes: list[str] = []
 	found: list[Execution] = []
-	read = {}
+	groups: dict[str, Group] = {}
 	if chosen is None:
 		notes.append(NO_SOURCE)
 	elif chosen == SLOW_LOG_FILE:
 		path = slow_log_file or variables.get("slow_query_log_file") or ""
 		try:
-			found, read = executions.from_file(path, database, since)
+			groups, found = from_file(path, database, since, notes)
 		except OSError as exc:
 			notes.append(
 				f"The slow log file {path or '(none set)'} cannot be read by this process: {exc.strerror or exc}"
 			)
-		if read.get("truncated"):
-			notes.append(f"Only the file's last {read['read_bytes'] // (1024 * 1024)} MB were read.")
-		if read.get("undated"):
-			notes.append(f"{read['undated']} entries without a timestamp were left out.")
 		if database is None:
 			notes.append("Every database in the file was read: name one to keep to a site's.")
 	elif chosen == SLOW_LOG_TABLE:
@@ -178,7 +230,7 @@ def top_queries(
 	else:
 		found = read_or_note(lambda: executions.from_digests(conn, database, since), chosen, notes)
 		notes.append(DIGEST_NOTE)
-	ranked = group(found)
+	ranked = group(found, groups)
 	return {
 		"queries": [g.as_dict() for g in ranked[:limit]],
 		"fingerprints": len(ranked),
