@@ -81,7 +81,7 @@ def test_idle_threads_this_connection_and_a_moved_on_statement_are_refused(site_
 			kill_query(observer, site, idle.thread_id())
 		with pytest.raises(NotPermitted, match="this connection itself"):
 			kill_query(observer, site, observer.thread_id())
-		with pytest.raises(InvalidInput, match="not running"):
+		with pytest.raises(NotPermitted, match="not one of this site's threads"):
 			kill_query(observer, site, 2**40)
 		with pytest.raises(InvalidInput, match="positive whole number"):
 			kill_query(observer, site, 0)

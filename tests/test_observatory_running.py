@@ -115,7 +115,7 @@ def test_without_the_process_privilege_the_reading_says_what_to_grant(db, databa
 			assert site == Site(database_name, user)
 			found = wait_until(lambda: (r := running(observer, site, 1))["queries"] and r)
 			assert [q["thread_id"] for q in found["queries"]] == [sleeping.thread_id]
-			assert any(f"GRANT PROCESS ON *.* TO '{user}'" in note for note in found["notes"])
+			assert any(f"GRANT PROCESS ON *.* TO '{user}'@'%'" in note for note in found["notes"])
 			assert found["lock_waits"] == [] and found["queries"][0]["transaction"] is None
 			sleeping.join()
 	finally:

@@ -1,10 +1,12 @@
 """Database sessions for the observatory's bench tests: the test site's own user, the second site's, and
 statements run in the background on them, each closed by the test that opened it."""
 
+import contextlib
 import json
 import os
 import threading
 import time
+from collections.abc import Iterator
 
 import frappe
 import pymysql
@@ -37,6 +39,40 @@ def site_connection(site: str | None = None, autocommit: bool = True) -> pymysql
 		autocommit=autocommit,
 		charset="utf8mb4",
 	)
+
+
+def site_account() -> str:
+	"""The test site's database account, quoted for GRANT: `'user'@'host'` as Frappe created it."""
+	conn = site_connection()
+	try:
+		with conn.cursor() as cur:
+			cur.execute("SELECT CURRENT_USER()")
+			user, _, host = cur.fetchone()[0].rpartition("@")
+	finally:
+		conn.close()
+	return f"'{user}'@'{host}'"
+
+
+@contextlib.contextmanager
+def process_privilege(root: pymysql.Connection) -> Iterator[None]:
+	"""The site's user holds PROCESS for the block (as an operator may grant it); the site's own
+	connection is opened again on both sides, since a global grant counts from the next sign-in."""
+	account = site_account()
+	with root.cursor() as cur:
+		cur.execute(f"GRANT PROCESS ON *.* TO {account}")
+	reconnect()
+	try:
+		yield
+	finally:
+		with root.cursor() as cur:
+			cur.execute(f"REVOKE PROCESS ON *.* FROM {account}")
+		reconnect()
+
+
+def reconnect() -> None:
+	frappe.db.commit()
+	frappe.db.close()
+	frappe.db.connect()
 
 
 class Statement:

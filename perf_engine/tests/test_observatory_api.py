@@ -6,7 +6,14 @@ import pymysql
 
 from perf_engine.services import observatory
 from perf_engine.tests import rest
-from perf_engine.tests.database_sessions import SECOND_SITE, Statement, running, site_connection, wait_until
+from perf_engine.tests.database_sessions import (
+	SECOND_SITE,
+	Statement,
+	process_privilege,
+	running,
+	site_connection,
+	wait_until,
+)
 from perf_engine.tests.test_platform_health_api import root_connection
 
 TABLE = "__perf_engine_deadlock_test"
@@ -84,52 +91,45 @@ class TestObservatoryApi(rest.ApiTestCase):
 		"""Two site sessions deadlock: the minute check stores one Deadlock with both statements, the table,
 		the index and the victim, notifies, and a second check stores nothing more."""
 		root = root_connection()
-		user = frappe.conf.db_user or frappe.conf.db_name
 		one, two = site_connection(autocommit=False), site_connection(autocommit=False)
 		name = None
 		try:
-			with root.cursor() as cur:
-				cur.execute(f"GRANT PROCESS ON *.* TO '{user}'@'%'")
-			frappe.db.sql_ddl(
-				f"CREATE TABLE `{TABLE}` (id INT PRIMARY KEY, code VARCHAR(10), UNIQUE KEY code_index (code)) ENGINE=InnoDB"
-			)
-			frappe.db.sql(f"INSERT INTO `{TABLE}` VALUES (1, 'A'), (2, 'B')")
-			frappe.db.commit()
-			frappe.cache.delete_value(observatory.WATCH_KEY)
-			self.assertIsNone(observatory.check_deadlocks_now(), "the first check notes the counter")
-			victim = deadlock(one, two)
-			name = observatory.check_deadlocks_now()
-			self.assertIsNotNone(name)
-			stored = frappe.get_doc("Deadlock", name)
-			self.assertEqual(stored.tables, TABLE)
-			self.assertEqual(stored.indexes, "code_index")
-			self.assertEqual(stored.victim_thread, victim)
-			self.assertEqual(
-				{stored.statement_1, stored.statement_2},
-				{
-					f"UPDATE `{TABLE}` SET id = id WHERE code = 'A'",
-					f"UPDATE `{TABLE}` SET id = id WHERE code = 'B'",
-				},
-			)
-			self.assertTrue(
-				frappe.db.exists("Notification Log", {"document_type": "Deadlock", "document_name": name})
-			)
-			self.assertIsNone(observatory.check_deadlocks_now(), "the same deadlock is stored once")
-			listed = rest.call(
-				"perf_engine.api.deadlocks", self.performance_manager, http_method="GET"
-			).message
-			self.assertEqual(listed[0]["name"], name)
+			with process_privilege(root):
+				name = self.deadlock_stored_once(one, two)
 		finally:
-			for conn in (one, two):
+			for conn in (one, two, root):
 				conn.close()
-			with root.cursor() as cur:
-				cur.execute(f"REVOKE PROCESS ON *.* FROM '{user}'@'%'")
-			root.close()
 			frappe.db.sql_ddl(f"DROP TABLE IF EXISTS `{TABLE}`")
 			if name:
 				frappe.db.delete("Notification Log", {"document_type": "Deadlock", "document_name": name})
 				frappe.delete_doc("Deadlock", name, force=True, ignore_permissions=True)
 			frappe.db.commit()
+
+	def deadlock_stored_once(self, one: pymysql.Connection, two: pymysql.Connection) -> str:
+		"""Make the deadlock between two checks; the stored Deadlock's name."""
+		frappe.db.sql_ddl(
+			f"CREATE TABLE `{TABLE}` (id INT PRIMARY KEY, code VARCHAR(10), UNIQUE KEY code_index (code)) ENGINE=InnoDB"
+		)
+		frappe.db.sql(f"INSERT INTO `{TABLE}` VALUES (1, 'A'), (2, 'B')")
+		frappe.db.commit()
+		frappe.cache.delete_value(observatory.WATCH_KEY)
+		self.assertIsNone(observatory.check_deadlocks_now(), "the first check notes the counter")
+		victim = deadlock(one, two)
+		name = observatory.check_deadlocks_now()
+		self.assertIsNotNone(name)
+		stored = frappe.get_doc("Deadlock", name)
+		self.assertEqual((stored.tables, stored.indexes, stored.victim_thread), (TABLE, "code_index", victim))
+		self.assertEqual(
+			{stored.statement_1, stored.statement_2},
+			{f"UPDATE `{TABLE}` SET id = id WHERE code = '{code}'" for code in "AB"},
+		)
+		self.assertTrue(
+			frappe.db.exists("Notification Log", {"document_type": "Deadlock", "document_name": name})
+		)
+		self.assertIsNone(observatory.check_deadlocks_now(), "the same deadlock is stored once")
+		listed = rest.call("perf_engine.api.deadlocks", self.performance_manager, http_method="GET").message
+		self.assertEqual(listed[0]["name"], name)
+		return name
 
 
 def deadlock(one: pymysql.Connection, two: pymysql.Connection) -> int:

@@ -46,7 +46,7 @@ def latest(conn: pymysql.Connection, site: Site) -> tuple[Deadlock | None, str]:
 	except pymysql.MySQLError as exc:
 		if exc.args[0] not in ACCESS_DENIED:
 			raise
-		return None, no_process_privilege(site)
+		return None, no_process_privilege(conn)
 	if deadlock is None:
 		return None, "the server has detected no deadlock since it started"
 	if not concerns(deadlock, site):

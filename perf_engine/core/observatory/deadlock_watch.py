@@ -73,7 +73,7 @@ def check(conn: pymysql.Connection, site: Site, state: WatchState, now: float | 
 	except pymysql.MySQLError as exc:
 		if exc.args[0] not in ACCESS_DENIED:
 			raise
-		return WatchResult(WatchState(count, now), note=no_process_privilege(site))
+		return WatchResult(WatchState(count, now), note=no_process_privilege(conn))
 	deadlock = parse(status)
 	if deadlock is None or not concerns(deadlock, site):
 		return WatchResult(

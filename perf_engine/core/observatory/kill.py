@@ -47,8 +47,10 @@ def kill_query(
 			raise NotPermitted(f"Thread {thread_id} is this connection itself: not killed")
 	thread = threads_by_id(conn, {thread_id}).get(thread_id)
 	if thread is None:
-		raise InvalidInput(
-			f"Thread {thread_id} is not running (or this database user cannot see it): nothing killed"
+		# Without PROCESS another user's threads are invisible: from here they look like no thread at all.
+		raise NotPermitted(
+			f"Thread {thread_id} is not one of this site's threads (it is not running, or belongs to a "
+			"database user this site cannot see): not killed"
 		)
 	if thread.system:
 		raise NotPermitted(

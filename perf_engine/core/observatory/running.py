@@ -25,7 +25,7 @@ def running(conn: pymysql.Connection, site: Site, threshold_s: float = RUNNING_Q
 	transactions = threads.transactions(conn)
 	notes = []
 	if transactions is None:
-		notes.append(threads.no_process_privilege(site))
+		notes.append(threads.no_process_privilege(conn))
 	for thread in own:
 		thread.transaction = (transactions or {}).get(thread.thread_id)
 	own_ids = {t.thread_id for t in own}

@@ -12,6 +12,7 @@ import pymysql
 from perf_engine.core.errors import InvalidInput
 
 IDENTITY_SQL = "SELECT DATABASE(), SUBSTRING_INDEX(USER(), '@', 1)"
+ACCOUNT_SQL = "SELECT CURRENT_USER()"
 
 
 @dataclass(frozen=True)
@@ -35,3 +36,11 @@ def of_connection(conn: pymysql.Connection, database: str | None = None) -> Site
 	if not database:
 		raise InvalidInput("Name the site's database (--database, or --bench and --site)")
 	return Site(database, user)
+
+
+def account(conn: pymysql.Connection) -> str:
+	"""The account MariaDB signed this connection in as, quoted for a GRANT: `'user'@'host'`."""
+	with conn.cursor() as cur:
+		cur.execute(ACCOUNT_SQL)
+		user, _, host = cur.fetchone()[0].rpartition("@")
+	return f"'{user}'@'{host}'"

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 
 import pymysql
 
-from perf_engine.core.observatory.site import Site
+from perf_engine.core.observatory.site import Site, account
 
 ACCESS_DENIED = {1227, 1142, 1044}  # needs PROCESS, table or database access denied
 STATEMENT_CHARS = 2000
@@ -34,8 +34,8 @@ TRANSACTIONS_SQL = """
 	FROM information_schema.INNODB_TRX LIMIT %(limit)s
 """
 NO_PROCESS_PRIVILEGE = (
-	"this database user ({user}) lacks the PROCESS privilege: it sees only its own threads, and no "
-	"transactions, lock waits or deadlocks; an admin can run GRANT PROCESS ON *.* TO '{user}'@'%'"
+	"this database user ({account}) lacks the PROCESS privilege: it sees only its own threads, and no "
+	"transactions, lock waits or deadlocks; an admin can run GRANT PROCESS ON *.* TO {account}"
 )
 
 
@@ -145,5 +145,6 @@ def transactions(conn: pymysql.Connection) -> dict[int, Transaction] | None:
 	}
 
 
-def no_process_privilege(site: Site) -> str:
-	return NO_PROCESS_PRIVILEGE.format(user=site.user)
+def no_process_privilege(conn: pymysql.Connection) -> str:
+	"""What this connection's account cannot see without PROCESS, and the GRANT that gives it."""
+	return NO_PROCESS_PRIVILEGE.format(account=account(conn))
