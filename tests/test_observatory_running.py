@@ -120,3 +120,58 @@ def test_without_the_process_privilege_the_reading_says_what_to_grant(db, databa
 			sleeping.join()
 	finally:
 		drop_user(db, user)
+
+
+def test_a_metadata_lock_wait_names_its_holder_where_the_plugin_is_installed(private_mariadb):
+	"""With metadata_lock_info installed, an ALTER waiting for a table an idle transaction read is shown
+	waiting on that session, which is the chain's root; without the plugin the wait is shown with a note."""
+	admin = private_mariadb.connect()
+	with admin.cursor() as cur:
+		cur.execute(
+			"SELECT COUNT(*) FROM information_schema.PLUGINS WHERE plugin_name = 'METADATA_LOCK_INFO'"
+		)
+		was_installed = bool(cur.fetchone()[0])
+		cur.execute("CREATE DATABASE mdl_site")
+		cur.execute("CREATE TABLE mdl_site.items (id INT PRIMARY KEY)")
+	user, password = create_site_user(admin, "mdl_site")
+	site = Site("mdl_site", user)
+
+	def connect(autocommit: bool = True) -> pymysql.Connection:
+		return connect_as("127.0.0.1", private_mariadb.port, user, password, "mdl_site", autocommit)
+
+	observer, holder, altering = connect(), connect(False), connect()
+	try:
+		with closing_all(observer, holder, altering):
+			for installed in (True, False):
+				set_plugin(admin, installed)
+				with holder.cursor() as cur:
+					cur.execute("SELECT * FROM items")
+				alter = Background(altering, "ALTER TABLE items ADD COLUMN note INT").start()
+				found = wait_until(lambda: (r := running(observer, site, 3600))["lock_waits"] and r)
+				(wait,) = found["lock_waits"]
+				assert (wait["waiter"], wait["kind"]) == (alter.thread_id, "metadata")
+				if installed:
+					assert (wait["blocker"], wait["lock_table"]) == (holder.thread_id(), "items")
+					assert found["chains"][0]["root"]["thread_id"] == holder.thread_id()
+				else:
+					assert wait["blocker"] is None and any("metadata_lock_info" in n for n in found["notes"])
+				holder.rollback()
+				alter.join()
+				assert alter.error is None
+				with altering.cursor() as cur:
+					cur.execute("ALTER TABLE items DROP COLUMN note")
+	finally:
+		set_plugin(admin, was_installed)
+		with admin.cursor() as cur:
+			cur.execute("DROP DATABASE mdl_site")
+		drop_user(admin, user)
+		admin.close()
+
+
+def set_plugin(admin: pymysql.Connection, installed: bool) -> None:
+	with admin.cursor() as cur:
+		cur.execute(
+			"SELECT COUNT(*) FROM information_schema.PLUGINS WHERE plugin_name = 'METADATA_LOCK_INFO'"
+		)
+		if bool(cur.fetchone()[0]) != installed:
+			cur.execute(("INSTALL" if installed else "UNINSTALL") + " SONAME 'metadata_lock_info'")
