@@ -5,7 +5,7 @@ import re
 MAX_TABLES = 10
 # After FROM, JOIN, UPDATE or INTO: a backquoted name (Frappe's `tabSales Invoice`), or a bare one.
 TABLE = re.compile(r"\b(?:from|join|update|into)\s+(?:`[^`]+`\.)?(`[^`]+`|[a-z_][\w$]*)", re.IGNORECASE)
-NOT_TABLES = {"select", "dual", "(", "lateral"}
+NOT_TABLES = {"select", "dual", "lateral"}
 
 
 def tables_named(sql: str) -> list[str]:
