@@ -22,7 +22,7 @@ from perf_engine.core.health.metrics import render
 from perf_engine.core.settings import Settings, stored_settings
 
 # The parts read from the site's database: left out without --site, named when it is unreachable.
-SITE_PARTS = ("counts", "scheduler", "mariadb")
+SITE_PARTS = ("counts", "scheduler", "mariadb", "database")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

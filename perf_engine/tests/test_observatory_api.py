@@ -34,29 +34,36 @@ class TestObservatoryApi(rest.ApiTestCase):
 		self.assertEqual(refused.status_code, 403, refused.text)
 
 	def test_another_sites_thread_and_another_users_thread_are_never_killed(self):
-		"""The second site's sleep and a root sleep on this site's database: 403 each, and both run on."""
+		"""The second site's sleep and a root sleep on this site's database: 403 each, whether the site's user
+		can see them (PROCESS granted) or not (as Frappe creates it), and both run on until the test ends them."""
 		watcher = root_connection()
 		other_site = site_connection(SECOND_SITE)
 		root = root_connection()
 		root.select_db(frappe.conf.db_name)
 		try:
-			theirs = Statement(other_site, "SELECT SLEEP(4)")
-			roots = Statement(root, "SELECT SLEEP(4)")
+			theirs = Statement(other_site, "SELECT SLEEP(60)")
+			roots = Statement(root, "SELECT SLEEP(60)")
 			for statement in (theirs, roots):
 				wait_until(lambda s=statement: running(watcher, s.thread_id))
-				response = rest.call(
-					"perf_engine.api.kill_query", self.manager, thread_id=statement.thread_id
-				)
-				self.assertEqual(response.status_code, 403, response.text)
-				self.assertIn("not this site's", response.text)
+			self.assert_refused((theirs, roots), "not one of this site's threads")
+			with process_privilege(watcher):
+				self.assert_refused((theirs, roots), "not this site's")
+				seen = rest.call("perf_engine.api.running_queries", self.manager, http_method="GET").message
+				self.assertNotIn(theirs.thread_id, [t["thread_id"] for t in seen["queries"]])
 			for statement in (theirs, roots):
+				self.assertTrue(running(watcher, statement.thread_id), "the refused statement runs on")
+				with watcher.cursor() as cur:
+					cur.execute(f"KILL QUERY {statement.thread_id}")  # the test's own cleanup, as root
 				self.assertTrue(statement.finished())
-				self.assertIsNone(statement.error, "the refused statement ran to its end")
-			seen = rest.call("perf_engine.api.running_queries", self.manager, http_method="GET").message
-			self.assertNotIn(theirs.thread_id, [t["thread_id"] for t in seen["queries"]])
 		finally:
 			for conn in (watcher, other_site, root):
 				conn.close()
+
+	def assert_refused(self, statements: tuple[Statement, ...], why: str) -> None:
+		for statement in statements:
+			response = rest.call("perf_engine.api.kill_query", self.manager, thread_id=statement.thread_id)
+			self.assertEqual(response.status_code, 403, response.text)
+			self.assertIn(why, response.text)
 
 	def test_the_sites_own_statement_is_killed_and_recorded(self):
 		"""KILL QUERY of the site's own 30 s sleep stops it; a Query Kill Log names who, what and the outcome."""

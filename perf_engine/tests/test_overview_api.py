@@ -11,7 +11,17 @@ from prometheus_client.parser import text_string_to_metric_families
 from perf_engine.services import bridge, overview
 from perf_engine.tests import rest
 
-SUBSYSTEMS = {"queues", "stalls", "redis", "indexes", "thresholds", "capacity", "scheduler", "mariadb"}
+SUBSYSTEMS = {
+	"queues",
+	"stalls",
+	"redis",
+	"indexes",
+	"thresholds",
+	"capacity",
+	"scheduler",
+	"mariadb",
+	"database",
+}
 
 
 class TestOverview(rest.ApiTestCase):
@@ -38,7 +48,7 @@ class TestOverview(rest.ApiTestCase):
 		self.assertEqual(health["subsystems"]["queues"]["status"], "unknown")
 		self.assertEqual(health["subsystems"]["redis"]["status"], "unknown")
 		self.assertIn("Connection", health["subsystems"]["redis"]["reason"])
-		for name in ("stalls", "indexes", "thresholds", "capacity", "scheduler", "mariadb"):
+		for name in ("stalls", "indexes", "thresholds", "capacity", "scheduler", "mariadb", "database"):
 			self.assertNotEqual(health["subsystems"][name]["status"], "unknown", name)
 		self.assertIsNone(found["queues"])
 		self.assertIsNotNone(found["counts"])
