@@ -28,7 +28,10 @@ class TestObservatoryDesk(FrappeTestCase):
 		update_password(rest.MANAGER_USER, PASSWORD)
 		frappe.db.set_single_value("System Settings", "setup_complete", 1)
 		stored = {"doctype": SETTINGS, "field": "running_query_seconds"}
-		threshold = frappe.db.get_value("Singles", stored, "value")
+		saved = frappe.db.sql(
+			"SELECT value FROM `tabSingles` WHERE doctype = %(doctype)s AND field = %(field)s", stored
+		)
+		threshold = saved[0][0] if saved else None
 		frappe.db.set_single_value(SETTINGS, "running_query_seconds", 1)
 		frappe.db.commit()
 		frappe.clear_document_cache(SETTINGS, SETTINGS)
