@@ -68,6 +68,7 @@ class TestObservatoryDesk(FrappeTestCase):
 						)
 						tab.evaluate(f"document.querySelector('{CONFIRM}').click()")
 						self.assertTrue(sleeping.finished(15), "the confirmed kill stopped the statement")
+						frappe.db.commit()  # a new snapshot: the web server committed the Query Kill Log
 						killed_logs = frappe.get_all(
 							"Query Kill Log", filters={"thread_id": sleeping.thread_id}, pluck="name"
 						)
