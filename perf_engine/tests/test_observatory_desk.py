@@ -20,6 +20,12 @@ TOP_ROWS = ".page-container[data-page-route='top-queries'] .top-queries tbody tr
 CONFIRM = ".modal.show .btn-modal-primary"
 
 
+def kill_logs(thread_id: int) -> list[str]:
+	"""The Query Kill Logs of a thread, read in a new snapshot (the web server wrote them)."""
+	frappe.db.commit()
+	return frappe.get_all("Query Kill Log", filters={"thread_id": thread_id}, pluck="name")
+
+
 class TestObservatoryDesk(FrappeTestCase):
 	def test_each_site_sees_its_own_statements_kills_after_confirming_and_lists_its_top_queries(self):
 		"""Running Queries shows this site's long statement and not the second site's; Kill Query asks first,
@@ -68,10 +74,8 @@ class TestObservatoryDesk(FrappeTestCase):
 						)
 						tab.evaluate(f"document.querySelector('{CONFIRM}').click()")
 						self.assertTrue(sleeping.finished(15), "the confirmed kill stopped the statement")
-						frappe.db.commit()  # a new snapshot: the web server committed the Query Kill Log
-						killed_logs = frappe.get_all(
-							"Query Kill Log", filters={"thread_id": sleeping.thread_id}, pluck="name"
-						)
+						# The statement ends at the kill; the request records it and commits just after.
+						killed_logs = wait_until(lambda: kill_logs(sleeping.thread_id))
 						self.assertEqual(len(killed_logs), 1)
 						self.open(
 							tab,
