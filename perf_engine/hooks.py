@@ -70,7 +70,8 @@ scheduler_events = {
 			"perf_engine.tasks.redis_memory.cleanup_when_pressured",
 		],
 		# Minute ticks that run when due: stalled jobs (`stall_check_minutes`, default 5) and
-		# snapshots for the workspace charts (`snapshot_minutes`, default 5). Every minute,
+		# snapshots for the workspace charts (`snapshot_minutes`, default 5); the snapshot tick also
+		# checks for a new deadlock each minute (services.observatory.check_deadlocks). Every minute,
 		# scheduled RQ jobs that are due (event delivery retries) move onto their queues:
 		# Frappe's workers run no RQ scheduler. Every minute too, published events whose deliveries
 		# were not enqueued after their commit (the queue Redis was down) leave the outbox.

@@ -20,6 +20,7 @@ CORE_ORDER = (
 	"indexes",
 	"latency",
 	"jobstats",
+	"observatory",
 	"capacity",
 	"load",
 	"query",

@@ -26,6 +26,7 @@ from perf_engine.api.jobs import (
 	stop_job,
 )
 from perf_engine.api.load_test import apply_calibration, record_load_test_run
+from perf_engine.api.observatory import deadlocks, explain_query, kill_query, running_queries, top_queries
 from perf_engine.api.overview import (
 	get_health,
 	metrics,

@@ -15,12 +15,14 @@ import pymysql
 from perf_engine import __version__
 from perf_engine.cli import (
 	capacity,
+	deadlocks,
 	doctor,
 	exit_codes,
 	indexes,
 	jobs,
 	load,
 	metrics,
+	queries,
 	queues,
 	readiness,
 	redis,
@@ -47,6 +49,8 @@ COMMANDS = (
 	readiness,
 	load,
 	sla,
+	queries,
+	deadlocks,
 )
 
 

@@ -50,3 +50,8 @@ class BatchFailed(PerfEngineError):
 			f"Processing {what} failed after {rows_done:,} rows: {type(cause).__name__}: {cause}. "
 			f"Resume with {where}"
 		)
+
+
+class NotPermitted(PerfEngineError):
+	"""An action on something that is not the site's own (another site's or user's thread, a system
+	thread): refused before anything runs."""

@@ -20,6 +20,7 @@ from perf_engine.core.indexes.apply import LOCK_WAIT_RANGE_S, LOCK_WAIT_TIMEOUT_
 from perf_engine.core.jobs.advice import AdviceLimits
 from perf_engine.core.jobs.stalls import QUEUE_WAIT_LIMIT_S, STALL_AFTER_S, StallLimits
 from perf_engine.core.jobs.workers import HEARTBEAT_GRACE_S, check_heartbeat_grace
+from perf_engine.core.observatory.running import RUNNING_QUERY_S
 from perf_engine.core.query.list_guard import MODES, REFUSE
 from perf_engine.core.redis.cleanup import DEFAULT_PATTERNS
 
@@ -60,6 +61,7 @@ RANGES = {
 	"snapshot_minutes": Range(1, DAY_MINUTES, "Snapshot interval", "minutes"),
 	"history_retention_days": Range(1, 3650, "History retention", "days"),
 	"readiness_load_test_days": Range(1, 365, "Load test counts for readiness", "days"),
+	"running_query_seconds": Range(1, 3600, "Running query threshold", "s"),
 }
 # Settings that take one of a few words (a Select in the DocType), with their label.
 CHOICES = {"list_guard_mode": (MODES, "List query guard")}
@@ -89,6 +91,7 @@ class Settings:
 	history_retention_days: int = 14
 	list_guard_mode: str = REFUSE
 	readiness_load_test_days: int = 30
+	running_query_seconds: int = RUNNING_QUERY_S
 
 	@classmethod
 	def from_values(cls, values: Mapping[str, Any]) -> "Settings":

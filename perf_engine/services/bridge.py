@@ -22,7 +22,7 @@ from frappe.utils.background_jobs import get_queues_timeout, get_redis_conn
 from perf_engine.core.cache.own_connection import OwnConnection
 from perf_engine.core.config import ConnectionSettings, load_settings
 from perf_engine.core.connections import CACHE_REDIS, QUEUE_REDIS, ServiceRedis, service_redis
-from perf_engine.core.errors import InvalidInput, PerfEngineError, ServiceUnavailable
+from perf_engine.core.errors import InvalidInput, NotPermitted, PerfEngineError, ServiceUnavailable
 from perf_engine.core.service_errors import is_service_failure, redis_location, redis_unavailable
 
 MANAGER_ROLES = ("System Manager", "Performance Manager")
@@ -176,6 +176,8 @@ def core_errors() -> Iterator[None]:
 		yield
 	except InvalidInput as exc:
 		throw(exc, frappe.ValidationError, _("Invalid input"))
+	except NotPermitted as exc:
+		throw(exc, frappe.PermissionError, _("Not permitted"))
 	except ServiceUnavailable as exc:
 		throw(exc, ServiceUnavailableError, _("Service unavailable"))
 	except redis.exceptions.RedisError as exc:

@@ -23,6 +23,8 @@ HISTORY_DOCTYPES = {
 	"Threshold Violation": "measured_at",
 	"Redis Cleanup Log": "creation",
 	"Perf Event Failure": "failed_at",
+	"Deadlock": "detected_on",
+	"Query Kill Log": "killed_at",
 }
 LAST_SNAPSHOT_KEY = "perf_engine:last_snapshot"
 

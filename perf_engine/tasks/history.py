@@ -1,9 +1,12 @@
-"""Scheduled history: a snapshot every `snapshot_minutes` and daily pruning past retention."""
+"""Scheduled history: a snapshot every `snapshot_minutes`, the deadlock check each minute, daily pruning."""
 
-from perf_engine.services import overview
+from perf_engine.services import observatory, overview
 
 
 def snapshot_when_due() -> None:
+	# The deadlock check rides this minute tick instead of a job of its own: one status counter a
+	# minute, the InnoDB status only when it grew (at most once a minute); it never raises.
+	observatory.check_deadlocks()
 	overview.snapshot_when_due()
 
 

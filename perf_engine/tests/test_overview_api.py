@@ -21,6 +21,7 @@ SUBSYSTEMS = {
 	"capacity",
 	"scheduler",
 	"mariadb",
+	"database",
 }
 
 
@@ -48,7 +49,7 @@ class TestOverview(rest.ApiTestCase):
 		self.assertEqual(health["subsystems"]["queues"]["status"], "unknown")
 		self.assertEqual(health["subsystems"]["redis"]["status"], "unknown")
 		self.assertIn("Connection", health["subsystems"]["redis"]["reason"])
-		for name in ("stalls", "indexes", "thresholds", "capacity", "scheduler", "mariadb"):
+		for name in ("stalls", "indexes", "thresholds", "capacity", "scheduler", "mariadb", "database"):
 			self.assertNotEqual(health["subsystems"][name]["status"], "unknown", name)
 		self.assertIsNone(found["queues"])
 		self.assertIsNotNone(found["counts"])

@@ -6,7 +6,8 @@ scheduler (`scheduler_health`, bounded reads of its job tables), the MariaDB ser
 figures MySQLTuner judges (`mariadb_health`: buffer pool, redo log, connections, slow
 queries, table caches against the tables, temporary tables on disk, joins without indexes),
 each queue's last 15 minutes of job statistics (one MGET, the workers' hashes, the
-`job_queue_wait` threshold's row) and the health judged from them. Each part is gathered on
+`job_queue_wait` threshold's row), the site's database now (its statements over the threshold,
+lock waits and deadlocks: `observatory.health_facts`) and the health judged from them. Each part is gathered on
 its own: a part that fails is None and its error is kept
 under `errors` (and the unreachable service under `unavailable`), and health reports the
 subsystems it feeds as unknown.
@@ -27,9 +28,11 @@ from perf_engine.core.health import scheduler as scheduler_health
 from perf_engine.core.health.site_counts import site_counts
 from perf_engine.core.jobs.advice import advise_all
 from perf_engine.core.jobs.queue_status import queue_status
-from perf_engine.core.jobstats.report import health_facts
+from perf_engine.core.jobstats.report import health_facts as job_load_facts
 from perf_engine.core.jobstats.verdict import wait_limit_s
 from perf_engine.core.latency import thresholds
+from perf_engine.core.observatory import health_facts as database_facts
+from perf_engine.core.observatory.site import of_connection
 from perf_engine.core.redis.memory import memory_status
 from perf_engine.core.settings import Settings
 
@@ -66,7 +69,13 @@ def collect(
 		run_check("thresholds", lambda: thresholds.read_stored(site_db())),
 		run_check("scheduler", lambda: scheduler_health.read(site_db(), now, site_conf, next_of)),
 		run_check("mariadb", lambda: mariadb_health.read(site_db())),
-		run_check("job_load", lambda: health_facts(queue, queue_names, time.time(), wait_limit_s(db))),
+		run_check("job_load", lambda: job_load_facts(queue, queue_names, time.time(), wait_limit_s(db))),
+		run_check(
+			"database",
+			lambda: database_facts.read(
+				site_db(), of_connection(site_db()), settings.running_query_seconds, now
+			),
+		),
 	)
 	found = {part.name: part.data if part.ok else None for part in parts}
 	found["queues"] = found["queues"] and found["queues"]["rows"]

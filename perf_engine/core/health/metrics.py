@@ -145,6 +145,8 @@ def render(figures: dict, identity: Identity | None = None) -> bytes:
 		scheduler(figures["scheduler"], registry)
 	if figures.get("mariadb") is not None:
 		mariadb(figures["mariadb"], registry)
+	if figures.get("database") is not None:
+		database(figures["database"], registry)
 	if figures.get("health") is not None:
 		health = Gauge(
 			"perf_engine_health",
@@ -241,6 +243,33 @@ def mariadb(facts: dict, registry: CollectorRegistry) -> None:
 	)
 	for event, figure in SINCE_START.items():
 		since_start.labels(event).set(facts[figure])
+
+
+def database(facts: dict, registry: CollectorRegistry) -> None:
+	"""The site's database now: statements over the threshold, lock waits, recent deadlocks (no per-query series)."""
+	Gauge(
+		"perf_engine_db_long_queries",
+		"The site's statements running at least the running-query threshold",
+		registry=registry,
+	).set(facts["long_queries"])
+	Gauge(
+		"perf_engine_db_longest_query_seconds", "The site's longest running statement", registry=registry
+	).set(facts["longest_query_s"])
+	Gauge("perf_engine_db_lock_waits", "The site's threads waiting for a lock", registry=registry).set(
+		facts["lock_waits"]
+	)
+	Gauge("perf_engine_db_longest_lock_wait_seconds", "The site's longest lock wait", registry=registry).set(
+		facts["longest_lock_wait_s"]
+	)
+	Gauge(
+		"perf_engine_db_idle_in_transaction",
+		"The site's sessions idle inside an open transaction",
+		registry=registry,
+	).set(facts["idle_in_transaction"])
+	if facts["deadlocks_last_hour"] is not None:
+		Gauge(
+			"perf_engine_db_deadlocks_last_hour", "The site's deadlocks in the last hour", registry=registry
+		).set(facts["deadlocks_last_hour"])
 
 
 class WindowHistograms:

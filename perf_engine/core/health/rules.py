@@ -1,9 +1,9 @@
 """What "healthy" means for each subsystem, decided from structured figures alone.
 
 Subsystems: queues and workers, job load (workers busy and queue wait over 15 minutes), stalled
-jobs, Redis memory, indexes, thresholds, the capacity verdict, the scheduler and MariaDB (the last
-three as a list of checks, each with its value and limit in one unit, threshold, verdict and
-action; MariaDB's checks live in `mariadb_rules.py`, with MySQLTuner's limits). Each is judged on
+jobs, Redis memory, indexes, thresholds, the capacity verdict, the scheduler, MariaDB and the site's
+database (the last four as a list of checks, each with its value and limit in one unit, threshold,
+verdict and action; MariaDB's checks live in `mariadb_rules.py`, with MySQLTuner's limits). Each is judged on
 its own (a part whose figures are missing, or whose rule fails, is unknown with the
 reason; the rest still answers). The API, the CLI, the metrics and the snapshots all call
 `assess`, so they give the same answer.
@@ -39,6 +39,7 @@ SUBSYSTEMS = (
 	"capacity",
 	"scheduler",
 	"mariadb",
+	"database",
 )
 # Which figure each subsystem is judged from, and what to do when that figure is missing.
 SOURCES = {
@@ -47,12 +48,14 @@ SOURCES = {
 	"scheduler": "scheduler",
 	"mariadb": "mariadb",
 	"jobs": "job_load",
+	"database": "database",
 } | dict.fromkeys(("stalls", "indexes", "thresholds", "capacity"), "counts")
 MISSING_ACTION = {
 	"queues": "Check that Redis is running.",
 	"redis": "Check that Redis is running.",
 	"mariadb": "Check that MariaDB is running.",
 	"jobs": "Check that Redis is running.",
+	"database": "Check that MariaDB is running.",
 }
 OPEN_THRESHOLD_VIOLATIONS = "Open Threshold Violation to see which operations."
 UNMEASURED_ACTION = (
@@ -65,6 +68,10 @@ SCHEDULER_LAG_WARNING_S = 15 * 60
 SCHEDULER_LAG_CRITICAL_S = 60 * 60
 # A job type failing this many runs in a row within the window is broken, not flaky.
 ALWAYS_FAILING_RUNS = 3
+# The site's database now: a lock wait this old makes users wait visibly; InnoDB gives up at
+# innodb_lock_wait_timeout (50 s by default), so a wait near it is critical.
+LOCK_WAIT_WARNING_S = 5
+LOCK_WAIT_CRITICAL_S = 30
 
 
 def queues(rows: list[dict], settings: Settings) -> dict:
@@ -225,6 +232,60 @@ def jobs(facts: dict, settings: Settings) -> dict:
 	)
 
 
+def database(facts: dict, settings: Settings) -> dict:
+	"""The site's statements over the threshold, its lock waits by age, its deadlocks in the last hour."""
+	slow, threshold = facts["long_queries"], facts["threshold_s"]
+	checks = [
+		check(
+			"long_queries",
+			WARNING if slow else OK,
+			slow,
+			f"no statement running {threshold:g} s or longer",
+			f"{slow} statement(s) running {threshold:g} s or longer, the longest {facts['longest_query_s']:.0f} s"
+			if slow
+			else f"no statement running {threshold:g} s or longer",
+			"Open Running Queries: see what runs and what blocks it." if slow else "",
+			unit="statements",
+			limit=0,
+		)
+	]
+	waits, longest = facts["lock_waits"], facts["longest_lock_wait_s"]
+	status = (
+		CRITICAL if longest >= LOCK_WAIT_CRITICAL_S else WARNING if longest >= LOCK_WAIT_WARNING_S else OK
+	)
+	checks.append(
+		check(
+			"lock_waits",
+			status,
+			longest,
+			f"warning from a {LOCK_WAIT_WARNING_S} s wait, critical from {LOCK_WAIT_CRITICAL_S} s",
+			f"{waits} lock wait(s), the longest {longest} s" if waits else "no lock waits",
+			""
+			if status == OK
+			else "Open Running Queries: its blocking chains name the session holding the locks.",
+			unit="s",
+			limit=LOCK_WAIT_WARNING_S,
+		)
+	)
+	deadlocks = facts["deadlocks_last_hour"]
+	if deadlocks is not None:
+		checks.append(
+			check(
+				"deadlocks_last_hour",
+				WARNING if deadlocks else OK,
+				deadlocks,
+				"no deadlock in the last hour",
+				f"{deadlocks} deadlock(s) in the last hour" if deadlocks else "no deadlock in the last hour",
+				"Open the Deadlock list: both statements, the table and index each locked."
+				if deadlocks
+				else "",
+				unit="deadlocks",
+				limit=0,
+			)
+		)
+	return from_checks(checks)
+
+
 RULES: dict[str, Callable[[dict, Settings], dict]] = {
 	"queues": queues,
 	"jobs": jobs,
@@ -235,6 +296,7 @@ RULES: dict[str, Callable[[dict, Settings], dict]] = {
 	"capacity": capacity,
 	"scheduler": scheduler,
 	"mariadb": mariadb,
+	"database": database,
 }
 
 

@@ -1,7 +1,7 @@
 """Entries of a MariaDB or MySQL slow query log file, split on the log's own headers.
 
 An entry starts at its `# Time:` or `# User@Host:` header line. Its `# Query_time:` line gives the
-time and rows examined, sent and affected; its database is the `Schema:` of MariaDB's `# Thread_id:` line, or
+time, lock time and rows examined, sent and affected; its database is the `Schema:` of MariaDB's `# Thread_id:` line, or
 else the last `use db;`; `SET timestamp=...;` dates it. From the first other line up
 to the next entry's header everything is the statement (lines starting with `#` or `use`
 included), so multi-line statements stay whole. Only a bounded tail of the
@@ -22,6 +22,7 @@ SLOW_LOG_TAIL_BYTES = 16 * 1024 * 1024
 # rarely passes for a header.
 ENTRY_START = re.compile(r"# Time: \d[\d:.TZ -]*$|# User@Host: [^\[\s]*\[[^\]]*\] @ ")
 QUERY_TIME = re.compile(r"Query_time:\s*(\d{1,15}(?:\.\d{1,15})?)")
+LOCK_TIME = re.compile(r"Lock_time:\s*(\d{1,15}(?:\.\d{1,15})?)")
 ROWS_EXAMINED = re.compile(r"Rows_examined:\s*(\d{1,18})")
 ROWS_SENT = re.compile(r"Rows_sent:\s*(\d{1,18})")
 ROWS_AFFECTED = re.compile(r"Rows_affected:\s*(\d{1,18})")
@@ -41,6 +42,7 @@ class SlowLogEntry:
 	rows_affected: int = 0
 	# Epoch seconds from the entry's `SET timestamp=...;`, when it has one.
 	at: int | None = None
+	lock_time_s: float = 0.0
 
 
 def tail(path: str, max_bytes: int = SLOW_LOG_TAIL_BYTES) -> str:
@@ -54,9 +56,10 @@ def tail(path: str, max_bytes: int = SLOW_LOG_TAIL_BYTES) -> str:
 	return data.decode(errors="replace")
 
 
-def entries(text: str) -> Iterator[SlowLogEntry]:
-	"""Each logged statement with its database, time and rows examined, in file order."""
-	running_schema: str | None = None
+def entries(text: str, schema: str | None = None) -> Iterator[SlowLogEntry]:
+	"""Each logged statement with its database, time and rows examined, in file order; `schema` is the
+	database in use where the text starts (a piece read after an earlier one)."""
+	running_schema = schema
 	entry: PendingEntry | None = None
 	for line in text.splitlines():
 		if ENTRY_START.match(line):
@@ -89,6 +92,7 @@ class PendingEntry:
 	def __init__(self, schema: str | None):
 		self.schema = schema
 		self.query_time_s = 0.0
+		self.lock_time_s = 0.0
 		self.rows_examined = 0
 		self.rows_sent = 0
 		self.rows_affected = 0
@@ -97,17 +101,20 @@ class PendingEntry:
 		self.chars = 0
 
 	def header(self, line: str) -> None:
-		if time := QUERY_TIME.search(line):
+		"""One header line's fields; each pattern runs only on a line that names its field (cheap per line)."""
+		if "Query_time:" in line and (time := QUERY_TIME.search(line)):
 			self.query_time_s = float(time.group(1))
-		if rows := ROWS_EXAMINED.search(line):
+		if "Lock_time:" in line and (lock := LOCK_TIME.search(line)):
+			self.lock_time_s = float(lock.group(1))
+		if "Rows_examined:" in line and (rows := ROWS_EXAMINED.search(line)):
 			self.rows_examined = int(rows.group(1))
-		if schema := SCHEMA.search(line):
+		if "Schema:" in line and (schema := SCHEMA.search(line)):
 			self.schema = schema.group(1)
-		if sent := ROWS_SENT.search(line):
+		if "Rows_sent:" in line and (sent := ROWS_SENT.search(line)):
 			self.rows_sent = int(sent.group(1))
-		if affected := ROWS_AFFECTED.search(line):
+		if "Rows_affected:" in line and (affected := ROWS_AFFECTED.search(line)):
 			self.rows_affected = int(affected.group(1))
-		if timestamp := SET_TIMESTAMP.match(line.strip()):
+		if not line.startswith("#") and (timestamp := SET_TIMESTAMP.match(line.strip())):
 			self.at = int(timestamp.group(1))
 
 	def add(self, line: str) -> None:
@@ -129,4 +136,5 @@ class PendingEntry:
 			self.rows_sent,
 			self.rows_affected,
 			self.at,
+			self.lock_time_s,
 		)

@@ -4,7 +4,7 @@
 
 frappe.perf_engine.HealthBlock = class HealthBlock {
 	static COLOURS = { ok: "green", warning: "orange", critical: "red", failing: "red", unknown: "gray" };
-	static TITLES = { mariadb: "MariaDB", jobs: "Job Load" };
+	static TITLES = { mariadb: "MariaDB", jobs: "Job Load", database: "Site Database" };
 
 	constructor(root) {
 		this.overall = root.querySelector(".health-overall");
