@@ -101,9 +101,9 @@ def test_running_kill_stops_the_sites_statement_records_it_and_refuses_another_u
 	try:
 		with closing_all(worker):
 			sleeping = Background(worker, "SELECT SLEEP(30)").start()
-			wait_until(lambda: running_statement(db, sleeping.thread_id))
+			wait_until(lambda: running_statement(db, sleeping.thread_id, for_ms=100))
 			assert (
-				main(as_site(user, password, database_name, "queries", "running", "--threshold", "0.01")) == 1
+				main(as_site(user, password, database_name, "queries", "running", "--threshold", "0.05")) == 1
 			)
 			assert str(sleeping.thread_id) in capsys.readouterr().out
 			with pytest.raises(SystemExit):
