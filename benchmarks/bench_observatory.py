@@ -8,9 +8,11 @@ baseline an operator runs at a SQL prompt, `SHOW FULL PROCESSLIST`, each refresh
 (InnoDB refills its transaction tables only after 0.1 s unread, so each refresh pays for a refill).
 
 Top queries: a MariaDB-format slow log of 100,000 entries (200 statement shapes, values varying)
-that fits the 16 MB tail. Timed: the first read in a process (parse and fingerprint everything),
-the view a refreshing page gets (1,000 entries appended since the last read), and Percona's
-pt-query-digest on the same file as the peer's baseline.
+that fits the 16 MB tail. Timed: the whole tail in one call (the CLI), every call of a view in a new
+process until the tail is read (each reads newest first within its budget), the view a refreshing
+page gets (1,000 entries appended since the last read), and Percona's pt-query-digest on the same
+file as the peer's baseline. Then the same view over `mysql.slow_log` with 100,000 rows, against
+the server's own scan of that table.
 """
 
 import random
@@ -23,10 +25,10 @@ import time
 from pathlib import Path
 
 from perf_engine.core.indexes.slow_log import SLOW_LOG_TAIL_BYTES
-from perf_engine.core.observatory import slow_log_digest
+from perf_engine.core.observatory import slow_log_digest, slow_log_table
 from perf_engine.core.observatory.running import running
 from perf_engine.core.observatory.site import Site
-from perf_engine.core.observatory.top_queries import top_queries
+from perf_engine.core.observatory.top_queries import VIEW_BUDGET_S, top_queries
 from tests.services import MariaDBServer
 
 GOAL_MS = 100
@@ -158,41 +160,131 @@ def top_section(entries: int, appended: int, runs: int) -> str:
 	try:
 		write_log(path, entries)
 		size = path.stat().st_size
+		view = lambda: top_queries(  # noqa: E731 - one call, timed many times
+			None, SITE_DB, since=0, slow_log_file=str(path), limit=20, budget_s=VIEW_BUDGET_S
+		)
 		slow_log_digest.forget()
 		started = time.perf_counter()
-		cold = top_queries(None, SITE_DB, since=0, slow_log_file=str(path), limit=20)
-		cold_ms = (time.perf_counter() - started) * 1000
+		whole = top_queries(None, SITE_DB, since=0, slow_log_file=str(path), limit=20)
+		whole_ms = (time.perf_counter() - started) * 1000
+		slow_log_digest.forget()
+		filling = []
+		while not filling or not filling[-1][1]["coverage"]["complete"]:
+			started = time.perf_counter()
+			found = view()
+			filling.append(((time.perf_counter() - started) * 1000, found))
 		warm_times = []
 		for round_ in range(runs):
 			write_log(path, appended, entries + round_ * appended)
 			started = time.perf_counter()
-			warm = top_queries(None, SITE_DB, since=0, slow_log_file=str(path), limit=20)
+			warm = view()
 			warm_times.append((time.perf_counter() - started) * 1000)
 		warm_ms = statistics.median(warm_times)
-		pt_line, ratio = "| pt-query-digest (not installed) | — |", ""
-		if shutil.which("pt-query-digest"):
-			started = time.perf_counter()
-			subprocess.run(
-				["pt-query-digest", "--output", "json", "--limit", "20", str(path)],
-				capture_output=True,
-				check=True,
-			)
-			pt_ms = (time.perf_counter() - started) * 1000
-			pt_line = f"| baseline: pt-query-digest on the same file | {pt_ms:,.0f} ms |"
-			ratio = f"Ratio: the refreshing view is **{pt_ms / warm_ms:,.0f}x faster than pt-query-digest** and {cold_ms / warm_ms:,.0f}x faster than its own first read. "
+		pt_ms = peer_ms(path)
 	finally:
 		shutil.rmtree(folder)
 		slow_log_digest.forget()
+	slowest_fill = max(ms for ms, _ in filling)
+	first_ms, first = filling[0]
+	pt_line = (
+		"| pt-query-digest (not installed) | — |"
+		if pt_ms is None
+		else f"| baseline: pt-query-digest on the same file | {pt_ms:,.0f} ms |"
+	)
+	ratio = (
+		""
+		if pt_ms is None
+		else f"Ratio: a view is **{pt_ms / slowest_fill:,.0f}x faster than pt-query-digest** at its slowest call. "
+	)
 	return (
 		f"### Top queries, a slow log of {entries:,} entries ({size / 2**20:.1f} MB; tail read: {SLOW_LOG_TAIL_BYTES // 2**20} MB)\n\n"
-		"| view | time |\n|---|---|\n"
+		"| call | time |\n|---|---|\n"
 		f"{pt_line}\n"
-		f"| perf_engine, first read in a process (parse and fingerprint every entry) | {cold_ms:,.0f} ms |\n"
-		f"| perf_engine, a refresh after {appended:,} more entries (median of {runs}) | {warm_ms:.1f} ms |\n\n"
-		"pt-query-digest reads the whole file; perf_engine reads its last 16 MB, the newest entries. "
-		f"{ratio}Absolute: **{warm_ms:.1f} ms** per refresh (goal < {GOAL_MS} ms); the first read in each process "
-		f"costs {cold_ms / 1000:.1f} s once. {cold['executions']:,} then {warm['executions']:,} executions in {warm['fingerprints']} fingerprints.\n"
+		f"| perf_engine, the whole tail in one call (the CLI, with its progress bar) | {whole_ms:,.0f} ms |\n"
+		f"| perf_engine view, first call in a process (newest entries, {first['coverage']['read_fraction']:.0%} of the tail) | {first_ms:.1f} ms |\n"
+		f"| perf_engine view, slowest of the {len(filling)} calls that fill in the tail | {slowest_fill:.1f} ms |\n"
+		f"| perf_engine view, a refresh after {appended:,} more entries (median of {runs}) | {warm_ms:.1f} ms |\n\n"
+		f"A view reads for at most {VIEW_BUDGET_S * 1000:.0f} ms a call, newest entries first, and a page asks again until the tail is in. "
+		f"{ratio}Absolute: every view call **{slowest_fill:.1f} ms or less** (goal < {GOAL_MS} ms). "
+		f"{whole['executions']:,} then {warm['executions']:,} executions in {warm['fingerprints']} fingerprints.\n"
 	)
+
+
+def peer_ms(path: Path) -> float | None:
+	"""pt-query-digest's time on the same file, when it is installed."""
+	if not shutil.which("pt-query-digest"):
+		return None
+	started = time.perf_counter()
+	subprocess.run(
+		["pt-query-digest", "--output", "json", "--limit", "20", str(path)], capture_output=True, check=True
+	)
+	return (time.perf_counter() - started) * 1000
+
+
+def table_section(entries: int, runs: int) -> str:
+	"""mysql.slow_log (CSV, no index) with `entries` rows of the site: the server's own scan is the floor."""
+	server = MariaDBServer().start()
+	try:
+		conn = server.connect()
+		conn.autocommit(True)
+		fill_slow_log_table(conn, entries)
+		now = START + entries
+		scan_ms = median_ms(
+			lambda: scalar(conn, "SELECT COUNT(*) FROM mysql.slow_log WHERE db = %s", SITE_DB), runs
+		)
+		view = lambda: top_queries(conn, SITE_DB, since=0, limit=20, now=now, budget_s=VIEW_BUDGET_S)  # noqa: E731
+		slow_log_table.forget()
+		started = time.perf_counter()
+		found = view()
+		first_ms = (time.perf_counter() - started) * 1000
+		refresh_ms = median_ms(view, runs)
+	finally:
+		server.stop()
+		slow_log_table.forget()
+	return (
+		f"### Top queries from `mysql.slow_log` (log_output = TABLE), {entries:,} rows of the site\n\n"
+		"| call | time |\n|---|---|\n"
+		f"| baseline: `SELECT COUNT(*) FROM mysql.slow_log WHERE db = ...` (the server scans the CSV table; median) | {scan_ms:,.0f} ms |\n"
+		f"| perf_engine view, first call in a process (every row of the window fetched and fingerprinted) | {first_ms:,.0f} ms |\n"
+		f"| perf_engine view, a refresh (rows logged since the last read; median of {runs}) | {refresh_ms:,.0f} ms |\n\n"
+		f"Ratio: a refresh is **{refresh_ms / scan_ms:.1f}x the server's own scan**, the first call {first_ms / scan_ms:.1f}x. "
+		"The CSV log table has no index, so every read of it costs that scan, which grows with the table "
+		f"(past about 40,000 rows no read of it meets {GOAL_MS} ms); the docs say to log to a FILE on a busy server. "
+		f"{found['executions']:,} executions in {found['fingerprints']} fingerprints.\n"
+	)
+
+
+def fill_slow_log_table(conn, entries: int) -> None:
+	"""`entries` rows in mysql.slow_log, swapped in the way log tables are rotated (they refuse INSERT)."""
+	rng = random.Random(7)
+	rows = [
+		(
+			START + n,
+			SITE_DB,
+			f"SELECT name FROM `tabShape{rng.randrange(SHAPES):03d}` WHERE customer = 'C-{rng.randrange(99999)}'",
+		)
+		for n in range(entries)
+	]
+	with conn.cursor() as cur:
+		cur.execute("SET GLOBAL slow_query_log = 0")
+		cur.execute("CREATE TABLE mysql.slow_fill LIKE mysql.slow_log")
+		for at in range(0, entries, 5000):
+			cur.executemany(
+				"INSERT INTO mysql.slow_fill (start_time, user_host, query_time, lock_time, rows_sent, rows_examined,"
+				" db, last_insert_id, insert_id, server_id, sql_text, thread_id, rows_affected)"
+				" VALUES (FROM_UNIXTIME(%s), 'site[site] @ localhost []', '00:00:00.012', '00:00:00', 3, 400, %s,"
+				" 0, 0, 1, %s, 1, 0)",
+				rows[at : at + 5000],
+			)
+		cur.execute("RENAME TABLE mysql.slow_log TO mysql.slow_old, mysql.slow_fill TO mysql.slow_log")
+		cur.execute("DROP TABLE mysql.slow_old")
+		cur.execute("SET GLOBAL log_output = 'TABLE', slow_query_log = 1")
+
+
+def scalar(conn, sql: str, *args) -> object:
+	with conn.cursor() as cur:
+		cur.execute(sql, args)
+		return cur.fetchone()[0]
 
 
 def run(quick: bool) -> str:
@@ -202,4 +294,6 @@ def run(quick: bool) -> str:
 		+ running_section(threads, 5 if quick else 20)
 		+ "\n"
 		+ top_section(entries, 1000, 3 if quick else 10)
+		+ "\n"
+		+ table_section(entries, 3 if quick else 5)
 	)

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from perf_engine.cli import main
+from perf_engine.core.observatory import slow_log_digest
 from tests.observatory_helpers import (
 	Background,
 	closing_all,
@@ -16,6 +17,7 @@ from tests.observatory_helpers import (
 )
 from tests.services import connect_database, mariadb_settings
 from tests.test_observatory_kill import running_statement
+from tests.test_observatory_slow_log_digest import BANNER, entry
 from tests.test_observatory_top_queries import WORKLOAD, logged, run_workload, shop, slow_log_file
 
 KILL_LOG_TABLE = (
@@ -180,3 +182,28 @@ def test_deadlocks_without_a_history_table_says_so(db, database_name, capsys):
 	assert main([*args, "deadlocks", "--database", database_name]) in (0, 1)
 	answer = json.loads(capsys.readouterr().out)
 	assert answer["stored"] is None
+
+
+def test_top_reads_a_slow_log_file_whole_with_a_progress_bar(tmp_path, capfd):
+	"""The CLI reads the whole tail at once, newest first, with a bar on stderr; --json prints no bar."""
+	path = tmp_path / "slow.log"
+	path.write_text(BANNER + "".join(entry(n) for n in range(3000)))
+	slow_log_digest.forget()
+	args = [
+		"queries",
+		"top",
+		"--since",
+		"2000-01-01",
+		"--slow-log",
+		str(path),
+		"--no-index",
+		"--database",
+		"site_a",
+	]
+	assert main(args) == 0
+	out, err = capfd.readouterr()
+	assert "3,000 execution(s)" in out and "reading the slow log (%)" in err and "100/100" in err
+	slow_log_digest.forget()
+	assert main(["--json", *args]) == 0
+	out, err = capfd.readouterr()
+	assert json.loads(out)["coverage"] == {"complete": True, "read_fraction": 1.0} and err == ""

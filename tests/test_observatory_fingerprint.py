@@ -4,7 +4,7 @@ and any text at all gets a fingerprint."""
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from perf_engine.core.observatory.fingerprint import fingerprint, from_digest
+from perf_engine.core.observatory.fingerprint import fingerprint, from_digest, quick_key, read_fingerprint
 from perf_engine.core.observatory.tables import tables_named
 
 values = st.one_of(
@@ -67,3 +67,62 @@ def test_tables_are_read_from_from_join_update_and_into():
 	"""Backquoted names with spaces, schema-qualified names and joins, in order, once each."""
 	sql = "UPDATE `tabToDo` t JOIN `site`.`tabUser` u ON u.name = t.owner SET t.x = 1 WHERE t.y IN (SELECT a FROM b)"
 	assert tables_named(sql) == ["tabToDo", "tabUser", "b"]
+
+
+pieces = st.one_of(
+	values,
+	st.sampled_from(
+		[
+			" ",
+			"  ",
+			"\n",
+			"SELECT",
+			"select",
+			"FROM",
+			"WHERE",
+			"IN (",
+			")",
+			"(",
+			",",
+			"=",
+			"-",
+			"+",
+			".",
+			"1e5",
+			"1E5",
+			"0X1f",
+			"tab2",
+			"`tab 2`",
+			"`it's`",
+			'"x"',
+			"'",
+			'"',
+			"`",
+			"''",
+			"--",
+			"#",
+			"/*",
+			"*/",
+			"\\",
+			"é",
+			"ǅ",
+		]
+	),
+	st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=8),
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(pieces, max_size=25))
+def test_the_quick_key_groups_every_statement_as_the_reader_does(parts):
+	"""Property: one regex pass (strings, numbers as `?`) never changes a statement's group."""
+	sql = "".join(parts)
+	assert fingerprint(sql) == read_fingerprint.__wrapped__(sql)
+
+
+def test_executions_of_one_plain_statement_share_one_quick_key():
+	"""The cache holds one entry per shape, not one per execution's values."""
+	one = "SELECT name FROM `tabToDo` WHERE owner = 'a@x.com' AND priority = 3 LIMIT 20"
+	other = "SELECT name FROM `tabToDo` WHERE owner = 'b@y.org' AND priority = -7.5 LIMIT 40"
+	assert quick_key(one) == quick_key(other) is not None
+	assert quick_key("SELECT 'it''s'") is None and quick_key("SELECT 1 -- note") is None

@@ -24,9 +24,7 @@ LONG_SLEEP = "SELECT SLEEP(30)"
 def running_statement(conn: pymysql.Connection, thread_id: int, for_ms: float = 0) -> bool:
 	"""Whether the thread runs a statement, for at least `for_ms` so far (a threshold can then see it)."""
 	with conn.cursor() as cur:
-		cur.execute(
-			"SELECT COMMAND, TIME_MS FROM information_schema.PROCESSLIST WHERE ID = %s", (thread_id,)
-		)
+		cur.execute("SELECT COMMAND, TIME_MS FROM information_schema.PROCESSLIST WHERE ID = %s", (thread_id,))
 		row = cur.fetchone()
 	return bool(row) and row[0] == "Query" and float(row[1]) >= for_ms
 

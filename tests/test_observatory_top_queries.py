@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from perf_engine.core.observatory import slow_log_table
 from perf_engine.core.observatory.executions import DIGESTS, SLOW_LOG_FILE, SLOW_LOG_TABLE
 from perf_engine.core.observatory.suggested_index import add_suggestions
 from perf_engine.core.observatory.top_queries import top_queries
@@ -229,3 +230,50 @@ def test_each_statement_gets_the_index_the_analysis_would_add(private_mariadb, s
 	assert (wanted["table"], wanted["columns"]) == ("items", ["category", "qty"])
 	assert wanted["ddl"].startswith("ALTER TABLE `items` ADD INDEX `category_qty_index`")
 	assert covered is None
+
+
+def test_the_slow_log_table_is_read_again_only_for_rows_logged_since_and_whole_after_a_truncate(
+	private_mariadb, shop, monkeypatch
+):
+	"""A refresh fetches the new rows alone and answers as a cold read; an emptied table starts over."""
+	fetched = []
+	real = slow_log_table.rows_from
+	monkeypatch.setattr(
+		slow_log_table, "rows_from", lambda *args: fetched.append(len(rows := real(*args))) or rows
+	)
+	admin = private_mariadb.connect()
+	with admin.cursor() as cur:
+		cur.execute("SELECT @@slow_query_log, @@log_output, @@long_query_time")
+		before = cur.fetchone()
+		cur.execute("TRUNCATE mysql.slow_log")
+		cur.execute("SET GLOBAL log_output = 'TABLE', long_query_time = 0, slow_query_log = 1")
+	site = private_mariadb.connect()  # its own reads are logged without a database: not the shop's
+	try:
+		slow_log_table.forget()
+		run_workload(private_mariadb, shop)
+		first = top_queries(site, shop, since=0, limit=100)
+		run_workload(private_mariadb, shop)
+		second = top_queries(site, shop, since=0, limit=100)
+		slow_log_table.forget()
+		cold = top_queries(site, shop, since=0, limit=100)
+		with admin.cursor() as cur:
+			cur.execute("TRUNCATE mysql.slow_log")
+		run_workload(private_mariadb, shop)
+		after_truncate = top_queries(site, shop, since=0, limit=100)
+		slow_log_table.forget()
+		cold_after = top_queries(site, shop, since=0, limit=100)
+	finally:
+		site.close()
+		with admin.cursor() as cur:
+			cur.execute("SET GLOBAL slow_query_log = %s, log_output = %s, long_query_time = %s", before)
+			cur.execute("TRUNCATE mysql.slow_log")
+		admin.close()
+		slow_log_table.forget()
+	workload = sum(count for count, _ in WORKLOAD)
+	assert fetched[0] >= workload and workload <= fetched[1] < fetched[0] + workload, (
+		"the refresh read the new rows alone"
+	)
+	assert second["executions"] == cold["executions"] and second["queries"] == cold["queries"]
+	assert len(fetched) == 6, "the emptied table was noticed (its kept rows did not come back) and read again"
+	assert after_truncate["executions"] == cold_after["executions"] == fetched[-1]
+	assert after_truncate["queries"] == cold_after["queries"]

@@ -37,9 +37,9 @@ def print_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
 class ProgressBar:
 	"""A one-line bar on stderr, passed to core functions as their `on_progress` callback."""
 
-	def __init__(self, label: str, stream: TextIO = sys.stderr):
+	def __init__(self, label: str, stream: TextIO | None = None):
 		self.label = label
-		self.stream = stream
+		self.stream = stream or sys.stderr  # the stderr of the moment, not of import time
 
 	def __call__(self, done: int, total: int) -> None:
 		filled = int(BAR_WIDTH * done / total) if total else BAR_WIDTH

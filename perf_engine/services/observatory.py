@@ -74,7 +74,13 @@ def top(since: str | None, limit: int, source: str) -> dict:
 		now = time.time()
 		conn = bridge.db_connection()
 		found = top_queries.top_queries(
-			conn, frappe.conf.db_name, window.since_epoch(since, now), limit, source, now=now
+			conn,
+			frappe.conf.db_name,
+			window.since_epoch(since, now),
+			limit,
+			source,
+			now=now,
+			budget_s=top_queries.VIEW_BUDGET_S,
 		)
 		add_suggestions(conn, frappe.conf.db_name, found["queries"])
 	for query in found["queries"]:

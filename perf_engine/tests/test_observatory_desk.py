@@ -18,6 +18,12 @@ LOGGED = "SELECT SLEEP(0.05), name FROM `tabUser` WHERE name = %s"
 STATEMENTS = ".page-container[data-page-route='running-queries'] .running-statements"
 TOP_ROWS = ".page-container[data-page-route='top-queries'] .top-queries tbody tr"
 CONFIRM = ".modal.show .btn-modal-primary"
+SUMMARY = ".page-container[data-page-route='top-queries'] .top-summary"
+# An answer while a slow log file is still being read, newest first (the table source is always whole).
+READING = (
+	'{"queries": [], "fingerprints": 0, "executions": 0, "source": "slow log (file)", "notes": [],'
+	' "coverage": {"complete": false, "read_fraction": 0.35}}'
+)
 
 
 def kill_logs(thread_id: int) -> list[str]:
@@ -87,6 +93,15 @@ class TestObservatoryDesk(FrappeTestCase):
 							tab.evaluate(
 								f"Array.from(document.querySelectorAll(\"{TOP_ROWS}\")).some(r => r.innerText.includes('from `tabuser` where name = ?'))"
 							)
+						)
+						self.assertNotIn(
+							"reading the slow log",
+							tab.evaluate(f"document.querySelector('{SUMMARY}').innerText"),
+						)
+						tab.evaluate(f"frappe.pages['top-queries'].top_queries.render({READING})")
+						self.assertIn(
+							"reading the slow log: 35%",
+							tab.evaluate(f"document.querySelector('{SUMMARY}').innerText"),
 						)
 				self.assertTrue(other.finished(), "the second site's statement ran to its end")
 				self.assertIsNone(other.error)

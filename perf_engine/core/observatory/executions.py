@@ -3,7 +3,8 @@
 Sources, read by the same readers the index analysis uses:
 - the slow query log file (`indexes/slow_log.py`: a bounded tail, split on its own headers; kept
   per process by `slow_log_digest.py` and read again only as it grows),
-- `mysql.slow_log` when the server logs to a table (at most MAX_ENTRIES rows of the window),
+- `mysql.slow_log` when the server logs to a table (`slow_log_table.py`: kept per process, read
+  again only for the rows logged since),
 - performance_schema's statement digests: already summed per digest since the server started
   (or the summary was truncated), so a window only picks the digests last seen in it, and
   there is no per-execution time (no p95).
@@ -16,16 +17,10 @@ import pymysql
 
 from perf_engine.core.indexes.sql_text import MAX_STATEMENT_CHARS
 
-MAX_ENTRIES = 100_000
 MAX_DIGESTS = 1000
 PICOSECONDS = 1e12
 SLOW_LOG_FILE, SLOW_LOG_TABLE, DIGESTS = "slow log (file)", "slow log (table)", "performance_schema digests"
 MONITORING_DIGESTS = "%`performance_schema`%"
-SLOW_TABLE_SQL = """
-	SELECT UNIX_TIMESTAMP(start_time), TIME_TO_SEC(query_time) + MICROSECOND(query_time) / 1e6,
-		TIME_TO_SEC(lock_time) + MICROSECOND(lock_time) / 1e6, rows_sent, rows_examined, LEFT(sql_text, %s)
-	FROM mysql.slow_log WHERE db = %s AND start_time >= FROM_UNIXTIME(%s) LIMIT %s
-"""
 DIGEST_SQL = """
 	SELECT digest_text, count_star, sum_timer_wait, max_timer_wait, sum_lock_time, sum_rows_examined,
 		sum_rows_sent, UNIX_TIMESTAMP(first_seen), UNIX_TIMESTAMP(last_seen)
@@ -48,24 +43,6 @@ class Execution:
 	count: int = 1
 	max_time_s: float | None = None  # digests: the slowest execution; None means query_time_s itself
 	first_at: float | None = None  # digests: when first seen
-
-
-def from_table(conn: pymysql.Connection, schema: str, since: float) -> list[Execution]:
-	"""Executions of `schema` since `since` from mysql.slow_log, at most MAX_ENTRIES."""
-	with conn.cursor() as cur:
-		cur.execute(SLOW_TABLE_SQL, (MAX_STATEMENT_CHARS + 1, schema, since, MAX_ENTRIES))
-		rows = cur.fetchall()
-	return [
-		Execution(
-			text.decode(errors="replace") if isinstance(text, bytes) else text or "",
-			float(query or 0),
-			float(lock or 0),
-			int(examined or 0),
-			int(sent or 0),
-			float(at) if at is not None else None,
-		)
-		for at, query, lock, sent, examined, text in rows
-	]
 
 
 def from_digests(conn: pymysql.Connection, schema: str, since: float) -> list[Execution]:

@@ -7,7 +7,9 @@ backquotes and comments): comments go, quoted strings, numbers, TRUE, FALSE and 
 Digits inside names (`tab2`, `t_1`) stay: they name different tables. Text the reader cannot
 split (an unterminated quote, over its length limit) is fingerprinted from its first
 FALLBACK_CHARS characters the same way, never refused: every statement gets a group.
-Statements repeat, so fingerprints are remembered (CACHED_FINGERPRINTS of them).
+Statements repeat with other values, so a plain statement's values are first taken out by one
+regex pass (`quick_key`, checked equal to the reader's rule by a property test) and fingerprints
+are remembered per such key (CACHED_FINGERPRINTS of them).
 
 performance_schema's digest text is already without values, but spelled its own way
 (`SELECT ``sleep`` ( ? ) , ``qty`` FROM ...`, lists as `(...)`): `from_digest` spells it back
@@ -43,9 +45,39 @@ DIGEST_MORE = re.compile(r"\?(?:\s*,\s*\.\.\.)+")
 QUOTED = re.compile(r"'(?:[^'\\]|\\.|'')*'?|\"(?:[^\"\\]|\\.|\"\")*\"?", re.DOTALL)
 
 
-@lru_cache(maxsize=CACHED_FINGERPRINTS)
+# The common statement, without comments, escapes or doubled quotes, has its values taken out by
+# one pass of TOKEN: then its executions share one cache entry and the reader runs once per shape.
+UNSAFE = re.compile(r"[#\\]|--|/\*|''|\"\"")
+TOKEN = re.compile(r"'[^']*'|\"[^\"]*\"|`[^`]*`")
+QUOTES = re.compile(r"['\"`]")
+ANY_CASE_NUMBER = re.compile(NUMBER.pattern, re.IGNORECASE)
+NUMBER_THEN_DOT = re.compile(f"(?>{NUMBER.pattern})\\.", re.IGNORECASE)
+NAMES = re.compile(r"`[^`]*`")
+
+
 def fingerprint(sql: str) -> str:
 	"""The statement's group: the same for every execution that differs only in its values."""
+	return read_fingerprint(quick_key(sql) or sql)
+
+
+def quick_key(sql: str) -> str | None:
+	"""The statement with its strings and numbers as `?` when one regex pass reads it as the reader
+	would (no comment, escape, doubled or stray quote), else None."""
+	if len(sql) > FALLBACK_CHARS or UNSAFE.search(sql):
+		return None
+	code = TOKEN.sub(string_as_value, sql)
+	if QUOTES.search(NAMES.sub("", code)) or NUMBER_THEN_DOT.search(code):
+		return None  # a stray quote; or `1.5.5`, where a second pass would read `?.5` as a number
+	return ANY_CASE_NUMBER.sub("?", code)
+
+
+def string_as_value(token: re.Match) -> str:
+	return token.group() if token.group()[0] == "`" else "?"
+
+
+@lru_cache(maxsize=CACHED_FINGERPRINTS)
+def read_fingerprint(sql: str) -> str:
+	"""The fingerprint by the SQL reader's text layer: the one rule."""
 	try:
 		code = "".join("?" if is_string else text for is_string, text in segments(sql))
 	except UnreadableStatement:

@@ -9,8 +9,9 @@ digests; `source` picks one. The answer names the source and what it could not s
 """
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import pymysql
 
@@ -18,17 +19,19 @@ from perf_engine.core.errors import InvalidInput
 from perf_engine.core.indexes import server_variables
 from perf_engine.core.indexes.slow_log import SLOW_LOG_TAIL_BYTES
 from perf_engine.core.latency.percentiles import nearest_rank
-from perf_engine.core.observatory import executions
+from perf_engine.core.observatory import executions, slow_log_table
 from perf_engine.core.observatory.executions import DIGESTS, SLOW_LOG_FILE, SLOW_LOG_TABLE, Execution
 from perf_engine.core.observatory.fingerprint import fingerprint, from_digest
 from perf_engine.core.observatory.slow_log_digest import Series, digest_of
 from perf_engine.core.observatory.tables import tables_named
 
+T = TypeVar("T")
 HOUR_S = 3600
 DEFAULT_WINDOW_S = HOUR_S
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 ROWS_RATIO_FLAG = 100
+VIEW_BUDGET_S = 0.04  # a page's share of slow log reading per call: it answers in well under 100 ms
 EXAMPLE_CHARS = 2000
 AUTO = "auto"
 SOURCES = (AUTO, SLOW_LOG_TABLE, SLOW_LOG_FILE, DIGESTS)
@@ -144,13 +147,19 @@ def group(found: Iterable[Execution], groups: dict[str, Group] | None = None) ->
 
 
 def from_file(
-	path: str, database: str | None, since: float, notes: list[str]
-) -> tuple[dict[str, Group], list[Execution]]:
-	"""The file's kept executions of `database` (every one when None) since `since`, grouped, and the
-	entries still being written; notes say what the read left out."""
+	path: str,
+	database: str | None,
+	since: float,
+	notes: list[str],
+	budget_s: float | None,
+	on_progress: Callable[[int, int], None] | None,
+) -> tuple[dict[str, Group], list[Execution], dict]:
+	"""The file's kept executions of `database` (every one when None) since `since`, grouped, the
+	entries still being written and how much of the tail is read; notes say what the read left out."""
 	digest = digest_of(path, SLOW_LOG_TAIL_BYTES)
 	with digest.lock:
-		pending = digest.refresh()
+		pending = digest.refresh(budget_s, on_progress)
+		coverage = digest.coverage()
 		groups: dict[str, Group] = {}
 		for (schema, key), series in digest.series.items():
 			if database is not None and schema != database:
@@ -161,7 +170,12 @@ def from_file(
 				if target is None:
 					target = groups[key] = Group(key)
 				target.add_series(series, start, since)
-		if digest.truncated:
+		if not coverage.complete:
+			notes.append(
+				f"The slow log is still being read, newest entries first: {coverage.as_dict()['read_fraction']:.0%} "
+				"so far; refresh for the rest."
+			)
+		elif coverage.truncated:
 			notes.append(f"Only the file's last {SLOW_LOG_TAIL_BYTES // (1024 * 1024)} MB were read.")
 		if digest.undated:
 			notes.append(f"{digest.undated} entries without a timestamp were left out.")
@@ -170,7 +184,22 @@ def from_file(
 		for e in pending
 		if e.at is not None and e.at >= since and (database is None or e.schema == database)
 	]
-	return groups, fresh
+	return groups, fresh, coverage.as_dict()
+
+
+def from_table(conn: pymysql.Connection, database: str, since: float, notes: list[str]) -> dict[str, Group]:
+	"""The log table's executions of `database` since `since`, grouped (only new rows are read)."""
+	groups: dict[str, Group] = {}
+	with slow_log_table.lock:
+		digest = slow_log_table.digest_of(conn, database, since)
+		for key, series in digest.series.items():
+			start = series.since(since)
+			if start < len(series.ats):
+				groups[key] = Group(key)
+				groups[key].add_series(series, start, since)
+	if digest.capped:
+		notes.append(f"Only {slow_log_table.MAX_ENTRIES:,} executions were read; refresh for the newer ones.")
+	return groups
 
 
 def chosen_source(variables: dict[str, str], source: str, slow_log_file: str | None) -> str | None:
@@ -200,8 +229,11 @@ def top_queries(
 	source: str = AUTO,
 	slow_log_file: str | None = None,
 	now: float | None = None,
+	budget_s: float | None = None,
+	on_progress: Callable[[int, int], None] | None = None,
 ) -> dict:
-	"""The `limit` fingerprints of most total time since `since` (an hour ago by default), with the source read."""
+	"""The `limit` fingerprints of most total time since `since` (an hour ago by default), with the source
+	read. A slow log file is read for at most `budget_s` a call (None: its whole tail), newest first."""
 	if not 1 <= limit <= MAX_LIMIT:
 		raise InvalidInput(f"limit must be from 1 to {MAX_LIMIT}, got {limit}")
 	now = time.time() if now is None else now
@@ -209,6 +241,7 @@ def top_queries(
 	variables = server_variables.read(conn) if conn is not None else {}
 	chosen = chosen_source(variables, source, slow_log_file)
 	notes: list[str] = []
+	coverage = {"complete": True, "read_fraction": 1.0}
 	found: list[Execution] = []
 	groups: dict[str, Group] = {}
 	if chosen is None:
@@ -216,7 +249,7 @@ def top_queries(
 	elif chosen == SLOW_LOG_FILE:
 		path = slow_log_file or variables.get("slow_query_log_file") or ""
 		try:
-			groups, found = from_file(path, database, since, notes)
+			groups, found, coverage = from_file(path, database, since, notes, budget_s, on_progress)
 		except OSError as exc:
 			notes.append(
 				f"The slow log file {path or '(none set)'} cannot be read by this process: {exc.strerror or exc}"
@@ -224,11 +257,9 @@ def top_queries(
 		if database is None:
 			notes.append("Every database in the file was read: name one to keep to a site's.")
 	elif chosen == SLOW_LOG_TABLE:
-		found = read_or_note(lambda: executions.from_table(conn, database, since), chosen, notes)
-		if len(found) >= executions.MAX_ENTRIES:
-			notes.append(f"Only the first {executions.MAX_ENTRIES:,} executions of the window were read.")
+		groups = read_or_note(lambda: from_table(conn, database, since, notes), chosen, notes) or {}
 	else:
-		found = read_or_note(lambda: executions.from_digests(conn, database, since), chosen, notes)
+		found = read_or_note(lambda: executions.from_digests(conn, database, since), chosen, notes) or []
 		notes.append(DIGEST_NOTE)
 	ranked = group(found, groups)
 	return {
@@ -239,11 +270,12 @@ def top_queries(
 		"since": since,
 		"until": now,
 		"notes": notes,
+		"coverage": coverage,
 	}
 
 
-def read_or_note(read, source: str, notes: list[str]) -> list[Execution]:
-	"""The source's executions; a source this user may not read is a note, not a failure."""
+def read_or_note(read: Callable[[], T], source: str, notes: list[str]) -> T | None:
+	"""The source's executions; a source this user may not read is a note (and None), not a failure."""
 	try:
 		return read()
 	except pymysql.MySQLError as exc:
@@ -251,4 +283,4 @@ def read_or_note(read, source: str, notes: list[str]) -> list[Execution]:
 			f"Could not read the {source} ({exc.args[-1]}): grant this database user SELECT on it, "
 			"or read it as an admin user (perf-engine --db-user)."
 		)
-		return []
+		return None

@@ -4,7 +4,7 @@
 
 frappe.pages["top-queries"].on_page_load = function (wrapper) {
 	const page = frappe.ui.make_app_page({ parent: wrapper, title: __("Top Queries"), single_column: true });
-	const view = new frappe.perf_engine.TopQueries(page);
+	const view = (wrapper.top_queries = new frappe.perf_engine.TopQueries(page));
 	page.set_secondary_action(__("Refresh"), () => view.refresh());
 	page.add_inner_button(__("Running Queries"), () => frappe.set_route("running-queries"));
 	view.refresh();
@@ -12,6 +12,7 @@ frappe.pages["top-queries"].on_page_load = function (wrapper) {
 
 frappe.perf_engine.TopQueries = class TopQueries {
 	static WINDOWS = ["hour", "day", "week"];
+	static READING_MS = 500;
 
 	constructor(page) {
 		this.page = page;
@@ -30,18 +31,26 @@ frappe.perf_engine.TopQueries = class TopQueries {
 	}
 
 	refresh() {
-		frappe.call({ method: "perf_engine.api.top_queries", type: "GET", args: { since: this.since.get_value() || "hour" } }).then(({ message }) =>
-			this.render(message)
-		);
+		clearTimeout(this.reading);
+		frappe.call({ method: "perf_engine.api.top_queries", type: "GET", args: { since: this.since.get_value() || "hour" } }).then(({ message }) => {
+			this.render(message);
+			// A slow log is read newest first, a little per call: ask again until all of it is in.
+			if (!message.coverage.complete && frappe.get_route()[0] === "top-queries") {
+				this.reading = setTimeout(() => this.refresh(), TopQueries.READING_MS);
+			}
+		});
 	}
 
 	render(found) {
 		const pe = frappe.perf_engine;
 		this.queries = found.queries;
+		const reading = found.coverage.complete
+			? ""
+			: ` ${pe.pill("blue", __("reading the slow log: {0}%", [Math.round(found.coverage.read_fraction * 100)])).html}`;
 		this.$summary.html(
 			`<span class="text-muted small">${pe.esc(
 				__("From {0}: {1} execution(s) of {2} statement(s)", [found.source || __("no source"), found.executions, found.fingerprints])
-			)}</span>`
+			)}</span>${reading}`
 		);
 		this.$queries.html(
 			found.queries.length
