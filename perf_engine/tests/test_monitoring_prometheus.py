@@ -109,6 +109,8 @@ class TestPrometheusScrapesTheBench(FrappeTestCase):
 	def prepare(cls):
 		"""perf_engine on both sites, the scraper user on both, the monitor on and a queue of our own."""
 		if cls.installs_second:
+			# The second site's Redis cache may hold what another run's install or uninstall left.
+			bench(SECOND_SITE, "clear-cache")
 			bench(SECOND_SITE, "install-app", "perf_engine")
 		key, secret = frappe.generate_hash(length=15), frappe.generate_hash(length=15)
 		for site in cls.sites:
