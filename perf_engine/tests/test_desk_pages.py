@@ -1,5 +1,7 @@
 import contextlib
+import json
 import os
+import time
 from collections.abc import Iterator
 
 import frappe
@@ -7,8 +9,9 @@ from frappe.tests.utils import FrappeTestCase
 from frappe.utils.password import update_password
 
 from perf_engine.core.jobstats import failures
-from perf_engine.core.jobstats.keys import SAMPLING_LOCK
-from perf_engine.services import bridge
+from perf_engine.core.jobstats.aggregate import JobAggregate
+from perf_engine.core.jobstats.keys import MINUTE, RETAIN_MINUTES, RETAIN_S, SAMPLING_LOCK, minute_of
+from perf_engine.services import bridge, jobs
 from perf_engine.tests import browser, rest
 
 PASSWORD = "Perf-Engine-Desk-Test-1"
@@ -21,10 +24,11 @@ ROUTES = {
 		"Array.from(document.querySelectorAll('*')).some(e => e.shadowRoot && e.shadowRoot.querySelector('.health-parts .frappe-card .perf-engine-check')"
 		" && e.shadowRoot.querySelectorAll('.readiness-lines tbody tr').length === 11)",
 	),
-	# The queue cards, and the Jobs section's queue table.
+	# The queue cards, the Jobs section's queue table, and its utilization chart or the line saying why not.
 	"queue-status": (
 		"/app/queue-status",
-		"!!document.querySelector('.queue-cards .frappe-card') && !!document.querySelector('.job-queues table')",
+		"!!document.querySelector('.queue-cards .frappe-card') && !!document.querySelector('.job-queues table')"
+		" && document.querySelector('.job-utilization-chart').childElementCount > 0",
 	),
 	"index-analysis": (
 		"/app/index-analysis",
@@ -55,6 +59,12 @@ ROUTES = {
 PRESSURE_PILL = (
 	f"document.querySelector('{REDIS_PAGE} .redis-summary .indicator-pill')?.textContent.trim() || ''"
 )
+# Sampled minutes of job history that Queue Status is shown with, per round: one is too few to chart.
+JOB_MINUTES = {"limit": 1, "no-limit": 3}
+JOB_CHART = "!!document.querySelector('.job-utilization-chart svg')"
+NO_JOB_HISTORY = (
+	"document.querySelector('.job-utilization-chart').innerText.includes('Not enough history yet')"
+)
 # Desk connects to Frappe's socket.io server, which a test run does not start; leaving the
 # unsaved new form of the previous round makes Chromium block Desk's "leave page?" prompt.
 EXPECTED_NOISE = ("socket.io", "WebSocket", "Blocked attempt to show a 'beforeunload' confirmation panel")
@@ -83,11 +93,35 @@ def cache_redis_maxmemory(limit: int) -> Iterator[None]:
 		client.config_set("maxmemory", before)
 
 
+@contextlib.contextmanager
+def job_history(minutes: int) -> Iterator[None]:
+	"""The bench's job history is only `minutes` half-busy minutes, with sampling held off so the page adds
+	none; the stored minutes are put back after."""
+	client = bridge.queue_redis()
+	now = minute_of(time.time())
+	keys = [MINUTE.format(m) for m in range(now - RETAIN_MINUTES - 1, now + 2)]
+	saved = {key: (client.dump(key), client.pttl(key)) for key in keys if client.exists(key)}
+	client.set(SAMPLING_LOCK, "test_desk_pages", ex=300)
+	client.delete(*keys)
+	busy = JobAggregate()
+	for queue in jobs.bench_queues():
+		busy.add_usage(queue, 30.0, 60.0)
+	for back in range(1, minutes + 1):
+		client.set(MINUTE.format(now - back), json.dumps(busy.to_json()), ex=RETAIN_S)
+	try:
+		yield
+	finally:
+		client.delete(*keys)
+		for key, (value, ttl) in saved.items():
+			client.restore(key, max(ttl, 0), value, replace=True)
+		client.delete(SAMPLING_LOCK)
+
+
 class TestDeskPages(FrappeTestCase):
 	def test_workspace_and_pages_render_with_and_without_a_redis_memory_limit(self):
 		"""Each Desk page renders its content in headless Chromium, with the cache Redis limited as a
 		stock bench's redis_cache.conf does and with no limit, with no error anywhere, callbacks
-		included; a screenshot of each is saved."""
+		included; a screenshot of each is saved. Queue Status charts utilization only with two minutes."""
 		rest.ensure_user(rest.MANAGER_USER, ("System Manager",))
 		update_password(rest.MANAGER_USER, PASSWORD)
 		# A fresh test site has not been through the setup wizard, which Desk would show instead.
@@ -100,12 +134,19 @@ class TestDeskPages(FrappeTestCase):
 					("limit", bench_cache_maxmemory(), "%"),
 					("no-limit", 0, "no limit"),
 				):
+					minutes = JOB_MINUTES[setting]
 					with cache_redis_maxmemory(limit):
 						for name, (route, ready) in ROUTES.items():
-							with self.subTest(page=name, redis=setting):
+							history = (
+								job_history(minutes) if name == "queue-status" else contextlib.nullcontext()
+							)
+							with self.subTest(page=name, redis=setting), history:
 								self.check_page(tab, f"{name}-{setting}", base + route, ready)
 								if name == "redis-memory":
 									self.assertIn(pill, tab.evaluate(PRESSURE_PILL))
+								if name == "queue-status":
+									self.assertEqual(tab.evaluate(JOB_CHART), minutes >= 2)
+									self.assertEqual(tab.evaluate(NO_JOB_HISTORY), minutes < 2)
 
 	def check_page(self, tab: browser.Browser, name: str, url: str, ready: str) -> None:
 		"""The page's content appears, nothing logs or throws an error, and the screenshot has content."""

@@ -71,4 +71,19 @@ Object.assign(frappe.perf_engine, {
 	muted(text) {
 		return `<p class="text-muted">${frappe.perf_engine.esc(text)}</p>`;
 	},
+
+	// A line chart, or the muted `empty_text` below two points with a number: frappe-charts first
+	// draws each line with one point fewer, and an empty path ("M") is an error in the browser.
+	line_chart($wrapper, options, empty_text) {
+		const numeric = (value) => typeof value === "number" && Number.isFinite(value);
+		const { labels, datasets } = options.data;
+		const points = labels.filter((_, i) => datasets.some((d) => numeric(d.values[i]))).length;
+		if (points < 2) {
+			$wrapper.html(frappe.perf_engine.muted(empty_text));
+			return null;
+		}
+		$wrapper.empty();
+		const values = datasets.map((d) => ({ ...d, values: labels.map((_, i) => (numeric(d.values[i]) ? d.values[i] : 0)) }));
+		return new frappe.Chart($wrapper[0], { ...options, type: "line", data: { labels, datasets: values } });
+	},
 });

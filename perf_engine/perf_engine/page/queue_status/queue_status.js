@@ -270,23 +270,21 @@ frappe.perf_engine.JobStats = class JobStats {
 	}
 
 	render_chart(timeline) {
-		const queues = Object.keys(timeline.queues);
-		if (!timeline.at.length || !queues.length) {
-			this.$chart.html(frappe.perf_engine.muted(__("No worker utilization sampled in this window yet.")));
-			return;
-		}
-		this.$chart.empty();
 		const labels = timeline.at.map((at) => moment(at).format(this.window === "hour" ? "HH:mm" : "MM-DD HH:mm"));
-		this.chart = new frappe.Chart(this.$chart[0], {
-			title: __("Worker utilization (% of their time busy)"),
-			type: "line",
-			height: 220,
-			data: {
-				labels,
-				datasets: queues.map((q) => ({ name: q, values: timeline.queues[q].map((r) => (r == null ? 0 : Math.round(r * 1000) / 10)) })),
+		const datasets = Object.entries(timeline.queues).map(([queue, ratios]) => ({
+			name: queue,
+			values: ratios.map((r) => (r == null ? null : Math.round(r * 1000) / 10)),
+		}));
+		this.chart = frappe.perf_engine.line_chart(
+			this.$chart,
+			{
+				title: __("Worker utilization (% of their time busy)"),
+				height: 220,
+				data: { labels, datasets },
+				axisOptions: { xIsSeries: true, xAxisMode: "tick" },
+				lineOptions: { hideDots: 1, regionFill: 0 },
 			},
-			axisOptions: { xIsSeries: true, xAxisMode: "tick" },
-			lineOptions: { hideDots: 1, regionFill: 0 },
-		});
+			__("Not enough history yet: worker utilization is charted once this window has two sampled minutes.")
+		);
 	}
 };
