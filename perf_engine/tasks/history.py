@@ -12,8 +12,8 @@ def snapshot_when_due() -> None:
 
 
 def prune_history() -> None:
-	# Rows and counters are pruned independently: a database error still lets the counters go, and the
-	# first error is raised after both ran, so the job's log shows it.
+	# Rows and counters are pruned independently: a database error still lets the counters go, and
+	# the error is raised once both ran, so the job's log shows it.
 	try:
 		overview.prune_history()
 	finally:
