@@ -8,7 +8,7 @@ from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
 from rq.scheduler import RQScheduler
 
-from perf_engine.core.jobs import scheduled
+from perf_engine.core.jobs import keys, scheduled
 from perf_engine.core.jobs.routing import enqueue_routed
 from tests.test_jobs_routing import wait_for_status
 
@@ -62,3 +62,30 @@ def test_a_deleted_job_is_dropped_from_the_registry(redis_client):
 	assert scheduled.promote_due(redis_client, ["s:short"], now=time.time() + 1) == {"s:short": 0}
 	queue = Queue("s:short", connection=redis_client)
 	assert queue.count == 0 and ScheduledJobRegistry(queue=queue).count == 0
+
+
+def test_two_sites_ticks_in_one_minute_promote_once(redis_client):
+	"""The first caller in a turn promotes for the bench; a second caller in the same turn returns at once."""
+	first_job, second_job = schedule_add(redis_client, 0), schedule_add(redis_client, 0)
+	queue = Queue("s:short", connection=redis_client)
+	ScheduledJobRegistry(queue=queue).remove(second_job)  # due only after the first tick
+	assert scheduled.promote_due_once_per_bench(redis_client, ["s:short"], now=time.time() + 1) == {
+		"s:short": 1
+	}
+	ScheduledJobRegistry(queue=queue).schedule(second_job, datetime.now(timezone.utc))
+	assert scheduled.promote_due_once_per_bench(redis_client, ["s:short"], now=time.time() + 1) is None
+	assert queue.job_ids == [first_job.id]
+	assert 0 < redis_client.ttl(keys.BENCH_PROMOTE) <= scheduled.BENCH_TURN_S
+
+
+def test_after_the_turn_expires_the_work_runs_again(redis_client):
+	"""Once the turn's short expiry has passed, the next caller promotes what became due meanwhile."""
+	assert scheduled.promote_due_once_per_bench(redis_client, ["s:short"], turn_s=1) == {"s:short": 0}
+	job = schedule_add(redis_client, 0)
+	assert scheduled.promote_due_once_per_bench(redis_client, ["s:short"], turn_s=1) is None
+	deadline = time.monotonic() + 5
+	while redis_client.exists(keys.BENCH_PROMOTE) and time.monotonic() < deadline:
+		time.sleep(0.05)
+	moved = scheduled.promote_due_once_per_bench(redis_client, ["s:short"], now=time.time() + 1, turn_s=1)
+	assert moved == {"s:short": 1}
+	assert Queue("s:short", connection=redis_client).job_ids == [job.id]

@@ -13,7 +13,7 @@ import logging
 import frappe
 import frappe.model
 
-from perf_engine.core.cache import changes, links
+from perf_engine.core.cache import changes, housekeeping, links
 from perf_engine.core.cache.changes import PendingChanges
 from perf_engine.core.cache.l1 import L1Cache
 from perf_engine.core.cache.links import LinkMap, ProcessLinkMaps
@@ -204,3 +204,13 @@ def drop_cached_values() -> dict:
 	client.incr(links.version_key(prefix))
 	LINK_MAPS.forget(prefix)
 	return redis_cleanup.cleanup(client, prefix, CACHED_VALUE_PATTERNS, dry_run=False, force=True)
+
+
+def prune_generations() -> int:
+	"""The daily prune's part in Redis: remove this site's generation counters of DocTypes that no longer
+	exist, once idle longer than any value cached under them can live."""
+	current = settings.get()
+	existing = set(frappe.get_all("DocType", pluck="name"))
+	return housekeeping.prune_generations(
+		bridge.cache_redis(), bridge.cache_prefix(), existing, current.cache_ttl + current.l1_cache_ttl
+	)

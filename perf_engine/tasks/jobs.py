@@ -1,4 +1,5 @@
-"""Scheduled job checks: stalled jobs every `stall_check_minutes` (5 by default), due scheduled jobs every minute."""
+"""Scheduled job checks: stalled jobs every `stall_check_minutes` (5 by default), due scheduled jobs once
+per bench every minute."""
 
 from perf_engine.services import jobs
 
@@ -8,4 +9,4 @@ def check_stalls_when_due() -> None:
 
 
 def promote_due_jobs() -> None:
-	jobs.promote_due_jobs()
+	jobs.promote_due_jobs_once_per_bench()

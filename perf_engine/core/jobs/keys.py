@@ -37,6 +37,8 @@ LISTABLE = ("queued", *REGISTRIES)
 # a hash of worker name -> JSON record, and a sorted set of worker name -> when to forget it.
 WORKER_HOSTS = "perf_engine:jobs:worker_hosts"
 WORKER_HOSTS_FORGET_AT = "perf_engine:jobs:worker_hosts:forget_at"
+# Bench-wide work's turn (core/jobs/scheduled.py): a string with a TTL, held by the first site's tick.
+BENCH_PROMOTE = "perf_engine:bench:promote"
 
 
 def text(value: bytes | str | None) -> str | None:

@@ -4,9 +4,13 @@ Frappe v15 starts its workers without RQ's scheduler, so a job scheduled for lat
 event delivery's retry, RQ's Retry with an interval) would wait forever. This does what
 RQ's scheduler does, with its per-queue lock: where a real RQ scheduler holds the lock,
 that queue is left to it.
+
+The queue Redis is the bench's, so this is bench-wide work: every site's minute tick asks, and only
+the first in a turn (BENCH_TURN_S) does it for all.
 """
 
 import os
+import socket
 import time
 from collections.abc import Iterable
 
@@ -16,8 +20,31 @@ from rq.queue import Queue
 from rq.registry import ScheduledJobRegistry
 from rq.scheduler import RQScheduler
 
+from perf_engine.core.jobs import keys
+
 LOCK_TTL_S = 60
 CHUNK = 1000  # jobs moved per queue per call; the rest wait for the next tick
+# Shorter than the minute tick, so the first site's tick of each minute finds the turn free again.
+BENCH_TURN_S = 50
+
+
+def promote_due_once_per_bench(
+	connection: redis.Redis,
+	queue_names: Iterable[str],
+	now: float | None = None,
+	turn_s: int = BENCH_TURN_S,
+) -> dict[str, int] | None:
+	"""`promote_due` for the first caller in `turn_s` seconds; None for the others, whose work it already did."""
+	if not take_bench_turn(connection, keys.BENCH_PROMOTE, turn_s):
+		return None
+	return promote_due(connection, queue_names, now)
+
+
+def take_bench_turn(connection: redis.Redis, key: str, turn_s: int) -> bool:
+	"""Whether this caller is the first to ask for `key` in `turn_s` seconds; the turn is never released
+	early, so every other site's tick in the same minute returns at once."""
+	holder = f"{socket.gethostname()}:{os.getpid()}"
+	return bool(connection.set(key, holder, nx=True, ex=turn_s))
 
 
 def promote_due(
