@@ -273,6 +273,7 @@ def test_the_slow_log_table_is_read_again_only_for_rows_logged_since_and_whole_a
 	assert fetched[0] >= workload and workload <= fetched[1] < fetched[0] + workload, (
 		"the refresh read the new rows alone"
 	)
+	assert first["executions"] == fetched[0]
 	assert second["executions"] == cold["executions"] and second["queries"] == cold["queries"]
 	assert len(fetched) == 6, "the emptied table was noticed (its kept rows did not come back) and read again"
 	assert after_truncate["executions"] == cold_after["executions"] == fetched[-1]
