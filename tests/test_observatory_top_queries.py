@@ -6,8 +6,10 @@ import random
 import shutil
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import pymysql
 import pytest
 
 from perf_engine.core.observatory import slow_log_table
@@ -165,24 +167,31 @@ def test_a_window_and_another_database_are_left_out_of_the_file(private_mariadb,
 	assert later["queries"] == []
 
 
-def test_the_slow_log_table_is_read_per_fingerprint_with_p95_and_rows(private_mariadb, shop):
-	"""log_output=TABLE: counts per fingerprint from mysql.slow_log, p95 and the rows ratio, this database only."""
-	admin = private_mariadb.connect()
+@contextmanager
+def logging_to_table(server: MariaDBServer) -> Iterator[pymysql.Connection]:
+	"""Every statement logged to an empty mysql.slow_log while the block runs; the settings restored after."""
+	admin = server.connect()
 	with admin.cursor() as cur:
 		cur.execute("SELECT @@slow_query_log, @@log_output, @@long_query_time")
 		before = cur.fetchone()
 		cur.execute("TRUNCATE mysql.slow_log")
 		cur.execute("SET GLOBAL log_output = 'TABLE', long_query_time = 0, slow_query_log = 1")
 	try:
-		run_workload(private_mariadb, shop)
-		site = private_mariadb.connect(shop)
-		found = top_queries(site, shop, since=0, limit=100)
-		site.close()
+		yield admin
 	finally:
 		with admin.cursor() as cur:
 			cur.execute("SET GLOBAL slow_query_log = %s, log_output = %s, long_query_time = %s", before)
 			cur.execute("TRUNCATE mysql.slow_log")
 		admin.close()
+
+
+def test_the_slow_log_table_is_read_per_fingerprint_with_p95_and_rows(private_mariadb, shop):
+	"""log_output=TABLE: counts per fingerprint from mysql.slow_log, p95 and the rows ratio, this database only."""
+	with logging_to_table(private_mariadb):
+		run_workload(private_mariadb, shop)
+		site = private_mariadb.connect(shop)
+		found = top_queries(site, shop, since=0, limit=100)
+		site.close()
 	assert found["source"] == SLOW_LOG_TABLE
 	assert found["executions"] >= sum(count for count, _ in WORKLOAD)
 	counts = {q["fingerprint"]: q for q in found["queries"]}
@@ -241,14 +250,8 @@ def test_the_slow_log_table_is_read_again_only_for_rows_logged_since_and_whole_a
 	monkeypatch.setattr(
 		slow_log_table, "rows_from", lambda *args: fetched.append(len(rows := real(*args))) or rows
 	)
-	admin = private_mariadb.connect()
-	with admin.cursor() as cur:
-		cur.execute("SELECT @@slow_query_log, @@log_output, @@long_query_time")
-		before = cur.fetchone()
-		cur.execute("TRUNCATE mysql.slow_log")
-		cur.execute("SET GLOBAL log_output = 'TABLE', long_query_time = 0, slow_query_log = 1")
 	site = private_mariadb.connect()  # its own reads are logged without a database: not the shop's
-	try:
+	with logging_to_table(private_mariadb) as admin:
 		slow_log_table.forget()
 		run_workload(private_mariadb, shop)
 		first = top_queries(site, shop, since=0, limit=100)
@@ -262,13 +265,8 @@ def test_the_slow_log_table_is_read_again_only_for_rows_logged_since_and_whole_a
 		after_truncate = top_queries(site, shop, since=0, limit=100)
 		slow_log_table.forget()
 		cold_after = top_queries(site, shop, since=0, limit=100)
-	finally:
-		site.close()
-		with admin.cursor() as cur:
-			cur.execute("SET GLOBAL slow_query_log = %s, log_output = %s, long_query_time = %s", before)
-			cur.execute("TRUNCATE mysql.slow_log")
-		admin.close()
-		slow_log_table.forget()
+	site.close()
+	slow_log_table.forget()
 	workload = sum(count for count, _ in WORKLOAD)
 	assert fetched[0] >= workload and workload <= fetched[1] < fetched[0] + workload, (
 		"the refresh read the new rows alone"
