@@ -18,7 +18,7 @@ LOGGED = "SELECT SLEEP(0.05), name FROM `tabUser` WHERE name = %s"
 STATEMENTS = ".page-container[data-page-route='running-queries'] .running-statements"
 TOP_ROWS = ".page-container[data-page-route='top-queries'] .top-queries tbody tr"
 CONFIRM = ".modal.show .btn-modal-primary"
-SUMMARY = ".page-container[data-page-route='top-queries'] .top-summary"
+SUMMARY = '.page-container[data-page-route="top-queries"] .top-summary'
 # An answer while a slow log file is still being read, newest first (the table source is always whole).
 READING = (
 	'{"queries": [], "fingerprints": 0, "executions": 0, "source": "slow log (file)", "notes": [],'
