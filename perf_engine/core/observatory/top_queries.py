@@ -162,14 +162,8 @@ def from_file(
 		coverage = digest.coverage()
 		groups: dict[str, Group] = {}
 		for (schema, key), series in digest.series.items():
-			if database is not None and schema != database:
-				continue
-			start = series.since(since)
-			if start < len(series.ats):
-				target = groups.get(key)
-				if target is None:
-					target = groups[key] = Group(key)
-				target.add_series(series, start, since)
+			if database is None or schema == database:
+				add_kept(groups, key, series, since)
 		if not coverage.complete:
 			notes.append(
 				f"The slow log is still being read, newest entries first: {coverage.as_dict()['read_fraction']:.0%} "
@@ -193,13 +187,17 @@ def from_table(conn: pymysql.Connection, database: str, since: float, notes: lis
 	with slow_log_table.lock:
 		digest = slow_log_table.digest_of(conn, database, since)
 		for key, series in digest.series.items():
-			start = series.since(since)
-			if start < len(series.ats):
-				groups[key] = Group(key)
-				groups[key].add_series(series, start, since)
+			add_kept(groups, key, series, since)
 	if digest.capped:
 		notes.append(f"Only {slow_log_table.MAX_ENTRIES:,} executions were read; refresh for the newer ones.")
 	return groups
+
+
+def add_kept(groups: dict[str, Group], key: str, series: Series, since: float) -> None:
+	"""A kept series' executions since `since`, summed into its fingerprint's group."""
+	start = series.since(since)
+	if start < len(series.ats):
+		groups.setdefault(key, Group(key)).add_series(series, start, since)
 
 
 def chosen_source(variables: dict[str, str], source: str, slow_log_file: str | None) -> str | None:
