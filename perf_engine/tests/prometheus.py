@@ -132,11 +132,20 @@ class PrometheusServer:
 		return self.api("alerts")["alerts"]
 
 	def wait_until(self, condition: Callable[[], Any], timeout_s: float, what: str) -> Any:
-		"""wait_until, with what Prometheus logged when it times out."""
+		"""wait_until, with each target's last scrape and what Prometheus logged when it times out."""
 		try:
 			return wait_until(condition, timeout_s, what)
 		except AssertionError as exc:
-			raise AssertionError(f"{exc}; prometheus said: {self.log_tail()}") from None
+			raise AssertionError(
+				f"{exc}; targets: {self.targets()}; prometheus said: {self.log_tail()}"
+			) from None
+
+	def targets(self) -> list[str]:
+		"""Each scrape target's health, last scrape's duration and error: why a series may be missing."""
+		return [
+			f"{t['scrapeUrl']} {t['health']} {t['lastScrapeDuration']:.2f}s {t['lastError']}".strip()
+			for t in self.api("targets")["activeTargets"]
+		]
 
 	def scraped_at_least(self, job: str, scrapes: int, targets: int) -> bool:
 		"""Every one of `targets` targets of `job` was scraped `scrapes` times, successfully or not."""

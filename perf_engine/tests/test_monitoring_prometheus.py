@@ -31,13 +31,14 @@ SCRAPER = "perf-engine-prometheus@example.com"
 # A queue of this test's own (in the test site's config), so its alert is the test's alone.
 TEST_QUEUE = "perf_engine_monitoring_test"
 JOB = "perf_engine"
-SCRAPE_INTERVAL_S = 5
+# A scrape reads every figure of the site: on a loaded 2-core machine it must not time out.
+SCRAPE_INTERVAL_S = 10
 # The shipped rules with every `for` this short, so the test sees an alert fire in seconds.
 SHORT_FOR = "1s"
 FOR_LINE = re.compile(r"^(\s+for: )\S+$", flags=re.MULTILINE)
 BENCH_TIMEOUT_S = 900
 START_TIMEOUT_S = 60
-SERIES_TIMEOUT_S = 90
+SERIES_TIMEOUT_S = 150
 
 
 def bench(site: str, *args: str) -> str:
