@@ -60,6 +60,9 @@ before_job = ["perf_engine.services.jobs.remember_worker_host"]
 # ---------------
 
 scheduler_events = {
+	# Frappe's continuous tick (every `scheduler_interval`, 4 minutes by default; "All" jobs write no
+	# Scheduled Job Log row): one job a site runs what is due. See perf_engine.tasks.tick.
+	"all": ["perf_engine.tasks.tick.run_due"],
 	"hourly_long": ["perf_engine.tasks.cache.warm_caches"],
 	"daily": ["perf_engine.tasks.history.prune_history"],
 	"weekly_long": ["perf_engine.tasks.indexes.weekly_analysis"],
@@ -68,18 +71,6 @@ scheduler_events = {
 		"*/15 * * * *": [
 			"perf_engine.tasks.thresholds.check_thresholds",
 			"perf_engine.tasks.redis_memory.cleanup_when_pressured",
-		],
-		# Minute ticks that run when due: stalled jobs (`stall_check_minutes`, default 5) and
-		# snapshots for the workspace charts (`snapshot_minutes`, default 5); the snapshot tick also
-		# checks for a new deadlock each minute (services.observatory.check_deadlocks). Every minute,
-		# scheduled RQ jobs that are due (event delivery retries) move onto their queues:
-		# Frappe's workers run no RQ scheduler. Every minute too, published events whose deliveries
-		# were not enqueued after their commit (the queue Redis was down) leave the outbox.
-		"* * * * *": [
-			"perf_engine.tasks.jobs.check_stalls_when_due",
-			"perf_engine.tasks.history.snapshot_when_due",
-			"perf_engine.tasks.jobs.promote_due_jobs",
-			"perf_engine.tasks.events.sweep_outbox",
 		],
 	},
 }

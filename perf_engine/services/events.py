@@ -3,7 +3,7 @@
 `publish` writes the event to the *Perf Event Outbox* in the open transaction (one INSERT, no
 Redis call). Once the transaction commits, each subscriber gets its own RQ job, routed by its
 expected duration, and the row is deleted; a rollback removes the row and delivers nothing. If
-the queue Redis is down at the commit, the row stays and the minute sweep enqueues it once Redis
+the queue Redis is down at the commit, the row stays and the tick's sweep enqueues it once Redis
 is back (`perf_engine.core.events.outbox`). A delivery that raises is rolled back and tried again after a
 backoff until its attempts run out, then kept as a *Perf Event Failure*. Every delivery of
 one event to one subscriber carries the same idempotency key, so a handler can ignore
@@ -148,7 +148,7 @@ def deliver_committed() -> None:
 
 
 def sweep_outbox() -> dict[str, int]:
-	"""The minute tick: enqueue the outbox rows past their grace (a bounded batch, oldest first) with the
+	"""A part of the tick: enqueue the outbox rows past their grace (a bounded batch, oldest first) with the
 	idempotency keys they were published with, delete them, commit; rows it cannot send wait for the next."""
 	rows = outbox.claim_due(bridge.db_connection(), OUTBOX_TABLE, now_datetime())
 	publications = [Publication(r.event, r.event_id, r.payload, r.subscribers, r.name, r.owner) for r in rows]

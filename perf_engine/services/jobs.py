@@ -26,7 +26,7 @@ LAST_RUN_KEY = "perf_engine:last_stall_check"
 
 
 def check_stalls_when_due() -> None:
-	"""Ticks every minute; runs the check once `stall_check_minutes` have passed since the last run."""
+	"""A part of the tick: runs the check once `stall_check_minutes` have passed since the last run."""
 	if schedule.due(LAST_RUN_KEY, settings.get().stall_check_minutes * MINUTE_S):
 		check_stalls()
 
@@ -193,6 +193,6 @@ def promote_due_jobs(now: float | None = None) -> dict[str, int]:
 
 
 def promote_due_jobs_once_per_bench() -> dict[str, int] | None:
-	"""The minute tick's promotion: the first site's tick in a minute does it for the bench, the others
-	return at once (None)."""
+	"""The tick's promotion: the first site's tick in a turn does it for the bench, the others return at
+	once (None)."""
 	return scheduled.promote_due_once_per_bench(bridge.queue_redis(), bench_queues().values())

@@ -3,9 +3,9 @@
 The site is its own database and database user (`frappe.conf`); every reading goes through the
 core with the site's own connection, so MariaDB itself keeps it to what this user may see.
 Kills are recorded as *Query Kill Log* (who, when, which statement, whether it still ran);
-deadlocks the minute check finds are kept once each as *Deadlock* and System Managers are
-notified once. The check rides the existing minute tick (`check_deadlocks`): one status
-counter a minute, `SHOW ENGINE INNODB STATUS` only when it grew, at most once a minute.
+deadlocks the check finds are kept once each as *Deadlock* and System Managers are
+notified once. The check rides perf_engine's tick (`check_deadlocks`): one status counter a
+tick, `SHOW ENGINE INNODB STATUS` only when it grew, at most once a minute.
 """
 
 import json
@@ -96,7 +96,7 @@ def explain_statement(statement: str) -> dict:
 
 
 def check_deadlocks() -> str | None:
-	"""The minute check: the counter, the status when it grew (once a minute at most), a new Deadlock kept.
+	"""The tick's check: the counter, the status when it grew (once a minute at most), a new Deadlock kept.
 
 	Never raises: a failing check is logged and the tick it rides carries on."""
 	try:

@@ -81,8 +81,8 @@ def health() -> dict:
 
 
 def snapshot_when_due() -> None:
-	"""Ticks every minute: samples job statistics (bench-wide, once a minute for all sites), and takes a
-	snapshot once `snapshot_minutes` have passed."""
+	"""A part of the tick: samples job statistics (bench-wide: a sample counts every job that ended since
+	the previous one, by the minute it ended), and takes a snapshot once `snapshot_minutes` have passed."""
 	run_check("job_stats", jobstats.sample_job_stats)
 	if schedule.due(LAST_SNAPSHOT_KEY, settings.get().snapshot_minutes * MINUTE_S):
 		take_snapshot()

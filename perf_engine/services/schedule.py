@@ -1,17 +1,22 @@
-"""Minute ticks that act at a configured interval: the stalled-job check and the snapshots."""
+"""Parts of the tick that act at a configured interval: the stalled-job check and the snapshots."""
 
 import time
 
 import frappe
 
-# A tick that lands a little early still counts, so a 5-minute interval never slips to 6.
-EARLY_TICK_S = 1
+DEFAULT_TICK_S = 240  # Frappe's `scheduler_interval` when the bench sets none
+
+
+def tick_s() -> float:
+	"""How often Frappe's "All" tick, which runs perf_engine's checks, comes."""
+	return float(frappe.get_conf().get("scheduler_interval") or DEFAULT_TICK_S)
 
 
 def due(key: str, interval_s: float) -> bool:
-	"""True once `interval_s` has passed since the last run noted under `key`, noting this one."""
+	"""True once `interval_s` has passed since the last run noted under `key` (within half a tick: the
+	tick that comes nearest the interval runs it), noting this one."""
 	last = float(frappe.cache.get_value(key) or 0)
-	if time.time() - last < interval_s - EARLY_TICK_S:
+	if time.time() - last < interval_s - tick_s() / 2:
 		return False
 	frappe.cache.set_value(key, time.time())
 	return True

@@ -27,8 +27,7 @@ from perf_engine.tests import browser, event_handlers, rest
 from perf_engine.tests.test_redis_down_api import closed_port
 
 HANDLERS = "perf_engine.tests.event_handlers"
-PROMOTE_HOOK = "perf_engine.tasks.jobs.promote_due_jobs"
-SWEEP_HOOK = "perf_engine.tasks.events.sweep_outbox"
+TICK = "perf_engine.tasks.tick.run_due"
 OUTBOX = "Perf Event Outbox"
 TEST_EVENTS = "perf_engine_test.%"
 SUBSCRIBER_HTML = '<img src=x id="pe-injected-subscriber">'
@@ -224,7 +223,7 @@ class TestEventBus(rest.ApiTestCase):
 			self.assertEqual(events.sweep_outbox()["sent"], 0)
 		self.assertIn("the next sweep will retry", "\n".join(logged.output))
 		self.assertEqual(self.outbox_rows(), [row])
-		frappe.get_doc("Scheduled Job Type", {"method": SWEEP_HOOK}).execute()
+		frappe.get_doc("Scheduled Job Type", {"method": TICK}).execute()
 		self.assertEqual(self.short.count, 2)
 		self.assertEqual(self.outbox_rows(), [])
 		for job in self.short.jobs:
@@ -325,13 +324,13 @@ class TestEventBus(rest.ApiTestCase):
 		self.assertEqual((received[1]["event"], received[1]["payload"]), (follow_up, {"after": self.event}))
 
 	def test_due_retries_move_through_the_scheduled_tick(self):
-		"""The minute tick is a Scheduled Job Type; executing it moves a due delivery retry onto its queue."""
-		job_type = frappe.get_doc("Scheduled Job Type", {"method": PROMOTE_HOOK})
-		self.assertEqual(job_type.cron_format, "* * * * *")
+		"""The tick is a Scheduled Job Type; executing it moves a due delivery retry onto its queue."""
+		job_type = frappe.get_doc("Scheduled Job Type", {"method": TICK})
+		self.assertEqual(job_type.frequency, "All")
 		past = datetime.now(timezone.utc) - timedelta(seconds=1)
 		job_id = jobs.enqueue_method("frappe.ping", 10, {}, at=past)
 		self.assertEqual(self.short.count, 0)
-		# Another site's tick this minute may hold the bench's turn; this tick must be the first.
+		# Another site's tick of this pass may hold the bench's turn; this tick must be the first.
 		bridge.queue_redis().delete(job_keys.BENCH_PROMOTE)
 		job_type.execute()
 		self.assertEqual(self.short.job_ids, [job_id])

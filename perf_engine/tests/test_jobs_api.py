@@ -16,7 +16,7 @@ from perf_engine.services import bridge, jobs, settings
 from perf_engine.services.settings import DOCTYPE as SETTINGS
 from perf_engine.tests import rest
 
-HOOK = "perf_engine.tasks.jobs.check_stalls_when_due"
+HOOK = "perf_engine.tasks.tick.run_due"
 
 
 def age_job(job_id: str, minutes: int) -> None:
@@ -182,9 +182,9 @@ class TestJobsAPI(rest.ApiTestCase):
 		self.assertIn(job.id, queue.job_ids)
 
 	def test_check_is_scheduled_and_runs_through_the_scheduler(self):
-		"""The minute tick is a Scheduled Job Type; executing it runs the check when due."""
+		"""The check rides the tick, an "All" Scheduled Job Type (no log row); executing it runs the check when due."""
 		job_type = frappe.get_doc("Scheduled Job Type", {"method": HOOK})
-		self.assertEqual(job_type.cron_format, "* * * * *")
+		self.assertEqual((job_type.frequency, job_type.create_log), ("All", 0))
 		job = frappe.enqueue("frappe.ping", queue="short")
 		age_job(job.id, 30)
 		frappe.cache.delete_value(jobs.LAST_RUN_KEY)

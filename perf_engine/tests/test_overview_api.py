@@ -113,11 +113,8 @@ class TestOverview(rest.ApiTestCase):
 		self.assertIsNotNone(frappe.db.get_value("Perf Snapshot", fresh, "queued_jobs"))
 
 	def test_history_jobs_are_scheduled(self):
-		"""The snapshot tick and the daily pruning are Scheduled Job Types."""
-		for method in (
-			"perf_engine.tasks.history.snapshot_when_due",
-			"perf_engine.tasks.history.prune_history",
-		):
+		"""The tick (which takes the snapshots) and the daily pruning are Scheduled Job Types."""
+		for method in ("perf_engine.tasks.tick.run_due", "perf_engine.tasks.history.prune_history"):
 			self.assertTrue(frappe.db.exists("Scheduled Job Type", {"method": method}), method)
 
 	def test_workspace_and_its_parts_are_installed(self):

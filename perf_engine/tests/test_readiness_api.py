@@ -28,7 +28,7 @@ from perf_engine.tests.private_redis import private_redis
 from perf_engine.tests.test_bench_commands import bench
 from perf_engine.tests.test_platform_health_api import root_connection, scheduler_enabled
 
-STALL_TICK = "perf_engine.tasks.jobs.check_stalls_when_due"
+STALL_TICK = "perf_engine.tasks.tick.run_due"
 SLOW_S = 0.6
 ROWS_TABLE = "tabPerf Engine Readiness Rows"
 SLOW_LOG_VARIABLES = ("slow_query_log", "log_output", "long_query_time", "slow_query_log_file")

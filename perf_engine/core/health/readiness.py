@@ -26,7 +26,7 @@ BIG_TABLE_ROWS = 50_000
 SLOW_REPEATS = 3
 CACHE_HIT_RATE_MIN = 0.80
 LOAD_TEST_MULTIPLIER = 2.0
-# The stall check ticks every minute; a tick this much older than its interval has stopped.
+# The stall check rides perf_engine's tick; a tick this much older than its interval has stopped.
 STALL_TICK_SLACK = timedelta(minutes=10)
 EVICTING_ALL_KEYS = ("allkeys-lru", "allkeys-lfu", "allkeys-random")
 NO_EVICTION = "noeviction"

@@ -29,7 +29,9 @@ from perf_engine.core.query import unbounded as unbounded_queries
 from perf_engine.core.redis.memory import memory_status
 from perf_engine.core.settings import Settings
 
-STALL_CHECK_METHOD = "perf_engine.tasks.jobs.check_stalls_when_due"
+# The stalled-job check runs inside perf_engine's tick, Frappe's "All" event (every `scheduler_interval`).
+TICK_METHOD = "perf_engine.tasks.tick.run_due"
+DEFAULT_TICK_S = 240
 LOAD_TEST_DOCTYPE = "Load Test Run"
 TABLES_READ = 200
 FINDINGS_READ = 50
@@ -105,11 +107,21 @@ def index_facts(conn: pymysql.Connection, schema: str) -> dict:
 	return {"big_tables": big, "high_findings": findings, "index_analysed": analysed}
 
 
-def stall_check(conn: pymysql.Connection, settings: Settings) -> dict | None:
-	found = rows(conn, STALL_SQL, (STALL_CHECK_METHOD,))
+def stall_check(conn: pymysql.Connection, settings: Settings, tick_s: float) -> dict | None:
+	"""The tick's job type; the check runs every `stall_check_minutes`, but no more often than the tick."""
+	found = rows(conn, STALL_SQL, (TICK_METHOD,))
 	if not found:
 		return None
-	return {**found[0], "interval_minutes": settings.stall_check_minutes}
+	return {**found[0], "interval_minutes": max(settings.stall_check_minutes, tick_s / 60)}
+
+
+def tick_seconds(sources: Sources) -> float:
+	"""Frappe's `scheduler_interval`: the site's config over the bench's, else Frappe's default."""
+	return float(
+		sources.site_conf.get("scheduler_interval")
+		or sources.bench_config.get("scheduler_interval")
+		or DEFAULT_TICK_S
+	)
 
 
 def load_test_runs(conn: pymysql.Connection, multiplier: float) -> list[dict] | None:
@@ -144,7 +156,7 @@ def gather(
 		),
 		"unbounded_queries": lambda: unbounded_queries.find(db, sources.schema),
 		"scheduler": lambda: scheduler_health.read(db, now, sources.site_conf, sources.next_of),
-		"stall_check": lambda: stall_check(db, settings),
+		"stall_check": lambda: stall_check(db, settings, tick_seconds(sources)),
 		"mariadb": lambda: mariadb_health.read(db),
 		"load_tests": lambda: load_test_runs(db, LOAD_TEST_MULTIPLIER),
 	}

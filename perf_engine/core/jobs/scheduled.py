@@ -5,7 +5,7 @@ event delivery's retry, RQ's Retry with an interval) would wait forever. This do
 RQ's scheduler does, with its per-queue lock: where a real RQ scheduler holds the lock,
 that queue is left to it.
 
-The queue Redis is the bench's, so this is bench-wide work: every site's minute tick asks, and only
+The queue Redis is the bench's, so this is bench-wide work: every site's tick asks, and only
 the first in a turn (BENCH_TURN_S) does it for all.
 """
 
@@ -24,7 +24,8 @@ from perf_engine.core.jobs import keys
 
 LOCK_TTL_S = 60
 CHUNK = 1000  # jobs moved per queue per call; the rest wait for the next tick
-# Shorter than the minute tick, so the first site's tick of each minute finds the turn free again.
+# Longer than the sites' ticks of one scheduler pass take to run, shorter than the pass interval (60 s
+# at least), so the first site's tick of each pass finds the turn free again.
 BENCH_TURN_S = 50
 
 
@@ -42,7 +43,7 @@ def promote_due_once_per_bench(
 
 def take_bench_turn(connection: redis.Redis, key: str, turn_s: int) -> bool:
 	"""Whether this caller is the first to ask for `key` in `turn_s` seconds; the turn is never released
-	early, so every other site's tick in the same minute returns at once."""
+	early, so every other site's tick of the same pass returns at once."""
 	holder = f"{socket.gethostname()}:{os.getpid()}"
 	return bool(connection.set(key, holder, nx=True, ex=turn_s))
 
