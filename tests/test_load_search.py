@@ -32,7 +32,7 @@ def run_search(curve, limits=LIMITS) -> tuple[list[search.Step], str]:
 	"""Drive the search over a recorded curve (rate -> figures), as the load generator does."""
 	steps: list[search.Step] = []
 	while True:
-		rate, stopped_by = search.next_rate(steps, limits, len(steps) * limits.hold_s)
+		rate, stopped_by = search.next_rate(steps, limits, len(steps) * limits.step_s)
 		if rate is None:
 			return steps, stopped_by
 		steps.append(curve(rate))
@@ -55,6 +55,13 @@ def test_failures_above_one_percent_break_even_when_fast():
 	"""2 failed of 100: a breach by failures, whatever the times."""
 	found = search.breach(summary_at(10, 50, failures=2), THRESHOLDS)
 	assert (found["measure"], found["percentile"], found["value"]) == ("failures", None, 2.0)
+
+
+def test_a_kind_not_sent_in_a_step_is_not_a_breach():
+	"""A short step that drew no report has no report to judge: it kept the SLA."""
+	summary = summary_at(10, 180)
+	summary["kinds"]["report"] = load_test.figures({}, 0, 10)
+	assert search.breach(summary, THRESHOLDS) is None
 
 
 def test_the_search_steps_up_breaks_backs_off_and_confirms():
@@ -100,7 +107,7 @@ def test_max_steps_and_max_time_stop_a_search_that_never_breaks():
 	knee = search.knee(steps, stopped_by, None)
 	assert knee["offered_rate_per_s"] == 20 and knee["measured"] is False and knee["broke_at"] is None
 	assert knee["requests_per_worker_per_min"] is None
-	steps, stopped_by = run_search(fast, search.SearchLimits(5, 5, 10, max_steps=20, max_total_s=35))
+	steps, stopped_by = run_search(fast, search.SearchLimits(5, 5, 10, max_steps=20, max_total_s=45))
 	assert (len(steps), stopped_by) == (3, search.MAX_TIME_REACHED)
 
 
@@ -126,6 +133,12 @@ def test_users_offer_the_rate_one_request_per_interval():
 	assert search.users_for(0.01) == 1
 
 
+def test_tasks_per_second_count_a_save_as_two_requests():
+	"""With 12.5 % saves, 11.25 requests/s take 10 tasks/s; without saves tasks and requests are one."""
+	assert search.task_rate_per_s(11.25, {"save": 0.125, "list_view": 0.875}) == 10
+	assert search.task_rate_per_s(10, {"list_view": 1.0}) == 10
+
+
 def test_curve_row_carries_rates_percentiles_per_kind_and_failures():
 	"""What the Load Test Run, the report and --json show per step."""
 	row = search.curve_row(step_at(20))
@@ -145,7 +158,7 @@ limits = st.builds(
 	step_rate_per_s=st.sampled_from([0.5, 1.0, 2.5, 5.0]),
 	hold_s=st.sampled_from([2.0, 10.0, 30.0]),
 	max_steps=st.integers(1, 60),
-	max_total_s=st.sampled_from([30.0, 300.0, 3600.0]),
+	max_total_s=st.sampled_from([40.0, 300.0, 3600.0]),
 )
 
 
@@ -166,7 +179,7 @@ def test_any_search_ends_within_its_limits_and_its_knee_never_broke(curve, limit
 	seen: dict = {}
 	steps, stopped_by = run_search(lambda rate: recorded(curve, rate, seen), limits)
 	assert 1 <= len(steps) <= limits.max_steps
-	assert len(steps) * limits.hold_s <= limits.max_total_s
+	assert len(steps) * limits.step_s <= limits.max_total_s
 	assert all(s.offered_rate_per_s > 0 for s in steps)
 	found = search.knee_step(steps)
 	if found is not None:

@@ -17,6 +17,7 @@ from perf_engine.core.load.rules import (
 	JUDGED_PERCENTILE,
 	KINDS,
 	MAX_FAILURE_RATIO,
+	SAVE,
 	SECONDS_PER_MINUTE,
 	judge_kind,
 )
@@ -28,6 +29,9 @@ DEFAULT_MAX_TOTAL_S = 15 * 60
 # Each simulated user sends one request per this many seconds: far longer than a kept SLA lets a
 # request take, so users rarely wait on the server and the rate offered is the one set (open model).
 USER_INTERVAL_S = 3.0
+# Before a step is measured, its new users start (spread over one interval, so their requests do not
+# arrive together) and sign in; that time is held but not judged.
+SETTLE_S = USER_INTERVAL_S
 MAX_STEPS = 200
 MIN_HOLD_S = 2.0
 
@@ -65,10 +69,15 @@ class SearchLimits:
 			raise InvalidInput(f"--hold must be at least {MIN_HOLD_S:g} s, got {self.hold_s:g}")
 		if not 1 <= self.max_steps <= MAX_STEPS:
 			raise InvalidInput(f"--max-steps must be between 1 and {MAX_STEPS}, got {self.max_steps}")
-		if not math.isfinite(self.max_total_s) or self.max_total_s < self.hold_s:
+		if not math.isfinite(self.max_total_s) or self.max_total_s < self.step_s:
 			raise InvalidInput(
-				f"--max-time must be at least one hold ({self.hold_s:g} s), got {self.max_total_s:g}"
+				f"--max-time must be at least one step ({self.step_s:g} s with its start), got {self.max_total_s:g}"
 			)
+
+	@property
+	def step_s(self) -> float:
+		"""Seconds one step takes: its users' start, then the hold that is measured."""
+		return SETTLE_S + self.hold_s
 
 
 def flag(name: str) -> str:
@@ -106,14 +115,20 @@ def held(offered_rate_per_s: float, summary: Mapping, thresholds: Mapping[str, T
 	)
 
 
+def task_rate_per_s(rate_per_s: float, weights: Mapping[str, float]) -> float:
+	"""Tasks per second that send `rate_per_s` HTTP requests: a save is two (the ToDo and its delete)."""
+	return rate_per_s / (1 + weights.get(SAVE, 0.0))
+
+
 def breach(summary: Mapping, thresholds: Mapping[str, Threshold]) -> dict | None:
 	"""Why a step broke the SLA (kind, measure, value, limit), or None when it kept it."""
-	for kind in (k for k in KINDS if k in summary["kinds"]):
+	# A kind the step's draw happened not to send has nothing to judge in this step.
+	for kind in (k for k in KINDS if summary["kinds"].get(k, {}).get("requests")):
 		row = summary["kinds"][kind]
 		judged = judge_kind(kind, row, thresholds)
 		if judged["sla"] is None or judged["sla"] == "Pass":
 			continue
-		if row["requests"] and row["failures"] <= MAX_FAILURE_RATIO * row["requests"]:
+		if row["failures"] <= MAX_FAILURE_RATIO * row["requests"]:
 			measure, value = f"p{JUDGED_PERCENTILE}", row[f"p{JUDGED_PERCENTILE}_ms"]
 			return {
 				"kind": kind,
@@ -131,8 +146,8 @@ def breach(summary: Mapping, thresholds: Mapping[str, Threshold]) -> dict | None
 
 
 def failure_breach(kind: str, row: Mapping) -> dict:
-	"""A breach by failed requests (more than MAX_FAILURE_RATIO of them, or none sent)."""
-	share = row["failures"] / row["requests"] if row["requests"] else 1.0
+	"""A breach by failed requests: more than MAX_FAILURE_RATIO of them."""
+	share = row["failures"] / row["requests"]
 	return {
 		"kind": kind,
 		"measure": FAILURES,
@@ -156,7 +171,7 @@ def next_rate(
 		return None, CONFIRMED
 	if len(steps) >= limits.max_steps:
 		return None, MAX_STEPS_REACHED
-	if elapsed_s + limits.hold_s > limits.max_total_s:
+	if elapsed_s + limits.step_s > limits.max_total_s:
 		return None, MAX_TIME_REACHED
 	if not broken:
 		return last.offered_rate_per_s + limits.step_rate_per_s, None
