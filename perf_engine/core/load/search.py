@@ -61,7 +61,7 @@ class SearchLimits:
 	max_total_s: float = DEFAULT_MAX_TOTAL_S
 
 	def __post_init__(self) -> None:
-		for name in ("start_rate_per_s", "step_rate_per_s"):
+		for name in ("step_rate_per_s", "start_rate_per_s"):
 			value = getattr(self, name)
 			if not math.isfinite(value) or value <= 0:
 				raise InvalidInput(f"--{flag(name)} must be above 0 requests per second, got {value:g}")
