@@ -28,7 +28,7 @@ from perf_engine.tests.test_load_test import (
 MODEL = "perf-engine capacity search model"
 # Light users only (list views and REST reads): short, even requests, so the knee is the worker's.
 MIX = "100,0,0,0"
-START_RATE, STEP_RATE, HOLD_S, MAX_STEPS, MAX_TIME_S = 4, 4, 5, 12, 110
+START_RATE, STEP_RATE, HOLD_S, MAX_STEPS, MAX_TIME_S = 10, 10, 4, 15, 110
 # Only a saturated worker (its queue, and users waiting on it) takes this long: the break is the knee.
 THRESHOLD_MS = 2500
 # Both ratios as the issue states them, for a host whose cores let 2 workers run side by side.
@@ -115,7 +115,7 @@ class TestCapacitySearch(ApiTestCase):
 			self.assertAlmostEqual(
 				knee["requests_per_worker_per_min"], knee["requests_per_s"] * 60 / workers, 0
 			)
-			self.assertIn("capacity search: from 4 requests/s up by 4", finished.stderr)
+			self.assertIn("capacity search: from 10 requests/s up by 10", finished.stderr)
 
 	def test_served_rate_flattens_where_the_knee_is(self):
 		"""Above the knee the served rate rises less than the offered rate: the bench stopped keeping up."""
