@@ -64,6 +64,12 @@ def test_a_kind_not_sent_in_a_step_is_not_a_breach():
 	assert search.breach(summary, THRESHOLDS) is None
 
 
+def test_a_step_that_served_nothing_broke():
+	"""A bench that answered nothing within the step (hung, or every request still waiting) broke it."""
+	empty = load_test.summarise({}, 10)
+	assert search.breach(empty, THRESHOLDS)["measure"] == search.NOTHING_SERVED
+
+
 def test_the_search_steps_up_breaks_backs_off_and_confirms():
 	"""5, 10, 15 keep the SLA, 20 breaks, 15 again confirms: the knee is 15 offered, 14.6 served."""
 	steps, stopped_by = run_search(lambda rate: step_at(rate))

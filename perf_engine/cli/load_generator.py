@@ -332,7 +332,12 @@ def run_search(plan: dict) -> dict:
 
 
 def hold_step(
-	env: Environment, runner, rate: float, users: int, hold_s: float, interrupted: Event
+	env: Environment,
+	runner: LocalRunner | MasterRunner,
+	rate: float,
+	users: int,
+	hold_s: float,
+	interrupted: Event,
 ) -> dict | None:
 	"""Offer `rate` with `users` users for hold_s seconds; the step's summary, or None when interrupted.
 	A master's figures arrive from its workers every few seconds, so its steps are off by that much."""

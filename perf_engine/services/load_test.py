@@ -109,7 +109,12 @@ def held_step(sent: object, thresholds: Mapping) -> search.Step:
 	rate = load_test.finite(sent.get("offered_rate_per_s"), "capacity_search step offered_rate_per_s")
 	if rate <= 0:
 		raise InvalidInput(f"a step's offered rate must be above 0, got {rate:g}")
-	return search.held(rate, load_test.read_summary(sent.get("summary")), thresholds)
+	summary = sent.get("summary")
+	if isinstance(summary, Mapping) and summary.get("kinds") == {}:
+		# A step in which nothing completed is a step that broke, not a malformed one.
+		duration_s = load_test.finite(summary.get("duration_s"), "capacity_search step duration_s")
+		return search.held(rate, load_test.summarise({}, duration_s), thresholds)
+	return search.held(rate, load_test.read_summary(summary), thresholds)
 
 
 def step_row(number: int, users: object, step: search.Step) -> dict:

@@ -48,6 +48,7 @@ STOP_REASONS = {
 	INTERRUPTED: "stopped by the operator",
 }
 FAILURES = "failures"
+NOTHING_SERVED = "requests"
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,15 @@ def task_rate_per_s(rate_per_s: float, weights: Mapping[str, float]) -> float:
 
 def breach(summary: Mapping, thresholds: Mapping[str, Threshold]) -> dict | None:
 	"""Why a step broke the SLA (kind, measure, value, limit), or None when it kept it."""
+	if not summary["total"]["requests"]:
+		return {
+			"kind": "total",
+			"measure": NOTHING_SERVED,
+			"percentile": None,
+			"value": 0,
+			"limit": None,
+			"text": "no request completed during the step",
+		}
 	# A kind the step's draw happened not to send has nothing to judge in this step.
 	for kind in (k for k in KINDS if summary["kinds"].get(k, {}).get("requests")):
 		row = summary["kinds"][kind]
