@@ -247,7 +247,7 @@ def make_plan(target: str, args: argparse.Namespace, model: dict | None, signin:
 		"spawn_rate": spawn_rate,
 		"duration_s": args.duration,
 		"capacity_model": model["name"] if model else None,
-		"peak_multiplier": args.multiplier if model else None,
+		"peak_multiplier": args.multiplier if rate else None,
 		"target_rate_per_s": rate,
 		"rate_per_user_per_s": rate / args.users if rate else None,
 		"mix": model_mix(model, args.mix),
