@@ -17,6 +17,7 @@ from perf_engine.core.load.rules import (
 	JUDGED_PERCENTILE,
 	KINDS,
 	MAX_FAILURE_RATIO,
+	PASS,
 	SAVE,
 	SECONDS_PER_MINUTE,
 	judge_kind,
@@ -136,7 +137,7 @@ def breach(summary: Mapping, thresholds: Mapping[str, Threshold]) -> dict | None
 	for kind in (k for k in KINDS if summary["kinds"].get(k, {}).get("requests")):
 		row = summary["kinds"][kind]
 		judged = judge_kind(kind, row, thresholds)
-		if judged["sla"] is None or judged["sla"] == "Pass":
+		if judged["sla"] in (None, PASS):
 			continue
 		if row["failures"] <= MAX_FAILURE_RATIO * row["requests"]:
 			measure, value = f"p{JUDGED_PERCENTILE}", row[f"p{JUDGED_PERCENTILE}_ms"]
