@@ -14,7 +14,7 @@ MODEL = "perf-engine desk calibration model"
 # The chart's bars are drawn as SVG inside the form's chart field; the button is in the page head.
 CHART_READY = "!!document.querySelector('[data-fieldname=\"chart_html\"] svg .dataset-units rect')"
 BUTTON = "Array.from(document.querySelectorAll('.page-actions button')).some(b => b.innerText.trim() === 'Apply Calibration')"
-CURVE_READY = "document.querySelectorAll('[data-fieldname=\"curve_html\"] svg').length === 2"
+CURVE_READY = "document.querySelectorAll('[data-fieldname=\"curve_html\"] svg .dataset-units').length >= 3"
 FIND_CAPACITY = "Array.from(document.querySelectorAll('.page-actions button, .custom-actions button')).some(b => b.innerText.trim() === 'Find Capacity')"
 CALIBRATION_SHOWN = "document.body.innerText.includes('Predicted against measured') && document.body.innerText.includes({run})"
 

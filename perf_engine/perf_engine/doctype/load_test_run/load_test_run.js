@@ -62,7 +62,8 @@ frappe.perf_engine.LoadTestRun = class LoadTestRun {
 	}
 };
 
-// A capacity search's curve: offered against served rate per step, and p95 per kind per step.
+// A capacity search's curve: offered against served rate per step, and p95 per kind per step. Bars, as
+// the kinds chart: frappe charts' line paths log "undefined" points when a form refreshes.
 frappe.perf_engine.CapacityCurve = class CapacityCurve {
 	static MIN_STEPS = 2;
 
@@ -76,7 +77,7 @@ frappe.perf_engine.CapacityCurve = class CapacityCurve {
 		wrapper.append(`<p>${CapacityCurve.knee_text(search.knee)}</p><div class="pe-curve-rates"></div><div class="pe-curve-p95"></div>`);
 		new frappe.Chart(wrapper.find(".pe-curve-rates").get(0), {
 			title: __("Offered and served requests / s per step"),
-			type: "line",
+			type: "bar",
 			height: 220,
 			data: {
 				labels,
@@ -84,14 +85,13 @@ frappe.perf_engine.CapacityCurve = class CapacityCurve {
 					{ name: __("Offered"), values: search.steps.map((step) => step.offered_rate_per_s) },
 					{ name: __("Served"), values: search.steps.map((step) => step.served_rate_per_s) },
 				],
-				yMarkers: search.knee.requests_per_s == null ? [] : [{ label: __("Knee"), value: search.knee.requests_per_s }],
 			},
 			colors: ["grey", "green"],
 		});
 		const kinds = [...new Set(search.steps.flatMap((step) => Object.keys(step.kinds)))];
 		new frappe.Chart(wrapper.find(".pe-curve-p95").get(0), {
 			title: __("p95 per kind (ms) per step"),
-			type: "line",
+			type: "bar",
 			height: 220,
 			data: {
 				labels,
