@@ -31,10 +31,12 @@ def step_at(offered: float, curve: dict = ONE_WORKER) -> search.Step:
 def run_search(curve, limits=LIMITS) -> tuple[list[search.Step], str]:
 	"""Drive the search over a recorded curve (rate -> figures), as the load generator does."""
 	steps: list[search.Step] = []
+	elapsed_s = 0.0
 	while True:
-		rate, stopped_by = search.next_rate(steps, limits, len(steps) * limits.step_s)
+		rate, stopped_by = search.next_rate(steps, limits, elapsed_s)
 		if rate is None:
 			return steps, stopped_by
+		elapsed_s += search.step_time_s(steps, limits)
 		steps.append(curve(rate))
 
 
@@ -133,6 +135,13 @@ def test_limits_that_would_never_step_or_never_end_are_refused(limits):
 		search.SearchLimits(**limits)
 
 
+def test_a_step_after_a_breach_starts_with_a_pause():
+	"""The bench's backlog is served before the lower rate is held, and the time limit counts the pause."""
+	steps = [step_at(5), step_at(20)]
+	assert search.drains(steps) and not search.drains(steps[:1])
+	assert search.step_time_s(steps, LIMITS) == search.DRAIN_S + LIMITS.step_s
+
+
 def test_users_offer_the_rate_one_request_per_interval():
 	"""Each user sends one request per USER_INTERVAL_S; at least one user."""
 	assert search.users_for(10) == 10 * search.USER_INTERVAL_S
@@ -185,7 +194,7 @@ def test_any_search_ends_within_its_limits_and_its_knee_never_broke(curve, limit
 	seen: dict = {}
 	steps, stopped_by = run_search(lambda rate: recorded(curve, rate, seen), limits)
 	assert 1 <= len(steps) <= limits.max_steps
-	assert len(steps) * limits.step_s <= limits.max_total_s
+	assert sum(search.step_time_s(steps[:n], limits) for n in range(len(steps))) <= limits.max_total_s
 	assert all(s.offered_rate_per_s > 0 for s in steps)
 	found = search.knee_step(steps)
 	if found is not None:

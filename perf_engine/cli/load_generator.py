@@ -107,7 +107,9 @@ class FrappeUser(HttpUser):
 
 	@task
 	def one_request(self) -> None:
-		"""One request of a kind drawn with the plan's weights."""
+		"""One request of a kind drawn with the plan's weights; none while a capacity search drains the bench."""
+		if plan_of(self.environment).get("paused"):
+			return
 		kinds, weights = zip(*self.plan["weights"].items(), strict=True)
 		kind = random.choices(kinds, weights)[0]
 		getattr(self, kind)()
@@ -308,6 +310,9 @@ def run_search(plan: dict) -> dict:
 		if rate is None:
 			break
 		users = search.users_for(rate)
+		if search.drains(steps) and not drain(env, runner, held[-1]["users"], interrupted):
+			stopped_by = search.INTERRUPTED
+			break
 		figures = hold_step(env, runner, rate, users, limits.hold_s, interrupted)
 		if figures is None:
 			stopped_by = search.INTERRUPTED
@@ -329,6 +334,17 @@ def run_search(plan: dict) -> dict:
 		"ended_at": ended_at.isoformat(),
 		"duration_s": round(time.monotonic() - started, 3),
 	}
+
+
+def drain(env: Environment, runner: LocalRunner | MasterRunner, users: int, interrupted: Event) -> bool:
+	"""Pause every user for DRAIN_S so the bench serves its backlog; False when interrupted meanwhile."""
+	plan = plan_of(env)
+	plan["paused"] = True
+	# The same users again: the spawn message carries the pause to the workers.
+	runner.start(users, spawn_rate=users)
+	stopped = interrupted.wait(timeout=search.DRAIN_S)
+	plan["paused"] = False
+	return not stopped
 
 
 def hold_step(

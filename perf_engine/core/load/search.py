@@ -33,6 +33,9 @@ USER_INTERVAL_S = 3.0
 # Before a step is measured, its new users start (spread over one interval, so their requests do not
 # arrive together) and sign in; that time is held but not judged.
 SETTLE_S = USER_INTERVAL_S
+# After a step that broke, the users pause this long so the requests queued in the bench are served
+# before the lower rate is held: otherwise the confirmation would measure the backlog, not its rate.
+DRAIN_S = 2 * USER_INTERVAL_S
 MAX_STEPS = 200
 MIN_HOLD_S = 2.0
 
@@ -182,7 +185,7 @@ def next_rate(
 		return None, CONFIRMED
 	if len(steps) >= limits.max_steps:
 		return None, MAX_STEPS_REACHED
-	if elapsed_s + limits.step_s > limits.max_total_s:
+	if elapsed_s + step_time_s(steps, limits) > limits.max_total_s:
 		return None, MAX_TIME_REACHED
 	if not broken:
 		return last.offered_rate_per_s + limits.step_rate_per_s, None
@@ -190,6 +193,16 @@ def next_rate(
 	if rate <= 0:
 		return None, LOWEST_RATE_BROKE
 	return rate, None
+
+
+def drains(steps: Sequence[Step]) -> bool:
+	"""Whether the next step starts with a pause: the last one broke, so the bench has a backlog."""
+	return bool(steps) and not steps[-1].kept_sla
+
+
+def step_time_s(steps: Sequence[Step], limits: SearchLimits) -> float:
+	"""Seconds the next step takes: a pause after a breach, its users' start, its hold."""
+	return (DRAIN_S if drains(steps) else 0.0) + limits.step_s
 
 
 def knee_step(steps: Sequence[Step]) -> Step | None:
