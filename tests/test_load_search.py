@@ -143,9 +143,10 @@ def test_a_step_after_a_breach_starts_with_a_pause():
 
 
 def test_users_offer_the_rate_one_request_per_interval():
-	"""Each user sends one request per USER_INTERVAL_S; at least one user."""
+	"""Each user sends one request per USER_INTERVAL_S at most; at least one user, never fewer than run."""
 	assert search.users_for(10) == 10 * search.USER_INTERVAL_S
 	assert search.users_for(0.01) == 1
+	assert search.users_for(10, running=45) == 45
 
 
 def test_tasks_per_second_count_a_save_as_two_requests():

@@ -309,7 +309,7 @@ def run_search(plan: dict) -> dict:
 		rate, stopped_by = search.next_rate(steps, limits, time.monotonic() - started)
 		if rate is None:
 			break
-		users = search.users_for(rate)
+		users = search.users_for(rate, held[-1]["users"] if held else 0)
 		if search.drains(steps) and not drain(env, runner, held[-1]["users"], interrupted):
 			stopped_by = search.INTERRUPTED
 			break

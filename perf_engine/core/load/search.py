@@ -104,9 +104,10 @@ class Step:
 		return self.breach is None
 
 
-def users_for(rate_per_s: float) -> int:
-	"""Simulated users that offer the rate, each one request per USER_INTERVAL_S."""
-	return max(1, math.ceil(rate_per_s * USER_INTERVAL_S))
+def users_for(rate_per_s: float, running: int = 0) -> int:
+	"""Simulated users that offer the rate, each one request per USER_INTERVAL_S at most. Never fewer than
+	are running: a user stopped deletes its ToDos and a new one signs in, requests a step would count."""
+	return max(1, running, math.ceil(rate_per_s * USER_INTERVAL_S))
 
 
 def held(offered_rate_per_s: float, summary: Mapping, thresholds: Mapping[str, Threshold]) -> Step:
