@@ -32,7 +32,8 @@ frappe.perf_engine.LoadTestRun = class LoadTestRun {
 					{ name: __("p50"), values: values("p50_ms") },
 					{ name: __("p95"), values: values("p95_ms") },
 					{ name: __("p99"), values: values("p99_ms") },
-					{ name: __("Threshold"), values: values("threshold_ms"), chartType: "line" },
+					// frappe charts cannot draw a line through one point (its path gets "undefined").
+					...(kinds.length > 1 ? [{ name: __("Threshold"), values: values("threshold_ms"), chartType: "line" }] : []),
 				],
 			},
 			colors: ["green", "orange", "red", "grey"],
