@@ -129,8 +129,14 @@ class TestCapacitySearch(ApiTestCase):
 				)
 			broke = result["steps"][knee["broke_at"]["step"] - 1]
 			self.assertFalse(broke["kept_sla"])
+			kept = [
+				s
+				for s in result["steps"]
+				if s["kept_sla"] and s["offered_rate_per_s"] <= knee["offered_rate_per_s"]
+			]
 			offered_gain = broke["offered_rate_per_s"] - knee["offered_rate_per_s"]
-			served_gain = broke["served_rate_per_s"] - knee["requests_per_s"]
+			# Against the most any kept step served at or below the knee: the ramp's step or its confirmation.
+			served_gain = broke["served_rate_per_s"] - max(s["served_rate_per_s"] for s in kept)
 			self.assertLess(served_gain, offered_gain, (workers, result["steps"]))
 
 	def test_two_workers_serve_more_than_one(self):
