@@ -1,6 +1,7 @@
 """`perf-engine load` refuses what it should before any load is sent: no target, a bad URL, no
 credentials, no locust, a remote site without confirmation; one line each and exit code 2."""
 
+import os
 import subprocess
 import sys
 
@@ -20,7 +21,8 @@ def load(*args: str, stdin=subprocess.DEVNULL) -> subprocess.CompletedProcess:
 		text=True,
 		cwd=REPO_ROOT,
 		stdin=stdin,
-		env={"PATH": "/usr/bin:/bin", "HOME": str(REPO_ROOT)},
+		# PYTHONPATH passes through so a checkout tests its own code with a shared virtualenv's script.
+		env={"PATH": "/usr/bin:/bin", "HOME": str(REPO_ROOT), "PYTHONPATH": os.environ.get("PYTHONPATH", "")},
 		timeout=TIMEOUT_S,
 	)
 
@@ -103,3 +105,24 @@ def test_a_worker_needs_its_master():
 	result = load("--worker")
 	assert result.returncode == BAD_INPUT
 	assert "--worker needs --master-host" in one_line(result)
+
+
+def test_a_capacity_search_with_limits_that_never_end_is_refused():
+	"""--find-capacity with a zero hold, zero step or no steps: refused with the flag named, nothing sent."""
+	for flags, flag in (
+		(("--hold", "0"), "--hold"),
+		(("--step-rate", "0"), "--step-rate"),
+		(("--max-steps", "0"), "--max-steps"),
+		(("--max-time", "1"), "--max-time"),
+	):
+		result = load("--target", "http://127.0.0.1:8000", "--password", "x", "--find-capacity", *flags)
+		assert result.returncode == BAD_INPUT
+		assert flag in one_line(result) and "unrecognized" not in one_line(result)
+
+
+def test_a_capacity_search_of_a_remote_site_is_described_then_needs_yes():
+	"""The search's steps and limits are printed first; another machine still needs --yes."""
+	result = load("--target", REMOTE, "--password", "secret", "--find-capacity", "--step-rate", "10")
+	assert result.returncode == BAD_INPUT
+	assert "capacity search: from 10 requests/s up by 10 every 30 s" in result.stderr
+	assert "confirm with --yes" in one_line(result)

@@ -1,11 +1,12 @@
-"""Load test methods: record a run from `perf-engine load`, apply the calibration it gives."""
+"""Load test methods: record a run from `perf-engine load`, apply the calibration it gives, and the
+command that searches a Capacity Model's capacity."""
 
 import json
 
 import frappe
 
 from perf_engine.core.errors import InvalidInput
-from perf_engine.services import bridge, calibration, load_test
+from perf_engine.services import bridge, calibration, capacity_search, load_test
 
 
 @frappe.whitelist(methods=["POST"])
@@ -30,3 +31,12 @@ def apply_calibration(load_test_run: str) -> dict:
 	"""Use this run's measured requests per worker per minute in place of the assumed rate."""
 	bridge.require_manager()
 	return calibration.apply(load_test_run)
+
+
+@frappe.whitelist(methods=["GET"])
+@bridge.core_errors()
+def find_capacity_command(capacity_model: str) -> dict:
+	"""The `perf-engine load --find-capacity` command for this model; the load runs outside the bench."""
+	bridge.require_manager()
+	frappe.has_permission(load_test.CAPACITY_MODEL, "read", capacity_model, throw=True)
+	return capacity_search.command(capacity_model)

@@ -6,7 +6,8 @@ mix; with --target-peak MODEL it runs at --multiplier (2) x that model's peak ra
 load itself runs in a child process (`load_generator`), so locust and gevent stay out of
 this process and of the bench's; --workers N adds N locust worker processes to it.
 Afterwards: figures per kind, the SLA verdict, a record in the site (a *Load Test Run*),
-and a Markdown report on request.
+and a Markdown report on request. With --find-capacity the load is an open model stepped up
+until the SLA breaks (`load_search`), and the report adds the curve and its knee.
 """
 
 import argparse
@@ -14,14 +15,17 @@ import importlib.util
 import ipaddress
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import uuid
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import asdict
 from urllib.parse import urlsplit
 
-from perf_engine.cli import exit_codes
+from perf_engine.cli import exit_codes, load_search
 from perf_engine.cli.capacity import parse_mix
 from perf_engine.cli.load_report import markdown, print_summary
 from perf_engine.cli.output import print_json
@@ -85,6 +89,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 	parser.add_argument("--report", metavar="FILE", help="write a Markdown report")
 	parser.add_argument("--no-record", action="store_true", help="do not record the run in the site")
 	parser.add_argument("--yes", action="store_true", help="do not ask before loading a remote site")
+	load_search.add_options(parser)
 	parser.set_defaults(handler=handle)
 
 
@@ -103,8 +108,14 @@ def handle(settings: ConnectionSettings, args: argparse.Namespace) -> int:
 	if not confirmed(target, args.yes):
 		print("perf-engine: not started", file=sys.stderr)
 		return exit_codes.BAD_INPUT
-	result = judge(plan, generate(plan))
-	failure = None if args.no_record else record(result, client, target, signin, args.site_name)
+	if plan["search"]:
+		client = client or signed_in(target, signin, args.site_name)
+		plan["thresholds"], plan["thresholds_from"] = load_search.site_thresholds(client)
+		result = load_search.judge(plan, generate(plan))
+	else:
+		result = judge(plan, generate(plan))
+	recordable = not args.no_record and result["figures"] is not None
+	failure = record(result, client, target, signin, args.site_name) if recordable else None
 	if args.report:
 		with open(args.report, "w", encoding="utf-8") as report:
 			report.write(markdown(result))
@@ -114,7 +125,14 @@ def handle(settings: ConnectionSettings, args: argparse.Namespace) -> int:
 		print_summary(result)
 	if failure is not None:
 		raise failure
-	return exit_codes.OK if result["verdict"]["sla_verdict"] == load_test.PASS else exit_codes.FINDINGS
+	return exit_codes.OK if succeeded(result) else exit_codes.FINDINGS
+
+
+def succeeded(result: dict) -> bool:
+	"""A run passed its SLA; a capacity search found a rate that kept it."""
+	if "knee" in result:
+		return result["knee"]["requests_per_s"] is not None
+	return result["verdict"]["sla_verdict"] == load_test.PASS
 
 
 def record(
@@ -129,6 +147,8 @@ def record(
 		result["record"] = {"error": str(exc)}
 		return exc
 	result["verdict"] = result["record"]["verdict"]
+	if "knee" in result["record"]:
+		result["knee"] = result["record"]["knee"]
 	return None
 
 
@@ -215,8 +235,9 @@ def make_plan(target: str, args: argparse.Namespace, model: dict | None, signin:
 		raise InvalidInput("--workers and --expect-workers count processes: 0 or more")
 	if args.report and not os.access(os.path.dirname(os.path.abspath(args.report)), os.W_OK):
 		raise InvalidInput(f"--report {args.report}: its folder does not exist or is not writable")
+	limits = load_search.limits_of(args) if args.find_capacity else None
 	rate = None
-	if model:
+	if model and not limits:
 		rate = load_test.target_rate_per_s(peak_per_min(model), args.multiplier)
 	return {
 		"run_id": uuid.uuid4().hex[:10],
@@ -226,7 +247,7 @@ def make_plan(target: str, args: argparse.Namespace, model: dict | None, signin:
 		"spawn_rate": spawn_rate,
 		"duration_s": args.duration,
 		"capacity_model": model["name"] if model else None,
-		"peak_multiplier": args.multiplier if model else None,
+		"peak_multiplier": args.multiplier if rate else None,
 		"target_rate_per_s": rate,
 		"rate_per_user_per_s": rate / args.users if rate else None,
 		"mix": model_mix(model, args.mix),
@@ -238,6 +259,7 @@ def make_plan(target: str, args: argparse.Namespace, model: dict | None, signin:
 		"master_port": args.master_port
 		or (free_port() if args.workers and not args.expect_workers else DEFAULT_MASTER_PORT),
 		"sign_in_as": signin.get("user") or "API key",
+		"search": asdict(limits) if limits else None,
 		**signin,
 	}
 
@@ -251,16 +273,19 @@ def free_port() -> int:
 
 def describe(plan: dict) -> None:
 	"""What the run will do, on stderr before it starts."""
-	lines = [
-		f"perf-engine load: {plan['target_url']} as {plan['sign_in_as']}",
-		f"  {plan['users']} users (started {plan['spawn_rate']:g}/s) for {plan['duration_s']:g} s",
-	]
+	lines = [f"perf-engine load: {plan['target_url']} as {plan['sign_in_as']}"]
+	if plan["search"]:
+		lines += load_search.describe(plan)
+	else:
+		lines.append(
+			f"  {plan['users']} users (started {plan['spawn_rate']:g}/s) for {plan['duration_s']:g} s"
+		)
 	if plan["target_rate_per_s"]:
 		lines.append(
 			f"  aiming at {plan['target_rate_per_s']:.2f} requests/s: {plan['peak_multiplier']:g} x the peak of "
 			f"Capacity Model {plan['capacity_model']}"
 		)
-	else:
+	elif not plan["search"]:
 		lines.append("  each user pauses like a person between requests (no target rate)")
 	weights = ", ".join(f"{kind} {share:.0%}" for kind, share in plan["weights"].items() if share)
 	lines.append(f"  mix: {weights}")
@@ -283,30 +308,45 @@ def confirmed(target: str, yes: bool) -> bool:
 
 def generate(plan: dict) -> dict:
 	"""Run the locust child process (and its local workers); what it recorded per kind."""
-	workers = [
-		subprocess.Popen(
-			[
-				sys.executable,
-				"-c",
-				BOOTSTRAP,
-				"--worker",
-				local_address(plan["master_bind"]),
-				str(plan["master_port"]),
-			],
-			stdout=subprocess.DEVNULL,
-		)
-		for _ in range(plan["local_workers"])
-	]
-	try:
-		finished = subprocess.run(
-			[sys.executable, "-c", BOOTSTRAP], input=json.dumps(plan), stdout=subprocess.PIPE, text=True
-		)
-	finally:
-		for worker in workers:
-			stop_worker(worker)
+	with interrupts_left_to_generator(bool(plan["search"])):
+		workers = [
+			subprocess.Popen(
+				[
+					sys.executable,
+					"-c",
+					BOOTSTRAP,
+					"--worker",
+					local_address(plan["master_bind"]),
+					str(plan["master_port"]),
+				],
+				stdout=subprocess.DEVNULL,
+			)
+			for _ in range(plan["local_workers"])
+		]
+		try:
+			finished = subprocess.run(
+				[sys.executable, "-c", BOOTSTRAP], input=json.dumps(plan), stdout=subprocess.PIPE, text=True
+			)
+		finally:
+			for worker in workers:
+				stop_worker(worker)
 	if finished.returncode != 0:
 		raise InvalidInput(f"the load generator stopped with exit code {finished.returncode} (see above)")
 	return json.loads(finished.stdout)
+
+
+@contextmanager
+def interrupts_left_to_generator(searching: bool) -> Iterator[None]:
+	"""During a search, Ctrl-C is the generator's to handle: it stops the load and still reports. Local
+	workers started inside inherit the ignore and quit when their master tells them to."""
+	if not searching:
+		yield
+		return
+	interrupt_was = signal.signal(signal.SIGINT, signal.SIG_IGN)
+	try:
+		yield
+	finally:
+		signal.signal(signal.SIGINT, interrupt_was)
 
 
 def stop_worker(worker: subprocess.Popen) -> None:
@@ -367,4 +407,5 @@ def record_payload(result: dict) -> dict:
 		"target_rate_per_s": plan["target_rate_per_s"],
 		"web_workers": plan["web_workers"],
 		"figures": result["figures"],
+		"capacity_search": result.get("search"),
 	}

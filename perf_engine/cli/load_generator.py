@@ -14,19 +14,23 @@ locust's spawn message (`parsed_options`), as any locust custom argument does.
 
 import json
 import random
+import signal
 import sys
 import time
 import uuid
 from datetime import datetime, timezone
 
 import gevent
+from gevent.event import Event
 from locust import HttpUser, between, constant_throughput, events, task
 from locust.argument_parser import get_empty_argument_parser, setup_parser_arguments
 from locust.env import Environment
 from locust.rpc import Message
-from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner, WorkerRunner
+from locust.runners import WORKER_REPORT_INTERVAL, LocalRunner, MasterRunner, WorkerRunner
 
 from perf_engine.cli.site_client import SITE_HEADER
+from perf_engine.core.latency.thresholds import Threshold
+from perf_engine.core.load import search
 from perf_engine.core.load.rules import (
 	API_CALL,
 	DELETE,
@@ -36,6 +40,8 @@ from perf_engine.core.load.rules import (
 	REPORT,
 	SAVE,
 	TODO_MARKER,
+	KindRecord,
+	summarise,
 )
 
 PLAN_OPTION = "perf_engine_plan"
@@ -101,7 +107,9 @@ class FrappeUser(HttpUser):
 
 	@task
 	def one_request(self) -> None:
-		"""One request of a kind drawn with the plan's weights."""
+		"""One request of a kind drawn with the plan's weights; none while a capacity search drains the bench."""
+		if plan_of(self.environment).get("paused"):
+			return
 		kinds, weights = zip(*self.plan["weights"].items(), strict=True)
 		kind = random.choices(kinds, weights)[0]
 		getattr(self, kind)()
@@ -247,16 +255,20 @@ def wait_until_stopped(runner: MasterRunner, workers: list[str]) -> None:
 		runner.server.send_to_client(Message("quit", None, worker))
 
 
+def start_runner(env: Environment, plan: dict) -> tuple[LocalRunner | MasterRunner, list[str]]:
+	"""A local runner, or a master once every expected worker connected (and their ids)."""
+	expected = plan.get("expect_workers", 0)
+	if not expected:
+		return env.create_local_runner(), []
+	runner = env.create_master_runner(plan["master_bind"], plan["master_port"])
+	wait_for_workers(runner, expected)
+	return runner, [client.id for client in runner.clients.all]
+
+
 def run(plan: dict) -> dict:
 	"""Drive the load for the plan's duration and return what was recorded."""
 	env = environment(plan)
-	expected = plan.get("expect_workers", 0)
-	if expected:
-		runner = env.create_master_runner(plan["master_bind"], plan["master_port"])
-		wait_for_workers(runner, expected)
-		workers = [client.id for client in runner.clients.all]
-	else:
-		runner = env.create_local_runner()
+	runner, workers = start_runner(env, plan)
 	started_at = datetime.now(timezone.utc)
 	started = time.monotonic()
 	runner.start(plan["users"], spawn_rate=plan["spawn_rate"])
@@ -266,7 +278,7 @@ def run(plan: dict) -> dict:
 	runner.stop()
 	ended = time.monotonic()
 	ended_at = datetime.now(timezone.utc)
-	if expected:
+	if workers:
 		wait_until_stopped(runner, workers)
 	progress.kill()
 	sys.stderr.write("\n")
@@ -278,6 +290,104 @@ def run(plan: dict) -> dict:
 		"ended_at": ended_at.isoformat(),
 		"duration_s": round(ended - started, 3),
 	}
+
+
+def run_search(plan: dict) -> dict:
+	"""Step the offered rate as core.load.search decides, each step held and judged on its own figures,
+	until the search stops itself or the operator presses Ctrl-C; every step held, as summaries."""
+	env = environment(plan)
+	runner, workers = start_runner(env, plan)
+	limits = search.SearchLimits(**plan["search"])
+	thresholds = {row["operation_type"]: Threshold(**row) for row in plan["thresholds"]}
+	interrupted = Event()
+	gevent.signal_handler(signal.SIGINT, interrupted.set)
+	started_at, started = datetime.now(timezone.utc), time.monotonic()
+	steps: list[search.Step] = []
+	held: list[dict] = []
+	errors: list[dict] = []
+	while True:
+		rate, stopped_by = search.next_rate(steps, limits, time.monotonic() - started)
+		if rate is None:
+			break
+		users = search.users_for(rate, held[-1]["users"] if held else 0)
+		if search.drains(steps) and not drain(env, runner, held[-1]["users"], interrupted):
+			stopped_by = search.INTERRUPTED
+			break
+		figures = hold_step(env, runner, rate, users, limits.hold_s, interrupted)
+		if figures is None:
+			stopped_by = search.INTERRUPTED
+			break
+		steps.append(search.held(rate, figures["summary"], thresholds))
+		held.append({"offered_rate_per_s": rate, "users": users, "summary": figures["summary"]})
+		errors += figures["errors"]
+		show_step(len(steps), users, steps[-1])
+	runner.stop()
+	ended_at = datetime.now(timezone.utc)
+	if workers:
+		wait_until_stopped(runner, workers)
+	runner.quit()
+	return {
+		"steps": held,
+		"stopped_by": stopped_by,
+		"errors": errors,
+		"started_at": started_at.isoformat(),
+		"ended_at": ended_at.isoformat(),
+		"duration_s": round(time.monotonic() - started, 3),
+	}
+
+
+def drain(env: Environment, runner: LocalRunner | MasterRunner, users: int, interrupted: Event) -> bool:
+	"""Pause every user for DRAIN_S so the bench serves its backlog; False when interrupted meanwhile."""
+	plan = plan_of(env)
+	plan["paused"] = True
+	# The same users again: the spawn message carries the pause to the workers.
+	runner.start(users, spawn_rate=users)
+	stopped = interrupted.wait(timeout=search.DRAIN_S)
+	plan["paused"] = False
+	return not stopped
+
+
+def hold_step(
+	env: Environment,
+	runner: LocalRunner | MasterRunner,
+	rate: float,
+	users: int,
+	hold_s: float,
+	interrupted: Event,
+) -> dict | None:
+	"""Offer `rate` with `users` users for hold_s seconds; the step's summary, or None when interrupted.
+	A master's figures arrive from its workers every few seconds, so its steps are off by that much."""
+	plan = plan_of(env)
+	plan["rate_per_user_per_s"] = search.task_rate_per_s(rate, plan["weights"]) / users
+	# The new per-user rate reaches workers in the spawn message, as the plan always does. New users
+	# start spread over one request interval, so their requests do not arrive in bursts.
+	runner.start(users, spawn_rate=rate)
+	if interrupted.wait(timeout=search.SETTLE_S):
+		return None
+	env.runner.stats.reset_all()
+	step_started = time.monotonic()
+	if interrupted.wait(timeout=hold_s):
+		return None
+	figures = recorded(env)
+	records = {
+		kind: KindRecord(
+			kind, {float(ms): count for ms, count in data["histogram"].items()}, data["failures"]
+		)
+		for kind, data in figures["kinds"].items()
+		if data["histogram"] or data["failures"]
+	}
+	return {"summary": summarise(records, time.monotonic() - step_started), "errors": figures["errors"]}
+
+
+def show_step(number: int, users: int, step: search.Step) -> None:
+	"""One line per step on stderr: offered and served rate, p95, and whether it kept the SLA."""
+	p95 = step.summary["total"]["p95_ms"]
+	verdict = "kept the SLA" if step.kept_sla else f"broke: {step.breach['text']}"
+	sys.stderr.write(
+		f"step {number}: {step.offered_rate_per_s:g} requests/s offered ({users} users), "
+		f"{step.served_rate_per_s:.2f} served, p95 {p95 if p95 is not None else '-'} ms: {verdict}\n"
+	)
+	sys.stderr.flush()
 
 
 def run_worker(master_host: str, master_port: int) -> None:
@@ -302,7 +412,7 @@ def main() -> None:
 		run_worker(sys.argv[2], int(sys.argv[3]))
 		return
 	plan = json.load(sys.stdin)
-	json.dump(run(plan), sys.stdout)
+	json.dump(run_search(plan) if plan.get("search") else run(plan), sys.stdout)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@
 The figures come from the load generator; the SLA verdict is judged here against this site's
 Performance Thresholds (core.load_test), the worker counts are what the bench runs at the
 time of recording, and the sustainable rate per web worker (core.calibration) is stored so
-an operator can apply it later.
+an operator can apply it later. A capacity search's steps are judged again here by the same
+core rule (core.load.search) with the site's thresholds: its curve, its knee and what the knee
+calibrates as (a lower bound, or measured capacity once confirmed).
 """
 
 from collections.abc import Mapping
@@ -15,7 +17,7 @@ from perf_engine.core.capacity import bench_comparison
 from perf_engine.core.checks import run_check
 from perf_engine.core.config import bench_config
 from perf_engine.core.errors import InvalidInput
-from perf_engine.core.load import calibration
+from perf_engine.core.load import calibration, search
 from perf_engine.core.load import rules as load_test
 from perf_engine.perf_engine.doctype.performance_threshold.performance_threshold import load_thresholds
 from perf_engine.services import bridge
@@ -35,8 +37,10 @@ def record(payload: Mapping) -> dict:
 	model = payload.get("capacity_model")
 	if model and not frappe.db.exists(CAPACITY_MODEL, model):
 		raise InvalidInput(f"Capacity Model {model!r} does not exist")
-	verdict = load_test.verdict(summary, load_thresholds())
+	thresholds = load_thresholds()
+	verdict = load_test.verdict(summary, thresholds)
 	bench = bench_workers(payload.get("web_workers"))
+	searched = capacity_search(payload.get("capacity_search"), thresholds, bench["web_workers"])
 	run = frappe.get_doc(
 		{
 			"doctype": DOCTYPE,
@@ -58,10 +62,84 @@ def record(payload: Mapping) -> dict:
 			**bench,
 			**sustainable(summary, verdict["sla_verdict"], bench["web_workers"]),
 			"figures_json": frappe.as_json({"figures": summary, "verdict": verdict}),
+			**(searched["fields"] if searched else {"capacity_kind": calibration.LOWER_BOUND}),
 		}
 	)
 	run.insert()
+	if searched:
+		return {"name": run.name, "verdict": verdict, "knee": searched["knee"]}
 	return {"name": run.name, "verdict": verdict}
+
+
+def capacity_search(sent: object, thresholds: Mapping, web_workers: int | None) -> dict | None:
+	"""A search's steps judged by this site's thresholds: the run's fields (knee, curve) and the knee."""
+	if sent is None:
+		return None
+	if not isinstance(sent, Mapping) or not isinstance(sent.get("steps"), list) or not sent["steps"]:
+		raise InvalidInput("capacity_search must carry the steps `perf-engine load --find-capacity` held")
+	if sent.get("stopped_by") not in search.STOP_REASONS:
+		raise InvalidInput(f"capacity_search.stopped_by must be one of {', '.join(search.STOP_REASONS)}")
+	steps = [held_step(step, thresholds) for step in sent["steps"]]
+	knee = search.knee(steps, sent["stopped_by"], web_workers)
+	users = [step.get("users") for step in sent["steps"]]
+	broke = knee["broke_at"] or {}
+	fields = {
+		"is_capacity_search": 1,
+		"knee_requests_per_s": knee["requests_per_s"],
+		"knee_requests_per_worker_per_min": knee["requests_per_worker_per_min"],
+		"knee_offered_rate_per_s": knee["offered_rate_per_s"],
+		"capacity_kind": calibration.capacity_kind(knee),
+		"broke_at_step": broke.get("step"),
+		"broke_at_rate_per_s": broke.get("offered_rate_per_s"),
+		"knee_reason": knee["reason"],
+		"search_stopped_by": knee["stop_reason"],
+		"steps": [step_row(n, users[n - 1], step) for n, step in enumerate(steps, start=1)],
+		"search_json": frappe.as_json(
+			{"knee": knee, "steps": [search.curve_row(step) for step in steps], "limits": sent.get("limits")}
+		),
+		**search_calibration(knee, web_workers),
+	}
+	return {"fields": fields, "knee": knee}
+
+
+def held_step(sent: object, thresholds: Mapping) -> search.Step:
+	"""One step as sent: a positive offered rate and a summary checked like a run's figures."""
+	if not isinstance(sent, Mapping):
+		raise InvalidInput("each capacity_search step must be an object")
+	rate = load_test.finite(sent.get("offered_rate_per_s"), "capacity_search step offered_rate_per_s")
+	if rate <= 0:
+		raise InvalidInput(f"a step's offered rate must be above 0, got {rate:g}")
+	summary = sent.get("summary")
+	if isinstance(summary, Mapping) and summary.get("kinds") == {}:
+		# A step in which nothing completed is a step that broke, not a malformed one.
+		duration_s = load_test.finite(summary.get("duration_s"), "capacity_search step duration_s")
+		return search.held(rate, load_test.summarise({}, duration_s), thresholds)
+	return search.held(rate, load_test.read_summary(summary), thresholds)
+
+
+def step_row(number: int, users: object, step: search.Step) -> dict:
+	row = search.curve_row(step)
+	return {
+		"step": number,
+		"users": users if isinstance(users, int) and not isinstance(users, bool) else None,
+		**{key: row[key] for key in ("offered_rate_per_s", "served_rate_per_s", "requests", "failures")},
+		**{key: row[key] for key in ("p50_ms", "p95_ms", "p99_ms")},
+		"kept_sla": int(row["kept_sla"]),
+		"breach": row["breach"],
+	}
+
+
+def search_calibration(knee: dict, web_workers: int | None) -> dict:
+	"""A search calibrates by its knee (the rate it served there per web worker), or says why not."""
+	try:
+		rate = calibration.knee_requests_per_worker_per_min(knee, web_workers)
+	except InvalidInput as exc:
+		return {"sustainable_requests_per_worker_per_min": None, "calibration_note": str(exc)}
+	kind = calibration.capacity_kind(knee)
+	return {
+		"sustainable_requests_per_worker_per_min": rate,
+		"calibration_note": f"{rate:g} requests per web worker per minute at the knee: {kind.lower()}",
+	}
 
 
 def moment(payload: Mapping, name: str):

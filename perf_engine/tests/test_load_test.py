@@ -72,6 +72,21 @@ def free_port() -> int:
 		return probe.getsockname()[1]
 
 
+def wait_for_server(target: str, site: str, server: subprocess.Popen) -> None:
+	"""Until the web server answers ping for the site; raises once it died or took too long."""
+	deadline = time.monotonic() + SERVER_UP_TIMEOUT_S
+	request = urllib.request.Request(f"{target}/api/method/ping", headers={"X-Frappe-Site-Name": site})
+	while True:
+		try:
+			with urllib.request.urlopen(request, timeout=5) as response:
+				if response.status == 200:
+					return
+		except OSError:
+			if time.monotonic() > deadline or server.poll() is not None:
+				raise
+		time.sleep(0.5)
+
+
 class PathWindow(monitor.MonitorWindow):
 	"""The monitor's window, also keeping each request's path and duration (ms)."""
 
@@ -148,19 +163,7 @@ class TestLoadTest(ApiTestCase):
 
 	@classmethod
 	def wait_for_server(cls) -> None:
-		deadline = time.monotonic() + SERVER_UP_TIMEOUT_S
-		request = urllib.request.Request(
-			f"{cls.target}/api/method/ping", headers={"X-Frappe-Site-Name": cls.site}
-		)
-		while True:
-			try:
-				with urllib.request.urlopen(request, timeout=5) as response:
-					if response.status == 200:
-						return
-			except OSError:
-				if time.monotonic() > deadline or cls.server.poll() is not None:
-					raise
-			time.sleep(0.5)
+		wait_for_server(cls.target, cls.site, cls.server)
 
 	@classmethod
 	def run_load(cls) -> None:

@@ -13,6 +13,7 @@ frappe.ui.form.on("Capacity Model", {
 		}
 	},
 	refresh(frm) {
+		if (!frm.is_new()) frm.add_custom_button(__("Find Capacity"), () => frappe.perf_engine.FindCapacity.show(frm));
 		const report = frm.doc.result_json && JSON.parse(frm.doc.result_json);
 		frm.get_field("results_html").$wrapper.html(report ? frappe.perf_engine.CapacityReport.render(report) : "");
 	},
@@ -39,15 +40,19 @@ frappe.perf_engine.CapacityReport = class CapacityReport {
 		if (!part) return "";
 		const html = (text) => ({ html: text });
 		const rates = (r) => __("{0} requests, {1} API calls", [r.requests_per_worker_per_min, r.api_calls_per_worker_per_min]);
+		const by_kind = part.by_kind || {};
+		const lower = by_kind["Lower bound"];
+		const capacity = by_kind["Measured capacity"];
+		const run = (kind) => (kind ? link(["load-test-run", kind.run], kind.run) : null);
 		const rows = [
-			[__("Per worker per minute"), rates(part.assumed_rates), part.measured ? rates(part.rates) : null],
-			[__("Gunicorn workers needed"), html(number(part.predicted.workers_needed)), part.measured ? html(number(part.measured.workers_needed)) : null],
-			[__("Recommended gunicorn workers"), html(number(part.predicted.recommended_gunicorn_workers)), part.measured ? html(number(part.measured.recommended_gunicorn_workers)) : null],
+			[__("Per worker per minute"), rates(part.assumed_rates), lower ? html(number(lower.requests_per_worker_per_min)) : null, capacity ? html(number(capacity.requests_per_worker_per_min)) : null],
+			[__("Recommended gunicorn workers"), html(number(part.predicted.recommended_gunicorn_workers)), lower ? html(number(lower.recommended_gunicorn_workers)) : null, capacity ? html(number(capacity.recommended_gunicorn_workers)) : null],
+			[__("From"), __("reference formulas"), run(lower), run(capacity)],
 		];
 		const source = part.calibration
-			? `<p>${__("Calibrated by")} ${link(["load-test-run", part.calibration], part.calibration).html}</p>`
-			: muted(__("No calibration applied: the recommendation uses the assumed rates. Apply one from a passing Load Test Run."));
-		return `${source}${table(["Figure", "Predicted (assumed rates)", "Measured (calibrated)"], rows)}`;
+			? `<p>${__("Recommendation calibrated by")} ${link(["load-test-run", part.calibration], part.calibration).html}</p>`
+			: muted(__("No calibration applied: the recommendation uses the assumed rates. Apply one from a passing Load Test Run or a capacity search (Find Capacity)."));
+		return `${source}${table(["Figure", "Predicted (assumed rates)", "Lower bound (load test)", "Measured capacity (capacity search)"], rows)}`;
 	}
 
 	static render(report) {
@@ -110,5 +115,25 @@ frappe.perf_engine.CapacityReport = class CapacityReport {
 			<h5>${__("Gunicorn settings for this host")}</h5>
 			<pre>${esc(gunicorn)}</pre>
 			<h5>${__("Largest tables")}</h5>${tiers}`;
+	}
+};
+
+// The load must come from outside the web workers, so the form hands over the command to run.
+frappe.perf_engine.FindCapacity = class FindCapacity {
+	static show(frm) {
+		frappe
+			.call({ method: "perf_engine.api.find_capacity_command", args: { capacity_model: frm.doc.name }, type: "GET" })
+			.then(({ message }) => {
+				const { esc } = frappe.perf_engine;
+				frappe.msgprint({
+					title: __("Find Capacity"),
+					indicator: "blue",
+					message: `<p>${esc(
+						__("Run this where the load should come from (not inside a web worker), with the user's password in {0}:", [message.password_env])
+					)}</p><pre>${esc(message.command)}</pre><p>${esc(
+						__("It steps the request rate up in this model's mix until a p95 passes its Performance Threshold or failures pass 1 %, confirms one step lower, and records the curve and the knee as a Load Test Run you can apply here.")
+					)}</p>`,
+				});
+			});
 	}
 };

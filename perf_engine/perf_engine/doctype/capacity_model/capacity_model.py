@@ -7,7 +7,8 @@ from frappe.utils import now_datetime
 
 from perf_engine.core.capacity import bench_comparison
 from perf_engine.core.capacity.model import LIMITS, CapacityInputs, host_resources
-from perf_engine.services import bridge, capacity
+from perf_engine.core.load.calibration import LOWER_BOUND, MEASURED_CAPACITY
+from perf_engine.services import bridge, calibration, capacity
 
 INPUT_FIELDS = (*LIMITS, "mix_light", "mix_medium", "mix_heavy", "mix_batch")
 
@@ -25,7 +26,9 @@ class CapacityModel(Document):
 	def validate(self) -> None:
 		with bridge.core_errors():
 			inputs = CapacityInputs(**{f: float(self.get(f) or 0) for f in INPUT_FIELDS})
-		self.set_outputs(capacity.report(inputs))
+		report = capacity.report(inputs)
+		report["calibration"]["by_kind"] = calibration.workers_by_kind(inputs)
+		self.set_outputs(report)
 
 	def set_outputs(self, report: dict) -> None:
 		"""The recommendation a person acts on; the formulas' own figures stay in result_json."""
@@ -47,5 +50,10 @@ class CapacityModel(Document):
 		self.calibrated_gunicorn_workers = (
 			int(calibrated["measured"]["recommended_gunicorn_workers"]) if calibrated["measured"] else None
 		)
+		by_kind = calibrated["by_kind"]
+		lower, measured = by_kind.get(LOWER_BOUND) or {}, by_kind.get(MEASURED_CAPACITY) or {}
+		self.lower_bound_gunicorn_workers = lower.get("recommended_gunicorn_workers")
+		self.measured_capacity_gunicorn_workers = measured.get("recommended_gunicorn_workers")
+		self.capacity_search_run = measured.get("run")
 		self.computed_at = now_datetime()
 		self.result_json = frappe.as_json(report)
