@@ -66,11 +66,4 @@ scheduler_events = {
 	"hourly_long": ["perf_engine.tasks.cache.warm_caches"],
 	"daily": ["perf_engine.tasks.history.prune_history"],
 	"weekly_long": ["perf_engine.tasks.indexes.weekly_analysis"],
-	"cron": {
-		# Threshold check over the last 15 minutes; Redis cleanup when memory pressure is high.
-		"*/15 * * * *": [
-			"perf_engine.tasks.thresholds.check_thresholds",
-			"perf_engine.tasks.redis_memory.cleanup_when_pressured",
-		],
-	},
 }

@@ -5,9 +5,11 @@ from collections.abc import Callable
 from perf_engine.core.redis import cleanup as redis_cleanup
 from perf_engine.core.redis import memory as redis_memory
 from perf_engine.perf_engine.doctype.redis_cleanup_log import redis_cleanup_log
-from perf_engine.services import bridge, settings
+from perf_engine.services import bridge, schedule, settings
 
 BREAKDOWN_SAMPLE_MAX = 20_000
+LAST_CHECK_KEY = "perf_engine:last_redis_check"
+CHECK_EVERY_S = 15 * 60
 
 
 def status(sample: int = redis_memory.BREAKDOWN_SAMPLE) -> dict:
@@ -32,8 +34,14 @@ def cleanup(dry_run: bool, force: bool, on_progress: Callable[[int, int], None] 
 	return report
 
 
+def cleanup_when_due() -> None:
+	"""A part of the tick: every 15 minutes, a cleanup when pressure is past the threshold."""
+	if schedule.due(LAST_CHECK_KEY, CHECK_EVERY_S):
+		cleanup_when_pressured()
+
+
 def cleanup_when_pressured() -> dict:
-	"""Every 15 minutes: clean up when pressure is past the threshold; log runs that did something."""
+	"""Clean up when pressure is past the threshold; log runs that did something."""
 	report = run_cleanup(dry_run=False)
 	if not report.get("skipped"):
 		redis_cleanup_log.record(report, "Scheduler")

@@ -15,8 +15,15 @@ def tick_s() -> float:
 def due(key: str, interval_s: float) -> bool:
 	"""True once `interval_s` has passed since the last run noted under `key` (within half a tick: the
 	tick that comes nearest the interval runs it), noting this one."""
-	last = float(frappe.cache.get_value(key) or 0)
-	if time.time() - last < interval_s - tick_s() / 2:
-		return False
-	frappe.cache.set_value(key, time.time())
-	return True
+	return elapsed_when_due(key, interval_s) is not None
+
+
+def elapsed_when_due(key: str, interval_s: float) -> float | None:
+	"""The seconds since the last run noted under `key` once it is due (as `due` decides), noting this
+	one; None while it is not due."""
+	now = time.time()
+	elapsed = now - float(frappe.cache.get_value(key) or 0)
+	if elapsed < interval_s - tick_s() / 2:
+		return None
+	frappe.cache.set_value(key, now)
+	return elapsed

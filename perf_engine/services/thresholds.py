@@ -14,9 +14,10 @@ from perf_engine.core.checks import run_check
 from perf_engine.core.latency import job_timeouts, monitor, process_memory, query_classes, thresholds
 from perf_engine.perf_engine.doctype.performance_threshold.performance_threshold import load_thresholds
 from perf_engine.perf_engine.doctype.threshold_violation import threshold_violation
-from perf_engine.services import bridge, jobs, jobstats, settings
+from perf_engine.services import bridge, jobs, jobstats, schedule, settings
 
 CHECK_WINDOW = timedelta(minutes=15)
+LAST_CHECK_KEY = "perf_engine:last_threshold_check"
 SOURCE = "Frappe monitor, MariaDB statements, RQ failed jobs, RQ job data and process memory"
 QUERY_TYPES = tuple(query_classes.CLASSES)
 
@@ -45,9 +46,17 @@ def query_measurements(limits: dict, since) -> query_classes.QueryClasses:
 	return query_classes.measure(bridge.db_connection(), frappe.conf.db_name, since, limits_s)
 
 
-def check_thresholds() -> dict:
+def check_when_due() -> None:
+	"""A part of the tick: the check every 15 minutes, over the time since the last one (15 to 30 minutes),
+	so consecutive checks leave no gap between their windows."""
+	elapsed = schedule.elapsed_when_due(LAST_CHECK_KEY, CHECK_WINDOW.total_seconds())
+	if elapsed is not None:
+		check_thresholds(min(max(timedelta(seconds=elapsed), CHECK_WINDOW), 2 * CHECK_WINDOW))
+
+
+def check_thresholds(window_length: timedelta = CHECK_WINDOW) -> dict:
 	"""Evaluate the last window, keep violations as history, and record what had no data and why."""
-	window = read_window()
+	window = read_window(window_length)
 	limits = load_thresholds()
 	queries = run_check("queries", lambda: query_measurements(limits, window.since))
 	timeouts = run_check(

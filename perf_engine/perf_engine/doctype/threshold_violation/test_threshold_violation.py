@@ -4,6 +4,7 @@
 import contextlib
 import json
 import os
+import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 
@@ -14,9 +15,9 @@ from frappe.utils import get_bench_path
 from perf_engine.core.latency import monitor
 from perf_engine.core.latency.monitor import MONITOR_KEY
 from perf_engine.services.settings import DOCTYPE as SETTINGS
-from perf_engine.services.thresholds import check_thresholds
+from perf_engine.services.thresholds import LAST_CHECK_KEY, check_thresholds, check_when_due
 
-HOOK = "perf_engine.tasks.thresholds.check_thresholds"
+RETIRED_HOOK = "perf_engine.tasks.thresholds.check_thresholds"
 
 
 def request_entry(duration_s: float, site: str | None = None) -> str:
@@ -96,9 +97,20 @@ class TestThresholdCheck(FrappeTestCase):
 		self.assertIn("No measurements for: ", summary)
 		self.assertIn("api_response_p95", summary)
 
-	def test_check_is_scheduled_and_runs_through_the_scheduler(self):
-		"""The hook registers a Scheduled Job Type that Frappe's scheduler can execute."""
-		job_type = frappe.get_doc("Scheduled Job Type", {"method": HOOK})
-		self.assertEqual(job_type.cron_format, "*/15 * * * *")
-		job_type.execute()
-		self.assertTrue(frappe.db.get_single_value(SETTINGS, "last_threshold_check_at"))
+	def test_the_tick_runs_the_check_every_15_minutes_without_a_job_of_its_own(self):
+		"""The check is a part of the tick: it runs when 15 minutes passed since the last, not on the next
+		tick; no Scheduled Job Type of its own is left."""
+		self.assertIn(("threshold check", check_when_due), frappe.get_attr("perf_engine.tasks.tick.PARTS"))
+		self.assertFalse(frappe.db.exists("Scheduled Job Type", {"method": RETIRED_HOOK}))
+		long_ago = datetime(2020, 1, 1)
+
+		def checked_at() -> datetime:
+			return frappe.db.get_single_value(SETTINGS, "last_threshold_check_at")
+
+		frappe.cache.set_value(LAST_CHECK_KEY, time.time() - 16 * 60)
+		frappe.db.set_single_value(SETTINGS, "last_threshold_check_at", long_ago)
+		check_when_due()
+		self.assertGreater(checked_at(), long_ago, "the check ran")
+		frappe.db.set_single_value(SETTINGS, "last_threshold_check_at", long_ago)
+		check_when_due()
+		self.assertEqual(checked_at(), long_ago, "not due again")
