@@ -25,6 +25,7 @@ CORE_ORDER = (
 	"load",
 	"query",
 	"redis",
+	"footprint",
 	"settings",
 	"health",
 )

@@ -185,7 +185,8 @@ def test_each_sla_kind_gets_its_enabled_threshold_in_seconds(stored, expected):
 
 
 def test_each_scheduler_and_mariadb_check_is_a_series(site_db, redis_client):
-	"""perf_engine_health_check carries every check of the scheduler, MariaDB, job load and the site database."""
+	"""perf_engine_health_check carries every check of the scheduler, MariaDB, job load, the site database and
+	perf_engine itself."""
 	found = collect(
 		queue=redis_client,
 		queue_names=QUEUES,
@@ -199,7 +200,7 @@ def test_each_scheduler_and_mariadb_check_is_a_series(site_db, redis_client):
 	values = {"ok": 0, "warning": 1, "critical": 2, "unknown": -1}
 	expected = {
 		(name, check["check"]): values[check["status"]]
-		for name in ("scheduler", "mariadb", "jobs", "database")
+		for name in ("scheduler", "mariadb", "jobs", "database", "footprint")
 		for check in found["health"]["subsystems"][name]["checks"]
 	}
 	assert series == expected

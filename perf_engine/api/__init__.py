@@ -28,6 +28,7 @@ from perf_engine.api.jobs import (
 from perf_engine.api.load_test import apply_calibration, find_capacity_command, record_load_test_run
 from perf_engine.api.observatory import deadlocks, explain_query, kill_query, running_queries, top_queries
 from perf_engine.api.overview import (
+	get_footprint,
 	get_health,
 	metrics,
 	queued_jobs_card,

@@ -5,7 +5,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from werkzeug.wrappers import Response
 
 from perf_engine.core.health.metrics import render
-from perf_engine.services import bridge, overview
+from perf_engine.services import bridge, footprint, overview
 
 
 @frappe.whitelist()
@@ -14,6 +14,14 @@ def get_health() -> dict:
 	"""Every subsystem as ok, warning, critical or unknown, with the reason and the next action."""
 	bridge.require_manager()
 	return overview.health()
+
+
+@frappe.whitelist()
+@bridge.core_errors()
+def get_footprint() -> dict:
+	"""What perf_engine itself costs this site and bench: its jobs, rows, Redis keys and connections, judged."""
+	bridge.require_manager()
+	return footprint.report()
 
 
 @frappe.whitelist()

@@ -18,6 +18,7 @@ from perf_engine.cli import (
 	deadlocks,
 	doctor,
 	exit_codes,
+	footprint,
 	indexes,
 	jobs,
 	load,
@@ -51,6 +52,7 @@ COMMANDS = (
 	sla,
 	queries,
 	deadlocks,
+	footprint,
 )
 
 

@@ -25,7 +25,7 @@ from perf_engine.core.jobstats.report import METRIC_METHODS
 from perf_engine.core.settings import Settings, stored_settings
 
 # The parts read from the site's database: left out without --site, named when it is unreachable.
-SITE_PARTS = ("counts", "thresholds", "scheduler", "mariadb", "database")
+SITE_PARTS = ("counts", "thresholds", "scheduler", "mariadb", "database", "footprint")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

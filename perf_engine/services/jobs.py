@@ -19,7 +19,7 @@ from perf_engine.core.jobs.queue_status import queue_status as queue_status_rows
 from perf_engine.core.jobs.routing import enqueue_routed
 from perf_engine.core.settings import MINUTE_S
 from perf_engine.perf_engine.doctype.stalled_job import stalled_job
-from perf_engine.services import bridge, schedule, settings
+from perf_engine.services import bridge, footprint, schedule, settings
 
 logger = logging.getLogger(__name__)
 LAST_RUN_KEY = "perf_engine:last_stall_check"
@@ -195,4 +195,7 @@ def promote_due_jobs(now: float | None = None) -> dict[str, int]:
 def promote_due_jobs_once_per_bench() -> dict[str, int] | None:
 	"""The tick's promotion: the first site's tick in a turn does it for the bench, the others return at
 	once (None)."""
-	return scheduled.promote_due_once_per_bench(bridge.queue_redis(), bench_queues().values())
+	moved = scheduled.promote_due_once_per_bench(bridge.queue_redis(), bench_queues().values())
+	if moved is not None:
+		footprint.note_bench_pass()
+	return moved

@@ -18,10 +18,11 @@ PASSWORD = "Perf-Engine-Desk-Test-1"
 REDIS_PAGE = '.page-container[data-page-route="redis-memory"]'
 # The route, and a JS expression that is true once its content has rendered.
 ROUTES = {
-	# The health block renders inside a Custom HTML Block's shadow root.
+	# The health block renders inside a Custom HTML Block's shadow root, "perf_engine itself" among its parts.
 	"workspace": (
 		"/app/perf-engine",
 		"Array.from(document.querySelectorAll('*')).some(e => e.shadowRoot && e.shadowRoot.querySelector('.health-parts .frappe-card .perf-engine-check')"
+		" && e.shadowRoot.querySelector('.health-parts').textContent.includes('perf_engine itself')"
 		" && e.shadowRoot.querySelectorAll('.readiness-lines tbody tr').length === 11)",
 	),
 	# The queue cards, the Jobs section's queue table, and its utilization chart or the line saying why not.

@@ -22,6 +22,7 @@ SUBSYSTEMS = {
 	"scheduler",
 	"mariadb",
 	"database",
+	"footprint",
 }
 
 
@@ -89,6 +90,7 @@ class TestOverview(rest.ApiTestCase):
 		"""Guest and a plain user are refused; a Performance Manager and a System Manager are served."""
 		for method in (
 			"perf_engine.api.get_health",
+			"perf_engine.api.get_footprint",
 			"perf_engine.api.metrics",
 			"perf_engine.api.get_queue_status",
 			"perf_engine.api.get_redis_memory",

@@ -1,9 +1,11 @@
 """perf_engine's background work is one "All" job a tick: Frappe's scheduler enqueues it, a real worker
-runs it, and it checks stalls, takes the snapshot and sweeps the outbox when each is due, without a
-Scheduled Job Log row; right after, nothing of perf_engine's is due."""
+runs it, and it checks stalls, takes the snapshot, sweeps the outbox and runs the threshold and Redis
+memory checks when each is due, without a Scheduled Job Log row, noting its run in perf_engine's own
+ledger; right after, nothing of perf_engine's is due."""
 
 import time
 import uuid
+from datetime import datetime
 
 import frappe
 from frappe.tests.utils import FrappeTestCase
@@ -12,18 +14,23 @@ from frappe.utils.background_jobs import get_queue
 from frappe.utils.scheduler import enqueue_events
 
 from perf_engine.core.events.subscribers import Subscriber
-from perf_engine.services import events, jobs, overview
+from perf_engine.core.footprint import ledger
+from perf_engine.services import bridge, events, jobs, overview, redis_memory, thresholds
+from perf_engine.services.settings import DOCTYPE as SETTINGS
 from perf_engine.tests import rest
 from perf_engine.tests.test_platform_health_api import scheduler_enabled
 
 TICK = "perf_engine.tasks.tick.run_due"
 HANDLER = "perf_engine.tests.event_handlers.record"
+LONG_AGO = datetime(2020, 1, 1)
 OUTBOX = "Perf Event Outbox"
 RETIRED_MINUTE_JOBS = (
 	"perf_engine.tasks.jobs.check_stalls_when_due",
 	"perf_engine.tasks.history.snapshot_when_due",
 	"perf_engine.tasks.jobs.promote_due_jobs",
 	"perf_engine.tasks.events.sweep_outbox",
+	"perf_engine.tasks.thresholds.check_thresholds",
+	"perf_engine.tasks.redis_memory.cleanup_when_pressured",
 )
 
 
@@ -65,8 +72,16 @@ class TestTick(FrappeTestCase):
 			frappe.db.count("Scheduled Job Log", logs),
 			frappe.get_all("Perf Snapshot", pluck="name"),
 		)
-		frappe.cache.delete_value(jobs.LAST_RUN_KEY)
-		frappe.cache.delete_value(overview.LAST_SNAPSHOT_KEY)
+		for key in (
+			jobs.LAST_RUN_KEY,
+			overview.LAST_SNAPSHOT_KEY,
+			thresholds.LAST_CHECK_KEY,
+			redis_memory.LAST_CHECK_KEY,
+		):
+			frappe.cache.delete_value(key)
+		frappe.db.set_single_value(SETTINGS, "last_threshold_check_at", LONG_AGO)
+		frappe.db.commit()
+		ticks = self.ticks_noted()
 		event = aged_outbox_row()
 		with scheduler_enabled(1):
 			frappe.db.set_value(
@@ -79,7 +94,12 @@ class TestTick(FrappeTestCase):
 			self.assertNotIn(
 				TICK, enqueue_events(frappe.local.site) or [], "the tick is not due again at once"
 			)
-		self.assertGreater(float(frappe.cache.get_value(jobs.LAST_RUN_KEY) or 0), time.time() - 300)
+		for key in (jobs.LAST_RUN_KEY, thresholds.LAST_CHECK_KEY, redis_memory.LAST_CHECK_KEY):
+			self.assertGreater(float(frappe.cache.get_value(key) or 0), time.time() - 300, key)
+		self.assertGreater(frappe.db.get_single_value(SETTINGS, "last_threshold_check_at"), LONG_AGO)
+		noted = self.ticks_noted()
+		self.assertEqual(noted["runs"] - ticks["runs"], 1, "the tick noted its run")
+		self.assertGreater(noted["seconds"], ticks["seconds"], "and its worker time")
 		taken = set(frappe.get_all("Perf Snapshot", pluck="name")) - set(snapshots)
 		self.assertEqual(len(taken), 1, "one snapshot taken")
 		self.addCleanup(frappe.delete_doc, "Perf Snapshot", taken.pop(), force=True, ignore_permissions=True)
@@ -87,3 +107,9 @@ class TestTick(FrappeTestCase):
 		delivered = [job.kwargs["kwargs"] for job in short.jobs if job.kwargs["kwargs"].get("event") == event]
 		self.assertEqual([kwargs["handler"] for kwargs in delivered], [HANDLER])
 		self.assertEqual(frappe.db.count("Scheduled Job Log", logs), logged, "no log row for the tick")
+
+	@staticmethod
+	def ticks_noted() -> dict:
+		"""The tick's runs and worker seconds in this site's ledger over the last day."""
+		found = ledger.read_jobs(bridge.cache_redis(), bridge.cache_prefix(), time.time())
+		return found.get("tick", {"runs": 0, "seconds": 0.0})

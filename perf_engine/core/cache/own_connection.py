@@ -4,7 +4,7 @@ Through a client, every command borrows a pool connection (a lock, a readiness c
 few system calls, the release) and passes redis-py's retry, script and reply-callback
 layers: on a warm local Redis about 35 us of the 90 us an invalidation took, and more inside
 a bench, where each commit finds the process cold. This connection has the client pool's
-settings (address, database, password, parser) but is its own: made on first use, again
+settings (address, database, password, parser) and the name `perf_engine`, but is its own: made on first use, again
 after a fork (a child never writes to its parent's socket), and used under a lock. A
 connection the server dropped is made again and the script sent once more (it only drops
 keys and bumps counters, so running it twice is harmless); a script the server no longer
@@ -24,6 +24,8 @@ from redis.connection import AbstractConnection
 from perf_engine.core.connections import ServiceErrors
 
 RECONNECTABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+# The name the connection gives itself (CLIENT SETNAME), so perf_engine's own cost counts it in CLIENT LIST.
+NAME = "perf_engine"
 
 
 class OwnConnection:
@@ -75,7 +77,7 @@ class OwnConnection:
 			self.drop()
 		if self.connection is None:
 			pool = self.client.connection_pool
-			self.connection = pool.connection_class(**pool.connection_kwargs)
+			self.connection = pool.connection_class(**{**pool.connection_kwargs, "client_name": NAME})
 			self.pid = os.getpid()
 		return self.connection
 

@@ -7,7 +7,8 @@ figures MySQLTuner judges (`mariadb_health`: buffer pool, redo log, connections,
 queries, table caches against the tables, temporary tables on disk, joins without indexes),
 each queue's last 15 minutes of job statistics (one MGET, the workers' hashes, the
 `job_queue_wait` threshold's row), the site's database now (its statements over the threshold,
-lock waits and deadlocks: `observatory.health_facts`) and the health judged from them. Each part is gathered on
+lock waits and deadlocks: `observatory.health_facts`), perf_engine's own cost (`core.footprint`: its
+ledger, bounded row counts, a bounded scan of its keys) and the health judged from them. Each part is gathered on
 its own: a part that fails is None and its error is kept
 under `errors` (and the unreachable service under `unavailable`), and health reports the
 subsystems it feeds as unknown.
@@ -22,6 +23,7 @@ import redis
 
 from perf_engine.core.checks import run_check
 from perf_engine.core.errors import InvalidInput
+from perf_engine.core.footprint import report as footprint
 from perf_engine.core.health import mariadb as mariadb_health
 from perf_engine.core.health import rules as health
 from perf_engine.core.health import scheduler as scheduler_health
@@ -76,6 +78,7 @@ def collect(
 				site_db(), of_connection(site_db()), settings.running_query_seconds, now
 			),
 		),
+		run_check("footprint", lambda: footprint.read(cache, queue, site_db(), time.time(), now)),
 	)
 	found = {part.name: part.data if part.ok else None for part in parts}
 	found["queues"] = found["queues"] and found["queues"]["rows"]

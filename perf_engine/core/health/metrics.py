@@ -54,6 +54,8 @@ BENCH_WIDE = frozenset(
 		"perf_engine_mariadb_table_cache",
 		"perf_engine_mariadb_events_since_start",
 		"perf_engine_job_queue_utilization_ratio",
+		"perf_engine_self_redis_connections",
+		"perf_engine_self_bench_passes_per_day",
 	}
 )
 
@@ -170,7 +172,68 @@ def render(figures: dict, identity: Identity | None = None) -> bytes:
 		sla_thresholds(figures["thresholds"], registry)
 	if figures.get("job_stats") is not None:
 		job_metrics(figures["job_stats"], registry)
+	if figures.get("footprint") is not None:
+		footprint(figures["footprint"], registry)
 	return generate_latest(registry if identity is None else Labelled(registry, identity))
+
+
+def footprint(facts: dict, registry: CollectorRegistry) -> None:
+	"""perf_engine's own cost: its jobs and worker time over the last day (from its ledger), the rows they
+	wrote, its keys and bytes by Redis and family, its own connections and the bench-wide passes."""
+	runs = Gauge(
+		"perf_engine_self_jobs_per_day",
+		"Runs of perf_engine's jobs in the last 24 h",
+		["job"],
+		registry=registry,
+	)
+	seconds = Gauge(
+		"perf_engine_self_worker_seconds_per_day",
+		"Worker seconds perf_engine's jobs took in the last 24 h",
+		["job"],
+		registry=registry,
+	)
+	for job in facts["jobs"]:
+		runs.labels(job["job"]).set(job["runs"])
+		seconds.labels(job["job"]).set(job["seconds"])
+	Gauge(
+		"perf_engine_self_log_rows_per_day",
+		"Scheduled Job Log rows of perf_engine's jobs written in the last 24 h",
+		registry=registry,
+	).set(facts["log_rows_per_day"])
+	history = Gauge(
+		"perf_engine_self_history_rows_per_day",
+		"Rows of perf_engine's history DocTypes written in the last 24 h",
+		["doctype"],
+		registry=registry,
+	)
+	for doctype, written in facts["history_rows"].items():
+		history.labels(doctype).set(written)
+	keys = Gauge(
+		"perf_engine_self_redis_keys",
+		"perf_engine's keys by Redis and family",
+		["redis", "family"],
+		registry=registry,
+	)
+	size = Gauge(
+		"perf_engine_self_redis_bytes",
+		"perf_engine's bytes by Redis and family",
+		["redis", "family"],
+		registry=registry,
+	)
+	for redis, part in (("cache", facts["cache_redis"]), ("queue", facts["queue_redis"])):
+		for family, found in part["families"].items():
+			keys.labels(redis, family).set(found["keys"])
+			size.labels(redis, family).set(found["bytes"])
+	Gauge(
+		"perf_engine_self_redis_connections",
+		"Connections perf_engine's processes keep of their own to the cache Redis",
+		registry=registry,
+	).set(facts["own_connections"])
+	Gauge(
+		"perf_engine_self_bench_passes_per_day",
+		"Bench-wide passes (due RQ jobs moved for every site) in the last 24 h",
+		registry=registry,
+	).set(facts["bench_passes_per_day"])
 
 
 def scheduler(facts: dict, registry: CollectorRegistry) -> None:

@@ -3,7 +3,8 @@
 Subsystems: queues and workers, job load (workers busy and queue wait over 15 minutes), stalled
 jobs, Redis memory, indexes, thresholds, the capacity verdict, the scheduler, MariaDB and the site's
 database (the last four as a list of checks, each with its value and limit in one unit, threshold,
-verdict and action; MariaDB's checks live in `mariadb_rules.py`, with MySQLTuner's limits). Each is judged on
+verdict and action; MariaDB's checks live in `mariadb_rules.py`, with MySQLTuner's limits), and
+perf_engine itself (`footprint_rules.py`: what its own jobs, rows, keys and connections cost). Each is judged on
 its own (a part whose figures are missing, or whose rule fails, is unknown with the
 reason; the rest still answers). The API, the CLI, the metrics and the snapshots all call
 `assess`, so they give the same answer.
@@ -13,6 +14,7 @@ from collections.abc import Callable
 
 from perf_engine.core.capacity import bench_comparison
 from perf_engine.core.checks import run_check
+from perf_engine.core.health.footprint_rules import footprint
 from perf_engine.core.health.mariadb_rules import mariadb
 from perf_engine.core.health.verdicts import (
 	CRITICAL,
@@ -40,6 +42,7 @@ SUBSYSTEMS = (
 	"scheduler",
 	"mariadb",
 	"database",
+	"footprint",
 )
 # Which figure each subsystem is judged from, and what to do when that figure is missing.
 SOURCES = {
@@ -49,6 +52,7 @@ SOURCES = {
 	"mariadb": "mariadb",
 	"jobs": "job_load",
 	"database": "database",
+	"footprint": "footprint",
 } | dict.fromkeys(("stalls", "indexes", "thresholds", "capacity"), "counts")
 MISSING_ACTION = {
 	"queues": "Check that Redis is running.",
@@ -56,6 +60,7 @@ MISSING_ACTION = {
 	"mariadb": "Check that MariaDB is running.",
 	"jobs": "Check that Redis is running.",
 	"database": "Check that MariaDB is running.",
+	"footprint": "Check that Redis and MariaDB are running.",
 }
 OPEN_THRESHOLD_VIOLATIONS = "Open Threshold Violation to see which operations."
 UNMEASURED_ACTION = (
@@ -297,6 +302,7 @@ RULES: dict[str, Callable[[dict, Settings], dict]] = {
 	"scheduler": scheduler,
 	"mariadb": mariadb,
 	"database": database,
+	"footprint": footprint,
 }
 
 

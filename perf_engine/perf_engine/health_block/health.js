@@ -4,7 +4,12 @@
 
 frappe.perf_engine.HealthBlock = class HealthBlock {
 	static COLOURS = { ok: "green", warning: "orange", critical: "red", failing: "red", unknown: "gray" };
-	static TITLES = { mariadb: "MariaDB", jobs: "Job Load", database: "Site Database" };
+	static TITLES = {
+		mariadb: "MariaDB",
+		jobs: "Job Load",
+		database: "Site Database",
+		footprint: "perf_engine itself",
+	};
 
 	constructor(root) {
 		this.overall = root.querySelector(".health-overall");
