@@ -258,3 +258,15 @@ def test_report_reads_every_figure_on_a_site_database(site_db, redis_client):
 	"""The report answers on a site database with perf_engine's tables, every figure present."""
 	found = report.read(redis_client, redis_client, site_db, time.time(), datetime.now())
 	assert set(found) == set(facts())
+
+
+def test_the_key_scan_is_kept_five_minutes_so_scrapes_do_not_repeat_it(redis_client):
+	"""A second read within SCAN_KEEP_S answers from the kept scan; once it expires the keys are scanned again."""
+	redis_client.set(f"{NS}perf_engine:doc:ToDo:T-1", "x")
+	first = report.redis_figures(redis_client, NS, redis_keys.CACHE_FAMILIES)
+	redis_client.set(f"{NS}perf_engine:doc:ToDo:T-2", "x")
+	assert report.redis_figures(redis_client, NS, redis_keys.CACHE_FAMILIES)["families"] == first["families"]
+	assert 0 < redis_client.ttl(NS + report.SCAN_KEY) <= report.SCAN_KEEP_S
+	redis_client.delete(NS + report.SCAN_KEY)
+	again = report.redis_figures(redis_client, NS, redis_keys.CACHE_FAMILIES)
+	assert again["families"]["cached documents"]["keys"] == 2
