@@ -38,7 +38,8 @@ def status_of(value: float, limits: tuple[float, float]) -> str:
 def measured(name: str, value: float, limits: tuple[float, float], unit: str, shown: str) -> dict:
 	"""One check: `shown` is the value in words; warning and critical from the two limits."""
 	status = status_of(value, limits)
-	threshold = f"warning from {limits[0]:g} {unit}, critical from {limits[1]:g} {unit}"
+	warning, critical = (size(limit) if unit == "bytes" else f"{limit:g} {unit}" for limit in limits)
+	threshold = f"warning from {warning}, critical from {critical}"
 	return check(
 		name,
 		status,
