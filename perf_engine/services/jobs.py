@@ -193,9 +193,11 @@ def promote_due_jobs(now: float | None = None) -> dict[str, int]:
 
 
 def promote_due_jobs_once_per_bench() -> dict[str, int] | None:
-	"""The tick's promotion: the first site's tick in a turn does it for the bench, the others return at
-	once (None)."""
-	moved = scheduled.promote_due_once_per_bench(bridge.queue_redis(), bench_queues().values())
+	"""The tick's promotion: the first site's tick in a turn (half a tick long: all sites' ticks of one
+	scheduler pass, never the next pass's) does it for the bench, the others return at once (None)."""
+	moved = scheduled.promote_due_once_per_bench(
+		bridge.queue_redis(), bench_queues().values(), turn_s=int(schedule.tick_s() / 2)
+	)
 	if moved is not None:
 		footprint.note_bench_pass()
 	return moved

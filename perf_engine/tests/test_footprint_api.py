@@ -7,7 +7,7 @@ import frappe
 
 from perf_engine.core.footprint import ledger, redis_keys, report
 from perf_engine.core.jobs import keys as job_keys
-from perf_engine.services import bridge, footprint, jobs
+from perf_engine.services import bridge, footprint, jobs, schedule
 from perf_engine.tests import rest
 
 CHECKS = {
@@ -65,6 +65,8 @@ class TestFootprint(rest.ApiTestCase):
 		self.assertIsNotNone(jobs.promote_due_jobs_once_per_bench())
 		self.assertIsNone(jobs.promote_due_jobs_once_per_bench())
 		self.assertEqual(ledger.read_bench_passes(queue, time.time()) - before, 1)
+		# The turn lasts half a tick: every site's tick of one scheduler pass, never the next pass's.
+		self.assertTrue(60 < queue.ttl(job_keys.BENCH_PROMOTE) <= schedule.tick_s() / 2)
 
 	def test_this_process_own_connection_is_counted(self):
 		"""A committed change goes through this process's own named connection, which the report counts."""

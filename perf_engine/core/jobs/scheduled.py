@@ -24,8 +24,8 @@ from perf_engine.core.jobs import keys
 
 LOCK_TTL_S = 60
 CHUNK = 1000  # jobs moved per queue per call; the rest wait for the next tick
-# Longer than the sites' ticks of one scheduler pass take to run, shorter than the pass interval (60 s
-# at least), so the first site's tick of each pass finds the turn free again.
+# Longer than the sites' ticks of one scheduler pass take to run, shorter than the pass interval, so the
+# first site's tick of each pass finds the turn free again; the bench's tick passes half its interval.
 BENCH_TURN_S = 50
 
 
