@@ -228,7 +228,9 @@ class TestPrometheusScrapesTheBench(FrappeTestCase):
 		verdict = f'bench:perf_engine_queue_health:max{{queue="{TEST_QUEUE}"}}'
 		self.assertEqual(values(self.series(verdict)), [0.0])
 		self.assertEqual(self.queue_alerts(), [])
-		job = Queue(generate_qname(TEST_QUEUE), connection=bridge.queue_redis()).enqueue("frappe.ping")
+		queue = Queue(generate_qname(TEST_QUEUE), connection=bridge.queue_redis())
+		self.addCleanup(queue.delete, delete_jobs=True)  # out of RQ's list of queues, for whoever lists them
+		job = queue.enqueue("frappe.ping")
 		try:
 			firing = self.server.wait_until(
 				lambda: [a for a in self.queue_alerts() if a["state"] == "firing"],
